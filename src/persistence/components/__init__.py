@@ -1,0 +1,1 @@
+"""Everything a backup captures, one module per kind of source."""

@@ -1,0 +1,53 @@
+"""Error types the shells turn into one clear line and a documented exit code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    LOCKED = 3
+    VERIFY_FAILED = 4
+
+
+class BackupError(Exception):
+    """A failure with a message meant for the user: what failed, where, and what to do."""
+
+    exit_code: ExitCode = ExitCode.FAILED
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(BackupError):
+    """Settings or command-line input that cannot be used as given."""
+
+    exit_code = ExitCode.USAGE
+
+
+class PathSafetyError(ConfigError):
+    """A path that would read or write outside the places the user allowed."""
+
+
+class LockBusyError(BackupError):
+    """Another run holds the backup lock."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class ComponentError(BackupError):
+    """One component could not be captured or restored."""
+
+
+class QdrantError(ComponentError):
+    """The Qdrant server refused, failed or lied."""
+
+
+class VerificationError(BackupError):
+    """A backup did not pass verification."""
+
+    exit_code = ExitCode.VERIFY_FAILED

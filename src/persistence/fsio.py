@@ -1,0 +1,107 @@
+"""Durable, private file operations shared by every component."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+CHUNK_SIZE = 1024 * 1024
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class CopiedFile:
+    size: int
+    sha256: str
+
+
+def make_private_dir(path: Path) -> None:
+    """Create `path` (and parents) with mode 0700 regardless of the umask."""
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    path.chmod(PRIVATE_DIR_MODE)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def copy_and_hash(
+    source: Path, target: Path, on_chunk: Callable[[int], None] | None = None
+) -> CopiedFile:
+    """Copy one regular file in a single read pass, hashing as it goes; fsync the copy.
+
+    The source is opened without following a final symlink, so a file swapped for a link
+    between listing and copying is refused rather than followed.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    src_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        dst_fd = os.open(target, flags, PRIVATE_FILE_MODE)
+        try:
+            while chunk := os.read(src_fd, CHUNK_SIZE):
+                digest.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    written = os.write(dst_fd, view)
+                    view = view[written:]
+                size += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+            os.fsync(dst_fd)
+        finally:
+            os.close(dst_fd)
+    finally:
+        os.close(src_fd)
+    return CopiedFile(size=size, sha256=digest.hexdigest())
+
+
+def hash_file(path: Path, on_chunk: Callable[[int], None] | None = None) -> CopiedFile:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+            size += len(chunk)
+            if on_chunk is not None:
+                on_chunk(len(chunk))
+    return CopiedFile(size=size, sha256=digest.hexdigest())
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE_MODE) -> None:
+    """Write `data` to `path` so that readers see the old or the new content, never a mix."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    tmp.replace(path)
+    fsync_dir(path.parent)
+
+
+def fsync_tree(root: Path) -> None:
+    """fsync every directory under `root` (files are fsynced as they are written)."""
+    for current, _dirs, _files in os.walk(root):
+        fsync_dir(Path(current))

@@ -1,0 +1,141 @@
+"""The manifest: what a backup holds, how it was made, and the hash of every byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from persistence import TOOL_NAME
+from persistence.errors import VerificationError
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+SIDECAR_NAME = "manifest.json.sha256"
+
+
+class ComponentStatus(StrEnum):
+    CAPTURED = "captured"
+    ABSENT = "absent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class FileRecord(BaseModel):
+    """One entry of a component; `path` is relative (POSIX) to `<backup>/<component>/`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    kind: Literal["file", "symlink", "dir"] = "file"
+    size: int = 0
+    sha256: str | None = None
+    mode: int = 0o600
+    mtime: float = 0.0
+    link_target: str | None = None
+
+
+class QdrantCollectionRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    snapshot_name: str
+    file: str  # relative to the qdrant component folder
+    size: int
+    sha256: str
+    server_checksum: str | None = None
+    points_count: int | None = None
+    vectors_config: JsonValue = None
+    server_snapshot_deleted: bool = False
+
+
+class QdrantRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    mode: Literal["server", "embedded", "not-configured"]
+    url: str | None = None
+    server_version: str | None = None
+    collections: list[QdrantCollectionRecord] = Field(default_factory=lambda: [])
+
+
+class ComponentRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    status: ComponentStatus
+    source: str | None = None
+    method: str | None = None
+    bytes: int = 0
+    file_count: int = 0
+    files: list[FileRecord] = Field(default_factory=lambda: [])
+    warnings: list[str] = Field(default_factory=lambda: [])
+    error: str | None = None
+    qdrant: QdrantRecord | None = None
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: int = SCHEMA_VERSION
+    tool: str = TOOL_NAME
+    tool_version: str
+    backup_id: str
+    host: str
+    started_at: datetime
+    finished_at: datetime
+    duration_seconds: float
+    settings: dict[str, str | None]
+    components: list[ComponentRecord]
+    warnings: list[str] = Field(default_factory=lambda: [])
+
+    def component(self, name: str) -> ComponentRecord | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(c.bytes for c in self.components)
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    return (manifest.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def sidecar_text(manifest_data: bytes) -> str:
+    return f"{hashlib.sha256(manifest_data).hexdigest()}  {MANIFEST_NAME}\n"
+
+
+def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
+    """Read and validate a backup's manifest; a tampered or foreign one raises VerificationError."""
+    manifest_path = backup_path / MANIFEST_NAME
+    try:
+        data = manifest_path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"cannot read {manifest_path}: {exc.strerror}") from exc
+    if check_sidecar:
+        sidecar_path = backup_path / SIDECAR_NAME
+        try:
+            recorded = sidecar_path.read_text(encoding="utf-8").split()[0]
+        except (OSError, IndexError) as exc:
+            raise VerificationError(f"missing or empty manifest hash file {sidecar_path}") from exc
+        if recorded != hashlib.sha256(data).hexdigest():
+            raise VerificationError(
+                f"{manifest_path} does not match its recorded hash: the manifest was changed"
+            )
+    try:
+        raw: JsonValue = json.loads(data)
+        manifest = Manifest.model_validate(raw)
+    except (ValueError, ValidationError) as exc:
+        raise VerificationError(f"{manifest_path} is not a valid manifest: {exc}") from exc
+    if manifest.tool != TOOL_NAME:
+        raise VerificationError(f"{manifest_path} was not written by {TOOL_NAME}")
+    if manifest.schema_version > SCHEMA_VERSION:
+        raise VerificationError(
+            f"{manifest_path} has schema version {manifest.schema_version}; "
+            f"this tool reads up to {SCHEMA_VERSION}: upgrade the tool"
+        )
+    return manifest

@@ -1,0 +1,85 @@
+"""The one channel through which the engine reports progress to whichever shell runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ProgressStage(StrEnum):
+    RUN_STARTED = "run_started"
+    COMPONENT_STARTED = "component_started"
+    COMPONENT_ADVANCED = "component_advanced"
+    COMPONENT_FINISHED = "component_finished"
+    MESSAGE = "message"
+    RUN_FINISHED = "run_finished"
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: ProgressStage
+    component: str | None = None
+    message: str = ""
+    bytes_done: int = 0
+    bytes_total: int | None = None
+    files_done: int = 0
+    files_total: int | None = None
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def ignore_progress(_event: ProgressEvent) -> None:
+    """Default callback for callers that do not display progress."""
+
+
+@dataclass
+class ComponentProgress:
+    """Accumulates bytes and files for one component and forwards each step to the callback."""
+
+    component: str
+    callback: ProgressCallback
+    bytes_total: int | None = None
+    files_total: int | None = None
+    bytes_done: int = 0
+    files_done: int = 0
+
+    def start(self, message: str = "") -> None:
+        self.callback(
+            ProgressEvent(
+                ProgressStage.COMPONENT_STARTED,
+                self.component,
+                message,
+                bytes_total=self.bytes_total,
+                files_total=self.files_total,
+            )
+        )
+
+    def advance(self, *, bytes_done: int = 0, files_done: int = 0, message: str = "") -> None:
+        self.bytes_done += bytes_done
+        self.files_done += files_done
+        self.callback(
+            ProgressEvent(
+                ProgressStage.COMPONENT_ADVANCED,
+                self.component,
+                message,
+                bytes_done=self.bytes_done,
+                bytes_total=self.bytes_total,
+                files_done=self.files_done,
+                files_total=self.files_total,
+            )
+        )
+
+    def finish(self, message: str = "") -> None:
+        self.callback(
+            ProgressEvent(
+                ProgressStage.COMPONENT_FINISHED,
+                self.component,
+                message,
+                bytes_done=self.bytes_done,
+                bytes_total=self.bytes_total,
+                files_done=self.files_done,
+                files_total=self.files_total,
+            )
+        )

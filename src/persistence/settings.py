@@ -1,0 +1,149 @@
+"""Settings from the environment, an optional `.env`, and command-line overrides.
+
+The environment names are a public contract: scripts and container images set them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ALL_COLLECTIONS = "all"
+
+# (name inside the backup, setting field) for every on-disk component, in capture order.
+FILE_COMPONENTS: tuple[str, ...] = ("cache_db", "storage", "uploads", "analytics_db", "logs")
+
+
+class BackupSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default=Path("data"), validation_alias="BACKUP_DATA_DIR")
+    backup_dir: Path | None = Field(default=None, validation_alias="BACKUP_DIR")
+    cache_db: Path | None = Field(default=None, validation_alias="BACKUP_CACHE_DB")
+    storage_dir: Path | None = Field(default=None, validation_alias="BACKUP_STORAGE_DIR")
+    uploads_dir: Path | None = Field(default=None, validation_alias="BACKUP_UPLOADS_DIR")
+    analytics_db: Path | None = Field(default=None, validation_alias="BACKUP_ANALYTICS_DB")
+    logs_dir: Path | None = Field(default=None, validation_alias="BACKUP_LOGS_DIR")
+    include_logs: bool = Field(default=False, validation_alias="BACKUP_INCLUDE_LOGS")
+    keep_last: int = Field(default=7, ge=1, validation_alias="BACKUP_KEEP_LAST")
+    retention_days: float | None = Field(
+        default=None, gt=0, validation_alias="BACKUP_RETENTION_DAYS"
+    )
+    lock_timeout: float = Field(default=30.0, ge=0, validation_alias="BACKUP_LOCK_TIMEOUT")
+    # Extra roots (comma separated) that sources and the backup root may live under.
+    allowed_roots: str = Field(default="", validation_alias="BACKUP_ALLOWED_ROOTS")
+    # How often the panel expects a backup; older ones turn its health badge amber, then red.
+    expected_interval_hours: float = Field(
+        default=24.0, gt=0, validation_alias="BACKUP_EXPECTED_INTERVAL_HOURS"
+    )
+
+    qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
+    qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
+    qdrant_collections: str = Field(
+        default=ALL_COLLECTIONS,
+        validation_alias=AliasChoices("QDRANT_COLLECTIONS", "QDRANT_COLLECTION_NAME"),
+    )
+    qdrant_path: Path | None = Field(default=None, validation_alias="QDRANT_PATH")
+    qdrant_timeout: float = Field(default=300.0, gt=0, validation_alias="QDRANT_TIMEOUT")
+    qdrant_download_deadline: float = Field(
+        default=3600.0, gt=0, validation_alias="QDRANT_DOWNLOAD_DEADLINE"
+    )
+    qdrant_delete_server_snapshot: bool = Field(
+        default=True, validation_alias="QDRANT_DELETE_SERVER_SNAPSHOT"
+    )
+    qdrant_snapshot_on_start: bool = Field(default=False, validation_alias="QDRANT_SNAPSHOT_ON_START")
+    qdrant_snapshot_dir: Path | None = Field(default=None, validation_alias="QDRANT_SNAPSHOT_DIR")
+
+    @field_validator("qdrant_url", mode="before")
+    @classmethod
+    def _blank_url_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    def collection_names(self) -> list[str] | None:
+        """The configured collections, or None for every collection the server lists."""
+        names = [part.strip() for part in self.qdrant_collections.split(",") if part.strip()]
+        if not names or names == [ALL_COLLECTIONS]:
+            return None
+        return names
+
+    def resolved(self) -> ResolvedPaths:
+        """Absolute paths, relative ones taken against the data root (itself against the cwd)."""
+        data = self.data_dir.expanduser().absolute()
+
+        def under_data(value: Path | None, default: str) -> Path:
+            path = (value if value is not None else Path(default)).expanduser()
+            return path if path.is_absolute() else data / path
+
+        extra = tuple(
+            under_data(Path(part.strip()), ".")
+            for part in self.allowed_roots.split(",")
+            if part.strip()
+        )
+        return ResolvedPaths(
+            data_dir=data,
+            backup_dir=under_data(self.backup_dir, "backups"),
+            cache_db=under_data(self.cache_db, "cache/cache.db"),
+            storage_dir=under_data(self.storage_dir, "storage"),
+            uploads_dir=under_data(self.uploads_dir, "uploads"),
+            analytics_db=under_data(self.analytics_db, "analytics/analytics.duckdb"),
+            logs_dir=under_data(self.logs_dir, "logs"),
+            qdrant_path=under_data(self.qdrant_path, ".") if self.qdrant_path else None,
+            qdrant_snapshot_dir=(
+                under_data(self.qdrant_snapshot_dir, ".") if self.qdrant_snapshot_dir else None
+            ),
+            allowed_roots=(data, *extra),
+        )
+
+    def redacted(self) -> dict[str, str | None]:
+        """The settings as recorded in a manifest or shown on screen: secrets never appear."""
+        shown: dict[str, str | None] = {}
+        for name, value in self.model_dump().items():
+            if name == "qdrant_api_key":
+                shown[name] = "set" if value is not None else "not set"
+            elif name == "qdrant_url" and isinstance(value, str):
+                shown[name] = redact_url(value)
+            else:
+                shown[name] = None if value is None else str(value)
+        return shown
+
+
+def redact_url(url: str) -> str:
+    """Drop any user:password@ part so a URL can be shown."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    host_part, slash, path = rest.partition("/")
+    if "@" in host_part:
+        host_part = "***@" + host_part.rsplit("@", 1)[1]
+    return f"{scheme}://{host_part}{slash}{path}"
+
+
+@dataclass(frozen=True)
+class ResolvedPaths:
+    data_dir: Path
+    backup_dir: Path
+    cache_db: Path
+    storage_dir: Path
+    uploads_dir: Path
+    analytics_db: Path
+    logs_dir: Path
+    qdrant_path: Path | None
+    qdrant_snapshot_dir: Path | None
+    allowed_roots: tuple[Path, ...]
+
+
+def load_settings(**overrides: object) -> BackupSettings:
+    """Build settings; keyword overrides (from CLI flags) win over the environment."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return BackupSettings(**given)  # pyright: ignore[reportArgumentType]  # validated by pydantic
