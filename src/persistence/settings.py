@@ -60,7 +60,9 @@ class BackupSettings(BaseSettings):
     qdrant_delete_server_snapshot: bool = Field(
         default=True, validation_alias="QDRANT_DELETE_SERVER_SNAPSHOT"
     )
-    qdrant_snapshot_on_start: bool = Field(default=False, validation_alias="QDRANT_SNAPSHOT_ON_START")
+    qdrant_snapshot_on_start: bool = Field(
+        default=False, validation_alias="QDRANT_SNAPSHOT_ON_START"
+    )
     qdrant_snapshot_dir: Path | None = Field(default=None, validation_alias="QDRANT_SNAPSHOT_DIR")
 
     @field_validator("qdrant_url", mode="before")

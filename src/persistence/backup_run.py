@@ -1,0 +1,203 @@
+"""One create-backup run: check paths, lock, stage every component, commit, then prune."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from persistence import __version__, qdrant
+from persistence.catalog import new_backup_id
+from persistence.components.base import BackupComponent, CaptureContext
+from persistence.components.databases import DatabaseComponent
+from persistence.components.trees import TreeComponent
+from persistence.errors import BackupError, ComponentError
+from persistence.locking import backup_lock
+from persistence.manifest import ComponentRecord, ComponentStatus, Manifest
+from persistence.paths import SafePaths, check_paths
+from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage, ignore_progress
+from persistence.pruning import apply_retention
+from persistence.results import ComponentSummary, CreateResult
+from persistence.retention import RetentionPolicy
+from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.settings import BackupSettings
+from persistence.staging import (
+    commit,
+    ensure_backup_root,
+    open_staging,
+    remove_leftovers,
+    remove_tree,
+)
+
+
+def build_components(
+    settings: BackupSettings, paths: SafePaths, *, skip_qdrant: bool
+) -> list[BackupComponent]:
+    return [
+        DatabaseComponent("cache_db", paths.cache_db),
+        TreeComponent("storage", paths.storage_dir),
+        TreeComponent("uploads", paths.uploads_dir),
+        DatabaseComponent("analytics_db", paths.analytics_db),
+        TreeComponent(
+            "logs",
+            paths.logs_dir,
+            enabled=paths.include_logs,
+            disabled_reason="not included (BACKUP_INCLUDE_LOGS=false)",
+        ),
+        qdrant.build_component(settings, settings.resolved(), skip=skip_qdrant),
+    ]
+
+
+def describe_os_error(exc: OSError, component: str) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"{component}: the disk is full{where}; free space or move BACKUP_DIR"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{component}: permission denied{where}"
+    return f"{component}: {exc.strerror or exc}{where}"
+
+
+def _capture_all(
+    components: list[BackupComponent], staging: Path, progress: ProgressCallback
+) -> list[ComponentRecord]:
+    records: list[ComponentRecord] = []
+    for component in components:
+        ctx = CaptureContext(target_dir=staging / component.name, progress=progress)
+        try:
+            record = component.capture(ctx)
+        except BackupError as exc:
+            records.append(_failed(component.name, exc.message))
+            raise _RunFailed(exc.message, exc, records) from exc
+        except OSError as exc:
+            message = describe_os_error(exc, component.name)
+            records.append(_failed(component.name, message))
+            raise _RunFailed(message, ComponentError(message), records) from exc
+        records.append(record)
+    return records
+
+
+def _failed(name: str, message: str) -> ComponentRecord:
+    return ComponentRecord(name=name, status=ComponentStatus.FAILED, error=message)
+
+
+class _RunFailed(Exception):
+    def __init__(self, message: str, cause: BackupError, records: list[ComponentRecord]) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.records = records
+
+
+def create_backup(
+    settings: BackupSettings,
+    *,
+    progress: ProgressCallback = ignore_progress,
+    prune: bool = True,
+    skip_qdrant: bool = False,
+) -> CreateResult:
+    """Make one backup. Never raises for expected failures: the result says what went wrong."""
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    try:
+        paths = check_paths(settings)
+        ensure_backup_root(paths.backup_dir)
+        with backup_lock(paths.backup_dir, "create-backup", settings.lock_timeout):
+            result = _locked_run(settings, paths, progress, prune, skip_qdrant, started, clock)
+            append_run(
+                paths.backup_dir,
+                RunRecord(
+                    kind=RunKind.CREATE,
+                    ok=result.ok,
+                    started_at=started,
+                    finished_at=datetime.now(UTC),
+                    backup_id=result.backup_id,
+                    error=result.error,
+                ),
+            )
+    except BackupError as exc:
+        result = CreateResult(ok=False, error=exc.message, exit_code=int(exc.exit_code))
+    except OSError as exc:
+        message = describe_os_error(exc, "backup root")
+        result = CreateResult(ok=False, error=message, exit_code=1)
+    progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
+    return result.model_copy(
+        update={"started_at": started.isoformat(), "duration_seconds": time.monotonic() - clock}
+    )
+
+
+def _locked_run(
+    settings: BackupSettings,
+    paths: SafePaths,
+    progress: ProgressCallback,
+    prune: bool,
+    skip_qdrant: bool,
+    started: datetime,
+    clock: float,
+) -> CreateResult:
+    leftovers = remove_leftovers(paths.backup_dir)
+    if leftovers:
+        progress(
+            ProgressEvent(
+                ProgressStage.MESSAGE,
+                message=f"removed leftovers of interrupted runs: {', '.join(leftovers)}",
+            )
+        )
+    backup_id = new_backup_id(paths.backup_dir)
+    progress(ProgressEvent(ProgressStage.RUN_STARTED, message=backup_id))
+    staging = open_staging(paths.backup_dir, backup_id)
+    try:
+        records = _capture_all(
+            build_components(settings, paths, skip_qdrant=skip_qdrant), staging, progress
+        )
+        finished = datetime.now(UTC)
+        manifest = Manifest(
+            tool_version=__version__,
+            backup_id=backup_id,
+            host=socket.gethostname(),
+            started_at=started,
+            finished_at=finished,
+            duration_seconds=time.monotonic() - clock,
+            settings=settings.redacted(),
+            components=records,
+            warnings=[w for r in records for w in r.warnings],
+        )
+        final = paths.backup_dir / backup_id
+        commit(staging, final, manifest)
+    except _RunFailed as failure:
+        remove_tree(staging)
+        return CreateResult(
+            ok=False,
+            backup_id=None,
+            error=str(failure),
+            exit_code=int(failure.cause.exit_code),
+            components=[ComponentSummary.of(r) for r in failure.records],
+            leftovers_removed=leftovers,
+        )
+    except BaseException:
+        remove_tree(staging)
+        raise
+    result = CreateResult(
+        ok=True,
+        backup_id=backup_id,
+        path=str(final),
+        components=[ComponentSummary.of(r) for r in records],
+        warnings=manifest.warnings,
+        leftovers_removed=leftovers,
+    )
+    if prune:
+        policy = RetentionPolicy(
+            keep_last=settings.keep_last, keep_within_days=settings.retention_days
+        )
+        try:
+            pruned = apply_retention(paths.backup_dir, policy, dry_run=False, protect=backup_id)
+        except BackupError as exc:
+            return result.model_copy(
+                update={
+                    "ok": False,
+                    "exit_code": int(exc.exit_code),
+                    "error": f"backup {backup_id} is complete, but retention failed: {exc.message}",
+                }
+            )
+        result = result.model_copy(update={"prune": pruned})
+    return result

@@ -1,0 +1,129 @@
+"""The backups in a backup root: naming, listing, and finding one by id."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from persistence.errors import ConfigError, VerificationError
+from persistence.manifest import Manifest, load_manifest
+
+BACKUP_PREFIX = "backup_"
+PRE_RESTORE_PREFIX = "pre-restore_"
+STAGING_PREFIX = ".staging-"
+DELETING_PREFIX = ".deleting-"
+_ID_FORMAT = "%Y%m%dT%H%M%S_%fZ"
+
+
+def new_backup_id(
+    backup_dir: Path, prefix: str = BACKUP_PREFIX, now: datetime | None = None
+) -> str:
+    """`<prefix><UTC timestamp to the microsecond>`: sorts by time, unique within the root."""
+    moment = now or datetime.now(UTC)
+    while True:
+        candidate = prefix + moment.strftime(_ID_FORMAT)
+        if not (backup_dir / candidate).exists():
+            return candidate
+        moment = datetime.fromtimestamp(moment.timestamp() + 1e-6, UTC)
+
+
+class BackupSummary(BaseModel):
+    backup_id: str
+    path: str
+    created_at: datetime | None
+    size_bytes: int
+    valid: bool
+    problem: str | None = None
+    components: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class CompleteBackup:
+    backup_id: str
+    path: Path
+    manifest: Manifest
+
+    @property
+    def created_at(self) -> datetime:
+        return self.manifest.started_at
+
+
+@dataclass(frozen=True)
+class BrokenBackup:
+    backup_id: str
+    path: Path
+    problem: str
+
+
+def _candidate_dirs(backup_dir: Path, prefixes: tuple[str, ...]) -> list[Path]:
+    if not backup_dir.is_dir():
+        return []
+    found: list[Path] = []
+    with os.scandir(backup_dir) as listing:
+        for item in listing:
+            # A symlink is never one of ours: listing it would invite deleting through it.
+            if item.name.startswith(prefixes) and item.is_dir(follow_symlinks=False):
+                found.append(Path(item.path))
+    return sorted(found, key=lambda p: p.name)
+
+
+def scan_backups(
+    backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)
+) -> tuple[list[CompleteBackup], list[BrokenBackup]]:
+    """Complete backups (valid manifest of this tool, hash checked), oldest first, and the rest."""
+    complete: list[CompleteBackup] = []
+    broken: list[BrokenBackup] = []
+    for path in _candidate_dirs(backup_dir, prefixes):
+        try:
+            manifest = load_manifest(path)
+        except VerificationError as exc:
+            broken.append(BrokenBackup(path.name, path, exc.message))
+            continue
+        complete.append(CompleteBackup(path.name, path, manifest))
+    complete.sort(key=lambda b: (b.created_at, b.backup_id))
+    return complete, broken
+
+
+def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
+    if isinstance(backup, BrokenBackup):
+        return BackupSummary(
+            backup_id=backup.backup_id,
+            path=str(backup.path),
+            created_at=None,
+            size_bytes=0,
+            valid=False,
+            problem=backup.problem,
+        )
+    return BackupSummary(
+        backup_id=backup.backup_id,
+        path=str(backup.path),
+        created_at=backup.created_at,
+        size_bytes=backup.manifest.total_bytes,
+        valid=True,
+        components={c.name: c.status.value for c in backup.manifest.components},
+    )
+
+
+def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> CompleteBackup:
+    """The backup named `backup_id` (a plain name, never a path), or the newest one."""
+    prefixes = (BACKUP_PREFIX, PRE_RESTORE_PREFIX)
+    if backup_id is not None:
+        if not backup_id.startswith(prefixes) or "/" in backup_id or backup_id in (".", ".."):
+            raise ConfigError(
+                f"{backup_id!r} is not a backup id (expected backup_<timestamp> or "
+                "pre-restore_<timestamp>; see list-backups)"
+            )
+        path = backup_dir / backup_id
+        if path.is_symlink() or not path.is_dir():
+            raise ConfigError(f"no backup {backup_id} in {backup_dir}; see list-backups")
+        return CompleteBackup(backup_id, path, load_manifest(path))
+    if not latest:
+        raise ConfigError("name a backup id, or pass --latest")
+    complete, _broken = scan_backups(backup_dir)
+    if not complete:
+        raise ConfigError(f"no complete backup in {backup_dir}")
+    return complete[-1]

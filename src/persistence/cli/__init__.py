@@ -1,0 +1,8 @@
+"""Command-line shell over the service: `uv run scripts/backup.py COMMAND`."""
+
+from persistence.cli import backup_commands as backup_commands
+from persistence.cli.app import app
+
+
+def main() -> None:
+    app()

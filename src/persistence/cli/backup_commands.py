@@ -1,0 +1,185 @@
+"""create-backup, list-backups, prune-backups and sample-data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from persistence import service
+from persistence.cli.app import app, guarded
+from persistence.cli.common import (
+    BackupDirOption,
+    DataDirOption,
+    DebugOption,
+    JsonOption,
+    emit_json,
+    err_console,
+    human_bytes,
+    progress_for,
+    settings_from,
+)
+from persistence.results import CreateResult, PruneResult
+from persistence.sample_state import create_sample_state
+
+stdout_console = Console(highlight=False, soft_wrap=True)
+
+
+@app.command("create-backup")
+def create_backup(
+    json_output: JsonOption = False,
+    keep_last: Annotated[
+        int | None, typer.Option("--keep-last", min=1, help="Keep the last N (BACKUP_KEEP_LAST).")
+    ] = None,
+    no_prune: Annotated[bool, typer.Option("--no-prune", help="Skip retention this run.")] = False,
+    no_qdrant: Annotated[bool, typer.Option("--no-qdrant", help="Skip Qdrant this run.")] = False,
+    qdrant_url: Annotated[
+        str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
+    ] = None,
+    collection: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--collection", help="Collection to back up (repeatable; QDRANT_COLLECTIONS)."
+        ),
+    ] = None,
+    data_dir: DataDirOption = None,
+    backup_dir: BackupDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Back up every component into a new backup_<timestamp> folder, then apply retention."""
+
+    def run() -> int:
+        settings = settings_from(
+            data_dir=data_dir,
+            backup_dir=backup_dir,
+            keep_last=keep_last,
+            qdrant_url=qdrant_url,
+            qdrant_collections=",".join(collection) if collection else None,
+        )
+        with progress_for(json_output) as progress:
+            result = service.create_backup(
+                settings, progress=progress, prune=not no_prune, skip_qdrant=no_qdrant
+            )
+        if json_output:
+            emit_json(result)
+        else:
+            _print_create(result)
+        if not result.ok:
+            err_console.print(f"[bold red]error:[/] {result.error}", soft_wrap=True)
+        return result.exit_code
+
+    guarded(debug, run)
+
+
+def _print_create(result: CreateResult) -> None:
+    for item in result.components:
+        detail = item.error or item.method or ""
+        size = f"{item.file_count} files, {human_bytes(item.bytes)}" if item.file_count else ""
+        stdout_console.print(f"  {item.name:<13} {item.status:<9} {size:<24} {detail}")
+    for warning in result.warnings:
+        stdout_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    if result.ok:
+        total = sum(c.bytes for c in result.components)
+        stdout_console.print(
+            f"[green]backup {result.backup_id} complete[/]: {human_bytes(total)} "
+            f"in {result.duration_seconds:.1f}s at {result.path}"
+        )
+    if result.prune is not None:
+        _print_prune(result.prune)
+
+
+@app.command("list-backups")
+def list_backups(
+    json_output: JsonOption = False,
+    data_dir: DataDirOption = None,
+    backup_dir: BackupDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """List backups, oldest first."""
+
+    def run() -> int:
+        listings = service.list_backups(settings_from(data_dir=data_dir, backup_dir=backup_dir))
+        if json_output:
+            emit_json(list(listings))
+            return 0
+        if not listings:
+            stdout_console.print("no backups yet: run create-backup")
+            return 0
+        table = Table()
+        for title in ("created (UTC)", "size", "components", "verified", "backup id"):
+            table.add_column(title, no_wrap=title in ("backup id", "created (UTC)", "size"))
+        for item in listings:
+            created = f"{item.created_at:%Y-%m-%d %H:%M:%S}" if item.created_at else "-"
+            captured = ", ".join(k for k, v in item.components.items() if v == "captured")
+            verified = f"{item.verified_at:%Y-%m-%d %H:%M}" if item.verified_at else ""
+            if not item.valid:
+                captured = f"[red]broken: {item.problem}[/]"
+            table.add_row(created, human_bytes(item.size_bytes), captured, verified, item.backup_id)
+        stdout_console.print(table)
+        return 0
+
+    guarded(debug, run)
+
+
+@app.command("prune-backups")
+def prune_backups(
+    json_output: JsonOption = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would go.")] = False,
+    keep_last: Annotated[int | None, typer.Option("--keep-last", min=1)] = None,
+    keep_within_days: Annotated[
+        float | None,
+        typer.Option("--keep-within-days", min=0.0, help="Keep backups newer than D days."),
+    ] = None,
+    data_dir: DataDirOption = None,
+    backup_dir: BackupDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Apply retention: a backup stays if any rule keeps it."""
+
+    def run() -> int:
+        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
+        result = service.prune_backups(
+            settings, dry_run=dry_run, keep_last=keep_last, keep_within_days=keep_within_days
+        )
+        if json_output:
+            emit_json(result)
+        else:
+            _print_prune(result)
+        if not result.ok:
+            err_console.print(f"[bold red]error:[/] {result.error}", soft_wrap=True)
+        return result.exit_code
+
+    guarded(debug, run)
+
+
+def _print_prune(result: PruneResult) -> None:
+    verb = "would delete" if result.dry_run else "deleted"
+    for backup_id in result.deleted:
+        stdout_console.print(f"  {verb:<12} {backup_id}")
+    for backup_id in result.kept:
+        stdout_console.print(
+            f"  {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
+        )
+    for item in result.ignored:
+        stdout_console.print(f"  {'ignore':<12} {item.backup_id}  ({item.reason})")
+
+
+@app.command("sample-data")
+def sample_data(
+    data_dir: DataDirOption = None,
+    large_file_mib: Annotated[int, typer.Option("--large-file-mib", min=1)] = 32,
+    debug: DebugOption = False,
+) -> None:
+    """Create realistic sample app state (SQLite cache, DuckDB analytics, trees) to try the tool."""
+
+    def run() -> int:
+        settings = settings_from(data_dir=data_dir)
+        summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
+        stdout_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")
+        stdout_console.print(summary.describe())
+        return 0
+
+    guarded(debug, run)

@@ -1,0 +1,151 @@
+"""What every command shares: settings from flags, one-line errors, JSON, terminal progress."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from persistence.errors import ConfigError, ExitCode
+from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage, ignore_progress
+from persistence.settings import BackupSettings, load_settings
+
+err_console = Console(stderr=True, highlight=False)
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data root (BACKUP_DATA_DIR).", show_default=False)
+]
+BackupDirOption = Annotated[
+    Path | None,
+    typer.Option("--backup-dir", help="Backup root (BACKUP_DIR).", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
+
+
+def setup_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not debug:
+        # httpx logs every request at INFO; the user wants results, not a request log.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def settings_from(**overrides: object) -> BackupSettings:
+    """Settings with flag overrides; a bad value becomes a ConfigError naming the variable."""
+    try:
+        return load_settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "setting"
+        raise ConfigError(f"invalid setting {_env_name(field)}: {first['msg']}") from None
+
+
+def _env_name(field: str) -> str:
+    info = BackupSettings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    return alias if isinstance(alias, str) else field
+
+
+def fail(message: str, code: int | ExitCode = ExitCode.FAILED) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(int(code))
+
+
+def emit_json(model: BaseModel | list[BaseModel]) -> None:
+    if isinstance(model, list):
+        body = "[" + ",\n".join(m.model_dump_json(indent=2) for m in model) + "]"
+        sys.stdout.write(body + "\n")
+    else:
+        sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+
+
+def human_bytes(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+class TerminalProgress:
+    """Renders engine progress events as rich progress bars, one per component."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TextColumn("{task.fields[files]}"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> ProgressCallback:
+        self._progress.start()
+        return self.handle
+
+    def __exit__(self, *_exc: object) -> None:
+        self._progress.stop()
+
+    def handle(self, event: ProgressEvent) -> None:
+        name = event.component or ""
+        if event.stage is ProgressStage.MESSAGE:
+            self._progress.console.print(f"[yellow]{event.message}[/]")
+            return
+        if event.stage is ProgressStage.COMPONENT_STARTED:
+            self._tasks[name] = self._progress.add_task(
+                name, total=event.bytes_total, files=self._files(event)
+            )
+            return
+        task = self._tasks.get(name)
+        if task is None:
+            return
+        if event.stage is ProgressStage.COMPONENT_ADVANCED:
+            self._progress.update(task, completed=event.bytes_done, files=self._files(event))
+        elif event.stage is ProgressStage.COMPONENT_FINISHED:
+            self._progress.update(
+                task,
+                total=event.bytes_total or event.bytes_done,
+                completed=event.bytes_total or event.bytes_done,
+                files=self._files(event),
+            )
+
+    @staticmethod
+    def _files(event: ProgressEvent) -> str:
+        total = f"/{event.files_total}" if event.files_total is not None else ""
+        return f"{event.files_done}{total} files"
+
+
+class NoProgress:
+    def __enter__(self) -> ProgressCallback:
+        return ignore_progress
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def progress_for(json_output: bool) -> TerminalProgress | NoProgress:
+    if json_output or not sys.stderr.isatty():
+        return NoProgress()
+    return TerminalProgress()

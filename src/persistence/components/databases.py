@@ -1,0 +1,151 @@
+"""Databases copied consistently while their app may still be writing.
+
+The kind is read from the file header, never guessed from the name.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import duckdb
+
+from persistence.components.base import CaptureContext
+from persistence.errors import ComponentError
+from persistence.fsio import PRIVATE_FILE_MODE, fsync_file, hash_file, make_private_dir
+from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.progress import ComponentProgress
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DUCKDB_MAGIC = b"DUCK"
+SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
+
+
+class DatabaseKind(StrEnum):
+    SQLITE = "sqlite"
+    DUCKDB = "duckdb"
+    EMPTY = "empty"
+
+
+def detect_kind(path: Path) -> DatabaseKind:
+    with path.open("rb") as handle:
+        header = handle.read(16)
+    if not header:
+        return DatabaseKind.EMPTY
+    if header.startswith(SQLITE_MAGIC):
+        return DatabaseKind.SQLITE
+    if header[8:12] == DUCKDB_MAGIC:
+        return DatabaseKind.DUCKDB
+    raise ComponentError(
+        f"{path} is neither a SQLite nor a DuckDB database (unknown header); "
+        "point the setting at the database file"
+    )
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Online backup API in one step: with a busy writer, small steps restart forever."""
+    src = sqlite3.connect(
+        f"{source.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS
+    )
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst, pages=-1)
+            # The copy is a single self-contained file: no -wal/-shm beside it.
+            dst.execute("PRAGMA journal_mode=DELETE")
+            row = dst.execute("PRAGMA integrity_check").fetchone()
+            if row is None or row[0] != "ok":
+                raise ComponentError(f"the copy of {source} fails integrity_check: {row}")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+_DUCKDB_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+def copy_duckdb(source: Path, target: Path) -> None:
+    """Read-only attach and COPY FROM DATABASE: a consistent copy at one transaction."""
+    con = duckdb.connect(":memory:")
+    try:
+        try:
+            con.execute(f"ATTACH '{_quote(source)}' AS src (READ_ONLY)")
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                pid = _DUCKDB_LOCK_PID.search(text)
+                holder = f" (pid {pid.group(1)})" if pid else ""
+                raise ComponentError(
+                    f"the DuckDB file {source} is locked by a running app{holder}: DuckDB allows "
+                    "no reader beside a writer in another process; stop the app or have it "
+                    "close the database, then back up again"
+                ) from exc
+            raise ComponentError(f"cannot open DuckDB file {source}: {text}") from exc
+        con.execute(f"ATTACH '{_quote(target)}' AS dst")
+        con.execute("COPY FROM DATABASE src TO dst")
+        con.execute("DETACH dst")
+        con.execute("DETACH src")
+    finally:
+        con.close()
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+@dataclass(frozen=True)
+class DatabaseComponent:
+    name: str
+    source: Path
+
+    def capture(self, ctx: CaptureContext) -> ComponentRecord:
+        if not self.source.exists():
+            return ComponentRecord(
+                name=self.name, status=ComponentStatus.ABSENT, source=str(self.source)
+            )
+        if not self.source.is_file():
+            raise ComponentError(f"{self.name}: {self.source} is not a file")
+        kind = detect_kind(self.source)
+        progress = ComponentProgress(self.name, ctx.progress, files_total=1)
+        progress.start(f"{kind} {self.source}")
+        make_private_dir(ctx.target_dir)
+        target = ctx.target_dir / self.source.name
+        try:
+            if kind is DatabaseKind.SQLITE:
+                method = "sqlite-online-backup"
+                copy_sqlite(self.source, target)
+            elif kind is DatabaseKind.DUCKDB:
+                method = "duckdb-copy-database"
+                copy_duckdb(self.source, target)
+            else:
+                method = "empty-file"
+                target.touch()
+        except (sqlite3.Error, duckdb.Error) as exc:
+            raise ComponentError(f"{self.name}: copying {self.source} failed: {exc}") from exc
+        target.chmod(PRIVATE_FILE_MODE)
+        fsync_file(target)
+        copied = hash_file(target)
+        progress.advance(bytes_done=copied.size, files_done=1)
+        progress.finish()
+        stat = self.source.stat()
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.CAPTURED,
+            source=str(self.source),
+            method=method,
+            bytes=copied.size,
+            file_count=1,
+            files=[
+                FileRecord(
+                    path=target.name,
+                    size=copied.size,
+                    sha256=copied.sha256,
+                    mode=stat.st_mode & 0o7777,
+                    mtime=stat.st_mtime,
+                )
+            ],
+        )

@@ -1,0 +1,140 @@
+"""A folder tree copied file by file: relative paths, sizes, modes, mtimes, one hash pass."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from persistence.components.base import CaptureContext
+from persistence.errors import ComponentError
+from persistence.fsio import copy_and_hash, make_private_dir
+from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.progress import ComponentProgress
+
+
+@dataclass(frozen=True)
+class _Entry:
+    relative: str
+    path: Path
+    info: os.stat_result
+
+
+def _walk(root: Path) -> tuple[list[_Entry], list[str]]:
+    """Every entry below `root`, symlinks reported as links (never followed), sorted."""
+    entries: list[_Entry] = []
+    warnings: list[str] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as listing:
+            for item in listing:
+                path = Path(item.path)
+                try:
+                    info = item.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    warnings.append(f"{path} vanished while it was being listed")
+                    continue
+                relative = path.relative_to(root).as_posix()
+                entries.append(_Entry(relative, path, info))
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append(path)
+    entries.sort(key=lambda e: e.relative)
+    return entries, warnings
+
+
+@dataclass(frozen=True)
+class TreeComponent:
+    """Copies the tree at `source`; a missing tree is `absent`, a disabled one `skipped`."""
+
+    name: str
+    source: Path
+    enabled: bool = True
+    disabled_reason: str = ""
+
+    def capture(self, ctx: CaptureContext) -> ComponentRecord:
+        if not self.enabled:
+            return ComponentRecord(
+                name=self.name,
+                status=ComponentStatus.SKIPPED,
+                source=str(self.source),
+                method=self.disabled_reason,
+            )
+        if not self.source.exists():
+            return ComponentRecord(
+                name=self.name, status=ComponentStatus.ABSENT, source=str(self.source)
+            )
+        if not self.source.is_dir():
+            raise ComponentError(f"{self.name}: {self.source} is not a folder")
+        try:
+            return self._copy(ctx)
+        except PermissionError as exc:
+            raise ComponentError(
+                f"{self.name}: permission denied reading {exc.filename}; "
+                "run the backup as the app's user"
+            ) from exc
+
+    def _copy(self, ctx: CaptureContext) -> ComponentRecord:
+        entries, warnings = _walk(self.source)
+        regular = [e for e in entries if stat.S_ISREG(e.info.st_mode)]
+        progress = ComponentProgress(
+            self.name,
+            ctx.progress,
+            bytes_total=sum(e.info.st_size for e in regular),
+            files_total=len(regular),
+        )
+        progress.start(str(self.source))
+        make_private_dir(ctx.target_dir)
+        records: list[FileRecord] = []
+        for entry in entries:
+            record = self._capture_entry(entry, ctx.target_dir, progress, warnings)
+            if record is not None:
+                records.append(record)
+        progress.finish()
+        files = [r for r in records if r.kind == "file"]
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.CAPTURED,
+            source=str(self.source),
+            method="file-copy",
+            bytes=sum(r.size for r in files),
+            file_count=len(files),
+            files=records,
+            warnings=warnings,
+        )
+
+    def _capture_entry(
+        self, entry: _Entry, target_root: Path, progress: ComponentProgress, warnings: list[str]
+    ) -> FileRecord | None:
+        mode = stat.S_IMODE(entry.info.st_mode)
+        target = target_root / entry.relative
+        if stat.S_ISLNK(entry.info.st_mode):
+            return FileRecord(
+                path=entry.relative,
+                kind="symlink",
+                mode=mode,
+                mtime=entry.info.st_mtime,
+                link_target=str(entry.path.readlink()),
+            )
+        if stat.S_ISDIR(entry.info.st_mode):
+            make_private_dir(target)
+            return FileRecord(path=entry.relative, kind="dir", mode=mode, mtime=entry.info.st_mtime)
+        if not stat.S_ISREG(entry.info.st_mode):
+            warnings.append(f"{entry.path} is not a regular file (fifo, socket or device): skipped")
+            return None
+        try:
+            copied = copy_and_hash(
+                entry.path, target, on_chunk=lambda n: progress.advance(bytes_done=n)
+            )
+        except FileNotFoundError:
+            warnings.append(f"{entry.path} was deleted by the app during the backup: skipped")
+            return None
+        progress.advance(files_done=1)
+        return FileRecord(
+            path=entry.relative,
+            size=copied.size,
+            sha256=copied.sha256,
+            mode=mode,
+            mtime=entry.info.st_mtime,
+        )

@@ -1,0 +1,125 @@
+"""Path safety: every place the tool reads or writes must lie inside the allowed roots.
+
+Checked before anything is written, so a bad setting costs nothing but an error line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from persistence.errors import PathSafetyError
+from persistence.settings import BackupSettings, ResolvedPaths
+
+
+@dataclass(frozen=True)
+class SafePaths:
+    """Resolved, checked locations for one run (symlinks along the way already resolved)."""
+
+    data_dir: Path
+    backup_dir: Path
+    cache_db: Path
+    storage_dir: Path
+    uploads_dir: Path
+    analytics_db: Path
+    logs_dir: Path
+    include_logs: bool
+    qdrant_path: Path | None
+    allowed_roots: tuple[Path, ...]
+
+    def source_for(self, component: str) -> Path:
+        sources = {
+            "cache_db": self.cache_db,
+            "storage": self.storage_dir,
+            "uploads": self.uploads_dir,
+            "analytics_db": self.analytics_db,
+            "logs": self.logs_dir,
+        }
+        return sources[component]
+
+
+def is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _checked(label: str, given: Path, roots: tuple[Path, ...]) -> Path:
+    real = Path(os.path.realpath(given))
+    if any(is_within(real, root) for root in roots):
+        return real
+    allowed = ", ".join(str(r) for r in roots)
+    if given.is_symlink() or real != given.absolute():
+        reason = f"{given} resolves to {real} (through '..' or a symlink)"
+    else:
+        reason = f"{given} is"
+    raise PathSafetyError(
+        f"{label}: {reason} outside the data root ({allowed}); "
+        "move it inside, or allow its folder with BACKUP_ALLOWED_ROOTS"
+    )
+
+
+def check_paths(settings: BackupSettings, resolved: ResolvedPaths | None = None) -> SafePaths:
+    """Resolve and check every configured path; raise PathSafetyError on the first problem."""
+    paths = resolved or settings.resolved()
+    roots = tuple(Path(os.path.realpath(root)) for root in paths.allowed_roots)
+    safe = SafePaths(
+        data_dir=roots[0],
+        backup_dir=_checked("BACKUP_DIR", paths.backup_dir, roots),
+        cache_db=_checked("BACKUP_CACHE_DB", paths.cache_db, roots),
+        storage_dir=_checked("BACKUP_STORAGE_DIR", paths.storage_dir, roots),
+        uploads_dir=_checked("BACKUP_UPLOADS_DIR", paths.uploads_dir, roots),
+        analytics_db=_checked("BACKUP_ANALYTICS_DB", paths.analytics_db, roots),
+        logs_dir=_checked("BACKUP_LOGS_DIR", paths.logs_dir, roots),
+        include_logs=settings.include_logs,
+        qdrant_path=(
+            _checked("QDRANT_PATH", paths.qdrant_path, roots) if paths.qdrant_path else None
+        ),
+        allowed_roots=roots,
+    )
+    _check_no_overlap(safe)
+    return safe
+
+
+def _check_no_overlap(safe: SafePaths) -> None:
+    trees = {
+        "BACKUP_STORAGE_DIR": safe.storage_dir,
+        "BACKUP_UPLOADS_DIR": safe.uploads_dir,
+    }
+    if safe.include_logs:
+        trees["BACKUP_LOGS_DIR"] = safe.logs_dir
+    if safe.qdrant_path is not None:
+        trees["QDRANT_PATH"] = safe.qdrant_path
+    for label, tree in trees.items():
+        if is_within(safe.backup_dir, tree):
+            raise PathSafetyError(
+                f"BACKUP_DIR {safe.backup_dir} lies inside {label} {tree}: every backup would "
+                "copy the earlier ones; put the backup root elsewhere"
+            )
+        if is_within(tree, safe.backup_dir):
+            raise PathSafetyError(
+                f"{label} {tree} lies inside the backup root {safe.backup_dir}; "
+                "keep sources and backups apart"
+            )
+    if safe.backup_dir == safe.data_dir:
+        raise PathSafetyError(
+            f"BACKUP_DIR {safe.backup_dir} is the data root itself; use a folder inside it"
+        )
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """Validate a relative path read from a manifest: no absolute paths, no '..', no NUL."""
+    if not path or "\x00" in path or "\\" in path:
+        raise PathSafetyError(f"unsafe path in manifest: {path!r}")
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or any(part in ("..", "") for part in pure.parts) or path != str(pure):
+        raise PathSafetyError(f"unsafe path in manifest: {path!r}")
+    return pure
+
+
+def join_inside(root: Path, relative: str) -> Path:
+    """`root / relative` after checking that no symlink on the way leads outside `root`."""
+    target = root.joinpath(*safe_relative(relative).parts)
+    parent_real = Path(os.path.realpath(target.parent))
+    if not is_within(parent_real, Path(os.path.realpath(root))):
+        raise PathSafetyError(f"{relative!r} would be written outside {root} (through a symlink)")
+    return target

@@ -1,0 +1,137 @@
+"""The service: every action a shell (CLI or panel) offers, as one typed call each."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from persistence.backup_run import create_backup
+from persistence.catalog import BackupSummary, find_backup, scan_backups, summarize
+from persistence.errors import BackupError
+from persistence.locking import LockHolder, backup_lock, current_holder
+from persistence.manifest import MANIFEST_NAME
+from persistence.paths import check_paths
+from persistence.pruning import apply_retention
+from persistence.results import CreateResult, PruneResult
+from persistence.retention import RetentionPolicy
+from persistence.runlog import RunKind, RunRecord, append_run, last_run, read_runs, verified_at
+from persistence.settings import BackupSettings
+
+__all__ = [
+    "BackupListing",
+    "CreateResult",
+    "PruneResult",
+    "StatusReport",
+    "create_backup",
+    "list_backups",
+    "lock_holder",
+    "manifest_bytes_of",
+    "prune_backups",
+    "status_report",
+]
+
+
+class BackupListing(BackupSummary):
+    verified_at: datetime | None = None
+
+
+def list_backups(settings: BackupSettings) -> list[BackupListing]:
+    """Every backup in the root, oldest first; broken ones listed with their problem."""
+    paths = check_paths(settings)
+    complete, broken = scan_backups(paths.backup_dir)
+    verified = verified_at(read_runs(paths.backup_dir))
+    listings = [
+        BackupListing(**summarize(b).model_dump(), verified_at=verified.get(b.backup_id))
+        for b in complete
+    ]
+    listings += [BackupListing(**summarize(b).model_dump()) for b in broken]
+    return listings
+
+
+def prune_backups(
+    settings: BackupSettings,
+    *,
+    dry_run: bool = False,
+    keep_last: int | None = None,
+    keep_within_days: float | None = None,
+) -> PruneResult:
+    started = datetime.now(UTC)
+    try:
+        paths = check_paths(settings)
+        policy = RetentionPolicy(
+            keep_last=keep_last if keep_last is not None else settings.keep_last,
+            keep_within_days=(
+                keep_within_days if keep_within_days is not None else settings.retention_days
+            ),
+        )
+        if not paths.backup_dir.is_dir():
+            return PruneResult(ok=True, dry_run=dry_run)
+        with backup_lock(paths.backup_dir, "prune-backups", settings.lock_timeout):
+            try:
+                result = apply_retention(paths.backup_dir, policy, dry_run=dry_run)
+            except BackupError as exc:
+                result = PruneResult(
+                    ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
+                )
+            if not dry_run:
+                append_run(
+                    paths.backup_dir,
+                    RunRecord(
+                        kind=RunKind.PRUNE,
+                        ok=result.ok,
+                        started_at=started,
+                        finished_at=datetime.now(UTC),
+                        error=result.error,
+                        summary=f"deleted {len(result.deleted)}, kept {len(result.kept)}",
+                    ),
+                )
+            return result
+    except BackupError as exc:
+        return PruneResult(
+            ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
+        )
+
+
+def lock_holder(settings: BackupSettings) -> LockHolder | None:
+    return current_holder(check_paths(settings).backup_dir)
+
+
+def manifest_bytes_of(settings: BackupSettings, backup_id: str) -> bytes:
+    """The exact bytes of a backup's manifest.json (for download)."""
+    backup = find_backup(check_paths(settings).backup_dir, backup_id, latest=False)
+    return (backup.path / MANIFEST_NAME).read_bytes()
+
+
+class StatusReport(BaseModel):
+    backup_dir: str
+    backup_count: int
+    last_success_at: datetime | None
+    last_run: RunRecord | None
+    backups_bytes: int
+    free_bytes: int | None
+    lock: LockHolder | None
+
+
+def status_report(settings: BackupSettings) -> StatusReport:
+    paths = check_paths(settings)
+    complete, _broken = scan_backups(paths.backup_dir)
+    success = last_run(paths.backup_dir, RunKind.CREATE, ok=True)
+    newest = complete[-1].created_at if complete else None
+    last_success = max(
+        (t for t in (newest, success.finished_at if success else None) if t is not None),
+        default=None,
+    )
+    probe = paths.backup_dir if paths.backup_dir.exists() else paths.data_dir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return StatusReport(
+        backup_dir=str(paths.backup_dir),
+        backup_count=len(complete),
+        last_success_at=last_success,
+        last_run=last_run(paths.backup_dir, RunKind.CREATE),
+        backups_bytes=sum(b.manifest.total_bytes for b in complete),
+        free_bytes=shutil.disk_usage(probe).free,
+        lock=current_holder(paths.backup_dir),
+    )
