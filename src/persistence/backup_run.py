@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import time
 from datetime import UTC, datetime
@@ -30,6 +31,8 @@ from persistence.staging import (
     remove_leftovers,
     remove_tree,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def build_components(
@@ -68,9 +71,11 @@ def _capture_all(
         try:
             record = component.capture(ctx)
         except BackupError as exc:
+            logger.debug("component %s failed", component.name, exc_info=True)
             records.append(_failed(component.name, exc.message))
             raise _RunFailed(exc.message, exc, records) from exc
         except OSError as exc:
+            logger.debug("component %s failed", component.name, exc_info=True)
             message = describe_os_error(exc, component.name)
             records.append(_failed(component.name, message))
             raise _RunFailed(message, ComponentError(message), records) from exc

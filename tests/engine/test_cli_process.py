@@ -1,0 +1,164 @@
+"""The CLI in its own process: exit codes, --json, SIGKILL, the lock, a full disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import BACKUP_SCRIPT, AppState, run_cli, tree_digest
+
+
+def test_create_list_prune_end_to_end_with_json(app_state: AppState) -> None:
+    env = app_state.env()
+    created = [run_cli("create-backup", "--json", "--no-prune", env=env) for _ in range(3)]
+    for proc in created:
+        assert proc.returncode == 0, proc.stderr
+    payloads = [json.loads(p.stdout) for p in created]
+    first = payloads[0]
+    assert first["ok"] is True and first["error"] is None
+    assert Path(first["path"]).name == first["backup_id"]
+    assert {c["name"] for c in first["components"]} >= {"cache_db", "storage", "uploads", "qdrant"}
+    listed = run_cli("list-backups", "--json", env=env)
+    assert listed.returncode == 0
+    rows = json.loads(listed.stdout)
+    assert [r["backup_id"] for r in rows] == [p["backup_id"] for p in payloads]
+    assert all({"backup_id", "path", "created_at", "size_bytes"} <= r.keys() for r in rows)
+    dry = run_cli("prune-backups", "--json", "--dry-run", "--keep-last", "1", env=env)
+    plan = json.loads(dry.stdout)
+    assert dry.returncode == 0 and plan["deleted"] == [p["backup_id"] for p in payloads[:2]]
+    assert plan["kept"] == [payloads[2]["backup_id"]]
+    assert plan["keep_rules"][payloads[2]["backup_id"]] == ["keep-last 1 (#1 newest)"]
+    assert len(app_state.backups()) == 3
+    applied = json.loads(run_cli("prune-backups", "--json", "--keep-last", "1", env=env).stdout)
+    assert applied["deleted"] == plan["deleted"] and app_state.backups() == plan["kept"]
+
+
+def test_bad_configuration_is_one_line_and_exit_2(app_state: AppState) -> None:
+    proc = run_cli("create-backup", env=app_state.env(BACKUP_KEEP_LAST="many"))
+    assert proc.returncode == 2
+    assert "BACKUP_KEEP_LAST" in proc.stderr and "Traceback" not in proc.stderr
+    unknown = run_cli("create-backup", "--no-such-flag", env=app_state.env())
+    assert unknown.returncode == 2
+
+
+def test_json_failure_is_still_one_json_document(app_state: AppState) -> None:
+    app_state.settings.resolved().analytics_db.write_bytes(b"garbage")
+    proc = run_cli("create-backup", "--json", env=app_state.env())
+    assert proc.returncode == 1
+    payload = json.loads(proc.stdout)
+    assert payload["ok"] is False and payload["backup_id"] is None
+    assert "analytics" in payload["error"]
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def _hold_cache_db(app_state: AppState) -> sqlite3.Connection:
+    """An app mid-transaction with an exclusive lock: the backup waits for it."""
+    db = app_state.settings.resolved().cache_db
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.execute("BEGIN EXCLUSIVE")
+    return con
+
+
+def _start_create(app_state: AppState, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(BACKUP_SCRIPT), "create-backup", "--json"],
+        env=app_state.env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for_staging(backup_dir: Path, deadline: float = 30) -> Path:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = list(backup_dir.glob(".staging-*")) if backup_dir.exists() else []
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    raise AssertionError("the run never started staging")
+
+
+def test_sigkill_mid_run_leaves_nothing_complete_and_next_run_cleans_up(
+    app_state: AppState,
+) -> None:
+    assert run_cli("create-backup", env=app_state.env()).returncode == 0
+    before = app_state.backups()
+    holder = _hold_cache_db(app_state)
+    proc = _start_create(app_state)
+    try:
+        staging = _wait_for_staging(app_state.backup_dir)
+        time.sleep(0.3)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert staging.exists(), "the killed run's staging is left behind"
+    assert app_state.backups() == before, "nothing that looks complete"
+    nxt = run_cli("create-backup", "--json", env=app_state.env(BACKUP_LOCK_TIMEOUT="5"))
+    assert nxt.returncode == 0, nxt.stderr
+    result = json.loads(nxt.stdout)
+    assert result["leftovers_removed"] == [staging.name]
+    assert not staging.exists()
+    assert len(app_state.backups()) == len(before) + 1
+
+
+def test_second_run_fails_cleanly_with_the_lock_message(app_state: AppState) -> None:
+    holder = _hold_cache_db(app_state)
+    first = _start_create(app_state)
+    try:
+        _wait_for_staging(app_state.backup_dir)
+        second = run_cli("create-backup", env=app_state.env(BACKUP_LOCK_TIMEOUT="1"))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    first_out, _ = first.communicate(timeout=60)
+    assert second.returncode == 3
+    assert "another backup run holds the lock" in second.stderr
+    assert f"pid {first.pid}" in second.stderr
+    assert first.returncode == 0 and json.loads(first_out)["ok"] is True
+    assert len(app_state.backups()) == 1
+
+
+def test_two_concurrent_runs_are_serialized(app_state: AppState) -> None:
+    runs = [_start_create(app_state) for _ in range(2)]
+    outputs = [json.loads(p.communicate(timeout=120)[0]) for p in runs]
+    assert all(p.returncode == 0 for p in runs)
+    assert len({o["backup_id"] for o in outputs}) == 2
+    assert len(app_state.backups()) == 2
+
+
+def _limit_file_size() -> None:
+    # A file-size limit stands in for a full disk: writes past it fail with an OS error.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+
+def test_disk_full_mid_copy_fails_cleanly(app_state: AppState) -> None:
+    assert run_cli("create-backup", env=app_state.env()).returncode == 0
+    before = tree_digest(app_state.backup_dir)
+    proc = subprocess.run(
+        [sys.executable, str(BACKUP_SCRIPT), "create-backup", "--keep-last", "1"],
+        env=app_state.env(),
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr and "uploads" in proc.stderr
+    after = tree_digest(app_state.backup_dir)
+    assert {k: v for k, v in after.items() if k.startswith("backup_")} == {
+        k: v for k, v in before.items() if k.startswith("backup_")
+    }
+    assert not list(app_state.backup_dir.glob(".staging-*"))

@@ -1,0 +1,139 @@
+"""create-backup through the service: hashes, privacy, failure, list and retention."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from persistence import service
+from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentStatus, load_manifest
+from persistence.progress import ProgressEvent, ProgressStage
+from persistence.runlog import read_runs
+from persistence.settings import BackupSettings, load_settings
+from tests.conftest import AppState, tree_digest
+from tests.engine.helpers import backdate, sha256_of
+
+
+def _create(settings: BackupSettings, *, prune: bool = False) -> str:
+    result = service.create_backup(settings, prune=prune)
+    assert result.ok and result.backup_id, result.error
+    return result.backup_id
+
+
+def test_every_hash_in_the_manifest_matches_the_copied_bytes(app_state: AppState) -> None:
+    events: list[ProgressEvent] = []
+    result = service.create_backup(app_state.settings, progress=events.append)
+    assert result.ok, result.error
+    backup = Path(result.path or "")
+    manifest = load_manifest(backup)
+    checked = 0
+    for component in manifest.components:
+        for record in component.files:
+            copied = backup / component.name / record.path
+            if record.kind == "file":
+                assert copied.stat().st_size == record.size
+                assert sha256_of(copied) == record.sha256
+                assert copied.stat().st_mode & 0o777 == 0o600
+                checked += 1
+    assert checked >= 10
+    assert backup.stat().st_mode & 0o777 == 0o700
+    assert (backup / SIDECAR_NAME).read_text().split()[0] == sha256_of(backup / MANIFEST_NAME)
+    statuses = {c.name: c.status for c in manifest.components}
+    assert statuses["cache_db"] is ComponentStatus.CAPTURED
+    assert statuses["logs"] is ComponentStatus.SKIPPED
+    assert manifest.component("qdrant") is not None
+    assert manifest.settings["qdrant_api_key"] == "not set"
+    # Copies open and hold the sample rows.
+    cache = sqlite3.connect(backup / "cache_db" / "cache.db")
+    assert cache.execute("SELECT count(*) FROM responses").fetchone() == (500,)
+    cache.close()
+    analytics = duckdb.connect(str(backup / "analytics_db" / "analytics.duckdb"), read_only=True)
+    assert analytics.execute("SELECT count(*) FROM events").fetchone() == (2000,)
+    analytics.close()
+    stages = {(e.component, e.stage) for e in events}
+    assert ("uploads", ProgressStage.COMPONENT_FINISHED) in stages
+    assert any(
+        e.stage is ProgressStage.COMPONENT_ADVANCED and e.bytes_done > 1_000_000 for e in events
+    )
+    runs = read_runs(app_state.backup_dir)
+    assert runs[-1].ok and runs[-1].backup_id == result.backup_id
+
+
+def test_fresh_install_backs_up_nothing_but_succeeds(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "empty")
+    result = service.create_backup(settings)
+    assert result.ok
+    assert {c.status for c in result.components} <= {"absent", "skipped"}
+
+
+def test_failure_mid_run_leaves_no_backup_and_prunes_nothing(app_state: AppState) -> None:
+    first = service.create_backup(app_state.settings)
+    assert first.ok
+    before = tree_digest(app_state.backup_dir)
+    # analytics_db comes after cache_db, storage and uploads have been copied.
+    app_state.settings.resolved().analytics_db.write_bytes(b"garbage, not a database")
+    settings = load_settings(data_dir=app_state.data_dir, keep_last=1)
+    failed = service.create_backup(settings)
+    assert not failed.ok and failed.exit_code == 1
+    assert "neither a SQLite nor a DuckDB" in (failed.error or "")
+    assert {c.name: c.status for c in failed.components}["analytics_db"] == "failed"
+    assert app_state.backups() == [first.backup_id]
+    assert [p.name for p in app_state.backup_dir.iterdir() if p.name.startswith(".staging")] == []
+    after = tree_digest(app_state.backup_dir)
+    assert {k: v for k, v in after.items() if k.startswith("backup_")} == {
+        k: v for k, v in before.items() if k.startswith("backup_")
+    }
+    assert read_runs(app_state.backup_dir)[-1].ok is False
+
+
+def test_list_reports_every_backup_and_flags_broken_ones(app_state: AppState) -> None:
+    ids = [_create(app_state.settings) for _ in range(3)]
+    broken = app_state.backup_dir / "backup_20000101T000000_000000Z"
+    broken.mkdir()
+    (broken / MANIFEST_NAME).write_text("{}")
+    listing = service.list_backups(app_state.settings)
+    valid = [b for b in listing if b.valid]
+    assert [b.backup_id for b in valid] == ids
+    assert all(b.size_bytes > 1_000_000 and b.created_at is not None for b in valid)
+    assert [b.backup_id for b in listing if not b.valid] == [broken.name]
+
+
+def test_prune_keep_last_dry_run_then_apply(app_state: AppState) -> None:
+    ids = [_create(app_state.settings) for _ in range(4)]
+    preview = service.prune_backups(app_state.settings, dry_run=True, keep_last=2)
+    assert preview.ok and preview.dry_run
+    assert preview.deleted == ids[:2] and preview.kept == ids[2:]
+    assert preview.keep_rules[ids[3]] == ["keep-last 2 (#1 newest)"]
+    assert app_state.backups() == ids, "a dry run deletes nothing"
+    applied = service.prune_backups(app_state.settings, keep_last=2)
+    assert applied.deleted == ids[:2]
+    assert app_state.backups() == ids[2:]
+
+
+def test_retention_by_age_keeps_recent_backups_and_never_foreign_dirs(app_state: AppState) -> None:
+    ids = [_create(app_state.settings) for _ in range(4)]
+    now = datetime.now(UTC)
+    for backup_id, age_days in zip(ids, (40, 20, 5, 1), strict=True):
+        backdate(app_state.backup_dir / backup_id, now - timedelta(days=age_days))
+    foreign = app_state.backup_dir / "backup_not_ours"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("keep me")
+    outside = app_state.data_dir.parent / "outside"
+    outside.mkdir()
+    (outside / "victim.txt").write_text("keep me too")
+    (app_state.backup_dir / "backup_symlink").symlink_to(outside)
+    result = service.prune_backups(app_state.settings, keep_last=1, keep_within_days=10)
+    assert result.deleted == ids[:2]
+    assert result.keep_rules[ids[2]] == ["keep-within-days 10"]
+    assert result.keep_rules[ids[3]] == ["keep-last 1 (#1 newest)", "keep-within-days 10"]
+    assert [i.backup_id for i in result.ignored] == ["backup_not_ours"]
+    assert (foreign / "precious.txt").exists() and (outside / "victim.txt").exists()
+
+
+def test_automatic_prune_runs_after_success_and_keeps_the_new_backup(app_state: AppState) -> None:
+    settings = load_settings(data_dir=app_state.data_dir, keep_last=2)
+    ids = [_create(settings, prune=True) for _ in range(3)]
+    assert app_state.backups() == ids[1:]
