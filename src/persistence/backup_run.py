@@ -83,6 +83,15 @@ def _capture_all(
     return records
 
 
+def _nothing_captured(records: list[ComponentRecord]) -> list[str]:
+    if any(r.status is ComponentStatus.CAPTURED for r in records):
+        return []
+    return [
+        "nothing was captured: every source is absent or skipped; check BACKUP_DATA_DIR "
+        "if the app already has data"
+    ]
+
+
 def _failed(name: str, message: str) -> ComponentRecord:
     return ComponentRecord(name=name, status=ComponentStatus.FAILED, error=message)
 
@@ -165,7 +174,7 @@ def _locked_run(
             duration_seconds=time.monotonic() - clock,
             settings=settings.redacted(),
             components=records,
-            warnings=[w for r in records for w in r.warnings],
+            warnings=[w for r in records for w in r.warnings] + _nothing_captured(records),
         )
         final = paths.backup_dir / backup_id
         commit(staging, final, manifest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 from collections.abc import Callable
@@ -36,7 +37,10 @@ def fsync_dir(path: Path) -> None:
 def copy_and_hash(
     source: Path, target: Path, on_chunk: Callable[[int], None] | None = None
 ) -> CopiedFile:
-    """Copy one regular file in a single read pass, hashing as it goes; fsync the copy.
+    """Copy one regular file in a single read pass, hashing as it goes.
+
+    Not fsynced here: one fsync per file serialises thousands of journal commits, so the
+    whole staging tree is made durable at once by `sync_filesystem` before it is committed.
 
     The source is opened without following a final symlink, so a file swapped for a link
     between listing and copying is refused rather than followed.
@@ -57,7 +61,6 @@ def copy_and_hash(
                 size += len(chunk)
                 if on_chunk is not None:
                     on_chunk(len(chunk))
-            os.fsync(dst_fd)
         finally:
             os.close(dst_fd)
     finally:
@@ -105,3 +108,21 @@ def fsync_tree(root: Path) -> None:
     """fsync every directory under `root` (files are fsynced as they are written)."""
     for current, _dirs, _files in os.walk(root):
         fsync_dir(Path(current))
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def sync_filesystem(path: Path) -> None:
+    """Flush every dirty page and inode of the filesystem holding `path` (syncfs(2)).
+
+    Falls back to sync(2) where syncfs is missing; either way, once it returns, every file
+    written below `path` is on disk.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        syncfs = getattr(_LIBC, "syncfs", None)
+        if syncfs is None or syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from persistence.catalog import DELETING_PREFIX, STAGING_PREFIX
-from persistence.fsio import fsync_dir, fsync_tree, make_private_dir, write_atomic
+from persistence.fsio import fsync_dir, fsync_tree, make_private_dir, sync_filesystem, write_atomic
 from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, Manifest, manifest_bytes, sidecar_text
 
 
@@ -36,6 +36,7 @@ def commit(staging: Path, final: Path, manifest: Manifest) -> None:
     data = manifest_bytes(manifest)
     write_atomic(staging / MANIFEST_NAME, data)
     write_atomic(staging / SIDECAR_NAME, sidecar_text(data).encode())
+    sync_filesystem(staging)
     fsync_tree(staging)
     staging.rename(final)
     fsync_dir(final.parent)

@@ -67,6 +67,7 @@ def test_fresh_install_backs_up_nothing_but_succeeds(tmp_path: Path) -> None:
     result = service.create_backup(settings)
     assert result.ok
     assert {c.status for c in result.components} <= {"absent", "skipped"}
+    assert any("nothing was captured" in w for w in result.warnings)
 
 
 def test_failure_mid_run_leaves_no_backup_and_prunes_nothing(app_state: AppState) -> None:
