@@ -1,0 +1,84 @@
+"""The environment names are a public contract; secrets never leave the settings object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from persistence.settings import load_settings
+from tests.conftest import AppState, run_cli
+
+CONTRACT = {
+    "BACKUP_DATA_DIR": ("data_dir", "/srv/app", Path("/srv/app")),
+    "BACKUP_DIR": ("backup_dir", "bk", Path("bk")),
+    "BACKUP_CACHE_DB": ("cache_db", "c.db", Path("c.db")),
+    "BACKUP_STORAGE_DIR": ("storage_dir", "st", Path("st")),
+    "BACKUP_UPLOADS_DIR": ("uploads_dir", "up", Path("up")),
+    "BACKUP_ANALYTICS_DB": ("analytics_db", "a.duckdb", Path("a.duckdb")),
+    "BACKUP_LOGS_DIR": ("logs_dir", "lg", Path("lg")),
+    "BACKUP_INCLUDE_LOGS": ("include_logs", "true", True),
+    "BACKUP_KEEP_LAST": ("keep_last", "3", 3),
+    "BACKUP_RETENTION_DAYS": ("retention_days", "14", 14.0),
+    "BACKUP_LOCK_TIMEOUT": ("lock_timeout", "5", 5.0),
+    "QDRANT_URL": ("qdrant_url", "http://127.0.0.1:6333", "http://127.0.0.1:6333"),
+    "QDRANT_COLLECTIONS": ("qdrant_collections", "a,b", "a,b"),
+    "QDRANT_PATH": ("qdrant_path", "qd", Path("qd")),
+    "QDRANT_TIMEOUT": ("qdrant_timeout", "7", 7.0),
+    "QDRANT_DELETE_SERVER_SNAPSHOT": ("qdrant_delete_server_snapshot", "false", False),
+    "QDRANT_SNAPSHOT_ON_START": ("qdrant_snapshot_on_start", "1", True),
+    "QDRANT_SNAPSHOT_DIR": ("qdrant_snapshot_dir", "snaps", Path("snaps")),
+}
+
+
+@pytest.mark.parametrize("env_name", sorted(CONTRACT))
+def test_environment_names(monkeypatch: pytest.MonkeyPatch, env_name: str) -> None:
+    field, raw, expected = CONTRACT[env_name]
+    monkeypatch.setenv(env_name, raw)
+    assert getattr(load_settings(), field) == expected
+
+
+def test_defaults_resolve_against_the_data_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKUP_DATA_DIR", "/srv/app")
+    paths = load_settings().resolved()
+    assert paths.backup_dir == Path("/srv/app/backups")
+    assert paths.cache_db == Path("/srv/app/cache/cache.db")
+    assert paths.analytics_db == Path("/srv/app/analytics/analytics.duckdb")
+    assert load_settings().collection_names() is None
+
+
+def test_collection_lists_and_the_single_name_alias(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDRANT_COLLECTION_NAME", "docs")
+    assert load_settings().collection_names() == ["docs"]
+    monkeypatch.setenv("QDRANT_COLLECTIONS", " a , b ,")
+    assert load_settings().collection_names() == ["a", "b"]
+
+
+def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKUP_KEEP_LAST", "3")
+    assert load_settings(keep_last=9, backup_dir=None).keep_last == 9
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    Path(".env").write_text("BACKUP_KEEP_LAST=4\n")
+    assert load_settings().keep_last == 4
+
+
+def test_secrets_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDRANT_API_KEY", "s3cr3t-key-value")
+    monkeypatch.setenv("QDRANT_URL", "https://user:hunter2@qdrant.example:6333/base")
+    settings = load_settings()
+    shown = settings.redacted()
+    assert shown["qdrant_api_key"] == "set"
+    assert shown["qdrant_url"] == "https://***@qdrant.example:6333/base"
+    text = repr(shown) + repr(settings) + str(settings)
+    assert "s3cr3t" not in text and "hunter2" not in repr(shown)
+
+
+def test_debug_shows_the_traceback(app_state: AppState) -> None:
+    app_state.settings.resolved().analytics_db.write_bytes(b"garbage")
+    plain = run_cli("create-backup", env=app_state.env())
+    debug = run_cli("create-backup", "--debug", env=app_state.env())
+    assert plain.returncode == debug.returncode == 1
+    assert "Traceback" not in plain.stderr
+    assert "Traceback" in debug.stderr and "neither a SQLite nor a DuckDB" in debug.stderr
