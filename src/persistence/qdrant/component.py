@@ -1,0 +1,227 @@
+"""The Qdrant backup component: server snapshots over REST, or a copy of an embedded folder."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from persistence.components.base import CaptureContext
+from persistence.errors import QdrantError
+from persistence.fsio import make_private_dir
+from persistence.manifest import (
+    ComponentRecord,
+    ComponentStatus,
+    FileRecord,
+    QdrantCollectionRecord,
+    QdrantRecord,
+)
+from persistence.progress import ComponentProgress
+from persistence.qdrant.client import QdrantRestClient
+from persistence.qdrant.embedded import copy_embedded
+from persistence.qdrant.names import validate_collection_name
+from persistence.qdrant.snapshots import (
+    create_snapshot,
+    delete_quietly,
+    download_snapshot,
+)
+from persistence.settings import BackupSettings, redact_url
+
+logger = logging.getLogger(__name__)
+
+COMPONENT_NAME = "qdrant"
+METHOD_SNAPSHOT = "server-snapshot"
+METHOD_EMBEDDED = "embedded-copy"
+# Progress events are throttled to one per this many bytes: a 1 GiB download would otherwise
+# emit one event per network read.
+PROGRESS_STEP = 4 * 1024 * 1024
+
+
+class _ThrottledProgress:
+    def __init__(self, progress: ComponentProgress) -> None:
+        self._progress = progress
+        self._pending = 0
+
+    def __call__(self, size: int) -> None:
+        self._pending += size
+        if self._pending >= PROGRESS_STEP:
+            self.flush()
+
+    def flush(self, message: str = "") -> None:
+        if self._pending or message:
+            self._progress.advance(bytes_done=self._pending, message=message)
+            self._pending = 0
+
+
+@dataclass(frozen=True)
+class _Captured:
+    record: QdrantCollectionRecord
+    file: FileRecord
+    warning: str | None
+
+
+@dataclass(frozen=True)
+class SkippedComponent:
+    reason: str
+    name: str = COMPONENT_NAME
+
+    def capture(self, ctx: CaptureContext) -> ComponentRecord:
+        del ctx
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.SKIPPED,
+            method=self.reason,
+            qdrant=QdrantRecord(mode="not-configured") if self.reason == "not configured" else None,
+        )
+
+
+@dataclass(frozen=True)
+class ServerComponent:
+    """Snapshot every selected collection of a single-node server, one after the other."""
+
+    settings: BackupSettings
+    name: str = COMPONENT_NAME
+
+    def capture(self, ctx: CaptureContext) -> ComponentRecord:
+        settings = self.settings
+        assert settings.qdrant_url is not None
+        progress = ComponentProgress(component=self.name, callback=ctx.progress)
+        progress.start(f"Qdrant server {redact_url(settings.qdrant_url)}")
+        _make_dir(ctx.target_dir, None)
+        warnings: list[str] = []
+        if settings.qdrant_path is not None:
+            warnings.append("QDRANT_PATH is ignored because QDRANT_URL is set")
+        with QdrantRestClient(
+            settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
+        ) as client:
+            version = client.server_version()
+            peers = client.peer_count()
+            if peers > 1:
+                raise QdrantError(
+                    f"Qdrant at {client.shown_url} is a cluster of {peers} peers: a snapshot "
+                    "holds only the shards of the node that makes it, so this backup could not "
+                    "be restored; back up each node separately or use a single-node server"
+                )
+            names = settings.collection_names() or client.list_collections()
+            for name in names:
+                validate_collection_name(name)
+            if not names:
+                warnings.append("the Qdrant server has no collections")
+            reporter = _ThrottledProgress(progress)
+            captured = [self._one(client, name, ctx.target_dir, reporter) for name in names]
+        warnings.extend(c.warning for c in captured if c.warning)
+        total = sum(c.file.size for c in captured)
+        progress.finish(f"{len(captured)} Qdrant collection(s), {total} bytes")
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.CAPTURED,
+            source=client.shown_url,
+            method=METHOD_SNAPSHOT,
+            bytes=total,
+            file_count=len(captured),
+            files=[c.file for c in captured],
+            warnings=warnings,
+            qdrant=QdrantRecord(
+                mode="server",
+                url=client.shown_url,
+                server_version=version,
+                collections=[c.record for c in captured],
+            ),
+        )
+
+    def _one(
+        self,
+        client: QdrantRestClient,
+        collection: str,
+        target_dir: Path,
+        reporter: _ThrottledProgress,
+    ) -> _Captured:
+        settings = self.settings
+        info = client.collection_info(collection)
+        snapshot = create_snapshot(client, collection, poll_for=settings.qdrant_timeout)
+        relative = f"{collection}/{snapshot.name}"
+        try:
+            _make_dir(target_dir / collection, collection)
+            downloaded = download_snapshot(
+                client,
+                collection,
+                snapshot,
+                target_dir / collection / snapshot.name,
+                deadline_seconds=settings.qdrant_download_deadline,
+                on_chunk=reporter,
+            )
+        except QdrantError as exc:
+            # Never leave what we created on the server, whatever the setting says.
+            problem = delete_quietly(client, collection, snapshot.name)
+            if problem is None:
+                raise
+            raise QdrantError(f"{exc.message}; also, the {problem}") from None
+        except BaseException:
+            delete_quietly(client, collection, snapshot.name)
+            raise
+        reporter.flush(f"{collection}: {downloaded.size} bytes")
+        warning: str | None = None
+        deleted = False
+        if settings.qdrant_delete_server_snapshot:
+            problem = delete_quietly(client, collection, snapshot.name)
+            deleted = problem is None
+            if problem is not None:
+                warning = f"Qdrant collection '{collection}': {problem}"
+                logger.warning("%s", warning)
+        record = QdrantCollectionRecord(
+            name=collection,
+            snapshot_name=snapshot.name,
+            file=relative,
+            size=downloaded.size,
+            sha256=downloaded.sha256,
+            server_checksum=downloaded.server_checksum,
+            points_count=info.points_count,
+            vectors_config=info.vectors_config,
+            server_snapshot_deleted=deleted,
+        )
+        file = FileRecord(path=relative, size=downloaded.size, sha256=downloaded.sha256)
+        return _Captured(record=record, file=file, warning=warning)
+
+
+@dataclass(frozen=True)
+class EmbeddedComponent:
+    """Copy a qdrant-client local-mode folder under the client's own lock."""
+
+    folder: Path
+    name: str = COMPONENT_NAME
+
+    def capture(self, ctx: CaptureContext) -> ComponentRecord:
+        if not self.folder.is_dir():
+            return ComponentRecord(
+                name=self.name,
+                status=ComponentStatus.ABSENT,
+                source=str(self.folder),
+                method=METHOD_EMBEDDED,
+                warnings=[f"embedded Qdrant folder {self.folder} does not exist"],
+                qdrant=QdrantRecord(mode="embedded"),
+            )
+        progress = ComponentProgress(component=self.name, callback=ctx.progress)
+        progress.start(f"embedded Qdrant {self.folder}")
+        reporter = _ThrottledProgress(progress)
+        copied = copy_embedded(self.folder, ctx.target_dir, reporter)
+        reporter.flush()
+        progress.finish(f"{len(copied.files)} file(s), {copied.bytes} bytes")
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.CAPTURED,
+            source=str(self.folder),
+            method=METHOD_EMBEDDED,
+            bytes=copied.bytes,
+            file_count=len(copied.files),
+            files=copied.files,
+            warnings=copied.warnings,
+            qdrant=QdrantRecord(mode="embedded"),
+        )
+
+
+def _make_dir(path: Path, collection: str | None) -> None:
+    try:
+        make_private_dir(path)
+    except OSError as exc:
+        where = f"Qdrant collection '{collection}'" if collection else "Qdrant"
+        raise QdrantError(f"{where}: cannot create {path}: {exc.strerror}") from None

@@ -1,0 +1,46 @@
+"""Helpers shared by the Qdrant tests: settings, a capture run, a progress recorder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from persistence.components.base import CaptureContext
+from persistence.manifest import ComponentRecord
+from persistence.progress import ProgressEvent
+from persistence.qdrant import build_component
+from persistence.settings import BackupSettings
+
+API_KEY = "s3cr3t-write-key-9f2c"  # a test key, looked for in logs and records
+READ_KEY = "s3cr3t-read-key-41ab"
+
+
+def settings_for(url: str | None, **overrides: object) -> BackupSettings:
+    values: dict[str, object] = {
+        "qdrant_url": url,
+        "qdrant_api_key": None,
+        "qdrant_path": None,
+        "qdrant_collections": "all",
+        "qdrant_timeout": 5.0,
+        "qdrant_download_deadline": 30.0,
+        "qdrant_delete_server_snapshot": True,
+    }
+    values.update(overrides)
+    return BackupSettings(**values)  # type: ignore[arg-type]  # validated by pydantic
+
+
+@dataclass
+class Recorder:
+    events: list[ProgressEvent] = field(default_factory=lambda: [])
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self.events.append(event)
+
+
+def capture(settings: BackupSettings, staging: Path, *, skip: bool = False) -> ComponentRecord:
+    component = build_component(settings, settings.resolved(), skip=skip)
+    return component.capture(CaptureContext(target_dir=staging / "qdrant", progress=Recorder()))
+
+
+def leftover_parts(root: Path) -> list[Path]:
+    return list(root.rglob("*.part")) if root.exists() else []

@@ -1,0 +1,190 @@
+"""HTTP plumbing of the Qdrant stand-in: envelopes, errors, auth, gzip, body reading.
+
+The routes live in server.py (collections, snapshots, downloads) and restore_routes.py
+(upload and recover); they all answer through the helpers here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tests.qdrant_standin.archive import collection_config
+from tests.qdrant_standin.state import (
+    Fault,
+    RequestRecord,
+    StandinCollection,
+    StandinState,
+    StoredSnapshot,
+)
+
+NO_KEY = "Must provide an API key or an Authorization bearer token"
+BAD_KEY = "Invalid API key or JWT"
+
+
+class Abort(Exception):
+    """The handler broke the connection on purpose (truncation fault)."""
+
+
+class StandinServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, state: StandinState, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.state = state
+
+
+class BaseQdrantHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        del format, args  # quiet: the request log is in state.requests
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # --- plumbing -----------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        self.state = cast(StandinServer, self.server).state
+        self.started = time.perf_counter()
+        self.status = 0
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        query = dict(parse_qsl(parts.query))
+        self.headers_lc = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            self.body = self._read_body()
+            fault = self.state.take_fault(method, path)
+            if fault is not None and fault.status is not None:
+                self._error(fault.status, fault.error, plain=fault.plain_text)
+            elif self._authorized(method, path):
+                self._route(method, path, query, fault)
+        except Abort:
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            with self.state.lock:
+                self.state.requests.append(
+                    RequestRecord(method, path, query, dict(self.headers_lc), self.status)
+                )
+
+    def _read_body(self) -> bytes:
+        if self.headers_lc.get("transfer-encoding", "").lower() == "chunked":
+            data = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return bytes(data)
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers_lc.get("content-length", "0") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _gzip_allowed(self) -> bool:
+        if not self.state.gzip_when_allowed:
+            return False
+        for item in self.headers_lc.get("accept-encoding", "").split(","):
+            token, _, params = item.strip().partition(";")
+            if token.strip().lower() == "gzip" and params.replace(" ", "") != "q=0":
+                return True
+        return False
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.status = status
+        if self._gzip_allowed() and body:
+            body = gzip.compress(body)
+            self.send_response(status)
+            self.send_header("Content-Encoding", "gzip")
+        else:
+            self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _elapsed(self) -> float:
+        return round(time.perf_counter() - self.started, 6)
+
+    def _ok(self, result: object, status: int = 200) -> None:
+        envelope = {"result": result, "status": "ok", "time": self._elapsed()}
+        self._send(status, json.dumps(envelope).encode(), "application/json")
+
+    def _accepted(self) -> None:
+        envelope = {"status": "accepted", "time": self._elapsed()}
+        self._send(202, json.dumps(envelope).encode(), "application/json")
+
+    def _error(self, status: int, text: str, *, plain: bool = False) -> None:
+        if plain:
+            self._send(status, text.encode(), "text/plain; charset=utf-8")
+            return
+        envelope = {"status": {"error": text}, "time": self._elapsed()}
+        self._send(status, json.dumps(envelope).encode(), "application/json")
+
+    def _authorized(self, method: str, path: str) -> bool:
+        state = self.state
+        if state.write_key is None and state.read_key is None:
+            return True
+        key = self.headers_lc.get("api-key")
+        if key is None and self.headers_lc.get("authorization", "").startswith("Bearer "):
+            key = self.headers_lc["authorization"].removeprefix("Bearer ")
+        if key is None:
+            self._error(401, NO_KEY, plain=True)
+            return False
+        if key == state.write_key:
+            return True
+        if key == state.read_key:
+            if method == "GET":
+                return True
+            needed = "Manage" if path.endswith(("/upload", "/recover")) else "Write"
+            self._error(403, f"Forbidden: {needed} access is required")
+            return False
+        self._error(401, BAD_KEY, plain=True)
+        return False
+
+    def _collection(self, name: str) -> StandinCollection | None:
+        with self.state.lock:
+            found = self.state.collections.get(name)
+        if found is None:
+            self._error(404, f"Not found: Collection `{name}` doesn't exist!")
+        return found
+
+    def _route(self, method: str, path: str, query: dict[str, str], fault: Fault | None) -> None:
+        raise NotImplementedError
+
+
+def describe(snapshot: StoredSnapshot) -> dict[str, object]:
+    return {
+        "name": snapshot.name,
+        "creation_time": snapshot.creation_time,
+        "size": snapshot.size,
+        "checksum": snapshot.checksum,
+    }
+
+
+def collection_info(collection: StandinCollection) -> dict[str, object]:
+    return {
+        "status": "green",
+        "optimizer_status": "ok",
+        "indexed_vectors_count": 0,
+        "points_count": collection.points_count,
+        "segments_count": collection.shards,
+        "config": collection_config(collection.dim, collection.shards),
+        "payload_schema": {},
+    }

@@ -1,0 +1,143 @@
+"""Restore routes of the Qdrant stand-in: multipart upload and recover-from-location.
+
+An uploaded snapshot recovers the collection: its vector size and shard count come from the
+archive's config.json, its points count from the archive the stand-in built (known by its
+sha256) or, for an archive it did not build, from the real engine (offline count).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tarfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import unquote
+
+from tests.qdrant_standin.archive import BuiltArchive, sha256_file
+from tests.qdrant_standin.protocol import BaseQdrantHandler
+from tests.qdrant_standin.state import StandinCollection, StoredSnapshot
+
+PRIORITIES = ("snapshot", "replica", "no_sync")
+
+
+class RestoreRoutes(BaseQdrantHandler):
+    def _upload(self, name: str, query: dict[str, str]) -> None:
+        boundary = re.search(r"boundary=\"?([^\";]+)", self.headers_lc.get("content-type", ""))
+        part = multipart_file(self.body, boundary[1].encode()) if boundary else None
+        if part is None:
+            self._error(400, "Bad request: multipart field `snapshot` is required")
+            return
+        filename, data = part
+        stored = self.state.snapshot_dir / f"{uuid.uuid4().hex}.upload"
+        stored.write_bytes(data)
+        self._recover(name, stored, filename, query.get("checksum"), query)
+
+    def _recover_location(self, name: str, query: dict[str, str]) -> None:
+        try:
+            body = json.loads(self.body)
+            location = str(body["location"])
+        except (ValueError, KeyError, TypeError):
+            self._error(422, "Json deserialize error: missing field `location`")
+            return
+        if not location.startswith("file://"):
+            self._error(400, "Bad request: the stand-in recovers only file:// locations")
+            return
+        path = Path(unquote(location.removeprefix("file://"))).resolve()
+        if not path.is_relative_to(self.state.snapshot_dir.resolve()):
+            self._error(403, f"Forbidden: Snapshot file {path} is outside of the snapshots folder")
+            return
+        if not path.is_file():
+            self._error(404, f"Not found: Snapshot file {path} does not exist")
+            return
+        copy = self.state.snapshot_dir / f"{uuid.uuid4().hex}.upload"
+        shutil.copyfile(path, copy)
+        query = {**query, "priority": str(body.get("priority") or "snapshot")}
+        self._recover(name, copy, None, body.get("checksum"), query)
+
+    def _recover(
+        self,
+        name: str,
+        stored: Path,
+        filename: str | None,
+        checksum: str | None,
+        query: dict[str, str],
+    ) -> None:
+        priority = query.get("priority", "snapshot")
+        if priority not in PRIORITIES:
+            stored.unlink()
+            self._error(400, f"Query deserialize error: unknown variant `{priority}`")
+            return
+        actual = sha256_file(stored)
+        if checksum is not None and checksum.lower() != actual:
+            stored.unlink()
+            self._error(
+                400, f"Bad request: Snapshot checksum mismatch: expected {checksum}, got {actual}"
+            )
+            return
+        try:
+            with tarfile.open(stored, "r:") as archive:
+                config = json.load(archive.extractfile("config.json"))  # type: ignore[arg-type]  # member exists or KeyError
+            dim = int(config["params"]["vectors"]["size"])
+            shards = int(config["params"].get("shard_number", 1))
+        except (tarfile.TarError, KeyError, ValueError, TypeError, OSError) as exc:
+            stored.unlink()
+            self._error(400, f"Bad request: Invalid snapshot: {exc}")
+            return
+        with self.state.lock:
+            existing = self.state.collections.get(name)
+            if existing is not None and (existing.dim, existing.shards) != (dim, shards):
+                stored.unlink()
+                self._error(
+                    400,
+                    "Bad request: Wrong input: Snapshot is not compatible with "
+                    "existing collection: vector params or shard number differ",
+                )
+                return
+        known = self.state.known_archives.get(actual)
+        if known is not None:
+            points, shard_counts = known.points_count, known.shard_counts
+        else:
+            # An archive the stand-in did not build: count it with the real engine.
+            from persistence.qdrant.offline import count_points_offline
+
+            counted = count_points_offline(stored, stored.with_suffix(".work"))
+            points = counted.total
+            shard_counts = tuple(s.points for s in counted.shards)
+        built = BuiltArchive(stored, actual, stored.stat().st_size, points, shard_counts, dim)
+        list_name = (
+            filename
+            if filename and re.fullmatch(r"[\w.-]+\.snapshot", filename)
+            else (f"{name}-upload-{uuid.uuid4().hex[:8]}.snapshot")
+        )
+        stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+        with self.state.lock:
+            collection = StandinCollection(name, dim, shards, points, built)
+            if existing is not None:
+                collection.snapshots = existing.snapshots
+            # Uploaded files stay in the list, without a checksum, as on a real server.
+            collection.snapshots[list_name] = StoredSnapshot(
+                list_name, stored, built.size, None, stamp
+            )
+            self.state.collections[name] = collection
+            self.state.known_archives[actual] = built
+        if query.get("wait", "true") == "false":
+            self._accepted()
+        else:
+            self._ok(True)
+
+
+def multipart_file(body: bytes, boundary: bytes) -> tuple[str, bytes] | None:
+    """The (filename, bytes) of the multipart field named `snapshot`, if present."""
+    for part in body.split(b"--" + boundary)[1:]:
+        head, sep, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            continue
+        header = head.decode("utf-8", "replace")
+        if re.search(r'name="snapshot"', header) is None:
+            continue
+        filename = re.search(r'filename="([^"]*)"', header)
+        return (filename[1] if filename else "upload.snapshot"), data.removesuffix(b"\r\n")
+    return None

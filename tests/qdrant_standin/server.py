@@ -1,0 +1,316 @@
+"""A real HTTP server that answers like Qdrant 1.19's REST API for the calls a backup makes.
+
+It is a stand-in, not a mock: clients talk to it over TCP with their real HTTP stacks. The
+shapes follow openapi.json (tests validate them against the spec and qdrant-client's models);
+the behaviour follows SNAPSHOTS.md. State, faults and the request log are in state.py, the
+HTTP plumbing in protocol.py, upload/recover in restore_routes.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import threading
+import uuid
+import zlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from tests.qdrant_standin.protocol import Abort, StandinServer, collection_info, describe
+from tests.qdrant_standin.restore_routes import RestoreRoutes
+from tests.qdrant_standin.state import (
+    Fault,
+    RequestRecord,
+    StandinCollection,
+    StandinState,
+    StoredSnapshot,
+)
+
+CHUNK = 64 * 1024
+
+
+class _Handler(RestoreRoutes):
+    # --- routes -------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str], fault: Fault | None) -> None:
+        if fault is not None and fault.delay_seconds:
+            self.state.stop_event.wait(fault.delay_seconds)
+        if path == "/" and method == "GET":
+            info = {
+                "title": "qdrant - vector search engine",
+                "version": self.state.version,
+                "commit": "4ab6d2ee0f6c718667e553b1055f3e944fef025f",
+            }
+            self._send(200, json.dumps(info).encode(), "application/json")
+        elif path == "/collections" and method == "GET":
+            with self.state.lock:
+                names = [{"name": name} for name in self.state.collections]
+            self._ok({"collections": names})
+        elif path == "/cluster" and method == "GET":
+            self._ok(self._cluster())
+        elif m := re.fullmatch(r"/collections/([^/]+)/snapshots/(upload|recover)", path):
+            if (method, m[2]) == ("POST", "upload"):
+                self._upload(m[1], query)
+            elif (method, m[2]) == ("PUT", "recover"):
+                self._recover_location(m[1], query)
+            else:
+                self._error(405, "Method Not Allowed")
+        elif m := re.fullmatch(r"/collections/([^/]+)/snapshots", path):
+            if method == "POST":
+                self._create_snapshot(m[1], query, fault)
+            elif method == "GET" and (c := self._collection(m[1])):
+                with self.state.lock:
+                    listed = [describe(s) for s in c.snapshots.values()]
+                self._ok(listed)
+        elif m := re.fullmatch(r"/collections/([^/]+)/snapshots/([^/]+)", path):
+            if method == "GET":
+                self._download(m[1], m[2], fault)
+            elif method == "DELETE":
+                self._delete_snapshot(m[1], m[2], query)
+        elif m := re.fullmatch(r"/collections/([^/]+)", path):
+            if method == "GET" and (c := self._collection(m[1])):
+                self._ok(collection_info(c))
+            elif method == "PUT":
+                self._create_collection(m[1])
+            elif method == "DELETE":
+                self._delete_collection(m[1])
+        else:
+            self._error(404, f"Not found: no route for {method} {path}")
+
+    def _cluster(self) -> dict[str, object]:
+        state = self.state
+        if state.peer_count <= 1:
+            return {"status": "disabled"}
+        peers = {
+            str(state.peer_id + i): {"uri": f"http://qdrant-{i}:6335/"}
+            for i in range(state.peer_count)
+        }
+        return {
+            "status": "enabled",
+            "peer_id": state.peer_id,
+            "peers": peers,
+            "raft_info": {
+                "term": 3,
+                "commit": 42,
+                "pending_operations": 0,
+                "leader": state.peer_id,
+                "role": "Leader",
+                "is_voter": True,
+            },
+            "consensus_thread_status": {
+                "consensus_thread_status": "working",
+                "last_update": "2026-11-21T10:00:00.000000Z",
+            },
+            "message_send_failures": {},
+        }
+
+    def _create_collection(self, name: str) -> None:
+        try:
+            config = json.loads(self.body or b"{}")
+            dim = int(config["vectors"]["size"])
+        except (ValueError, KeyError, TypeError):
+            self._error(400, "Bad request: Wrong input: vectors config is required")
+            return
+        from tests.qdrant_standin.archive import build_archive
+
+        with self.state.lock:
+            if name in self.state.collections:
+                self._error(400, f"Bad request: Wrong input: Collection `{name}` already exists!")
+                return
+            self.state.add_collection(name, archive=build_archive(0, dim, 1))
+        self._ok(True)
+
+    def _delete_collection(self, name: str) -> None:
+        with self.state.lock:
+            removed = self.state.collections.pop(name, None)
+        if removed is not None:
+            for snap in removed.snapshots.values():
+                snap.path.unlink(missing_ok=True)
+        self._ok(removed is not None)
+
+    def _create_snapshot(self, name: str, query: dict[str, str], fault: Fault | None) -> None:
+        collection = self._collection(name)
+        if collection is None or collection.archive is None:
+            return
+        with self.state.lock:
+            stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+            while True:
+                snap_name = f"{name}-{self.state.peer_id}-{stamp:%Y-%m-%d-%H-%M-%S}.snapshot"
+                if snap_name not in collection.snapshots:
+                    break
+                stamp += timedelta(seconds=1)
+            if fault is not None and fault.snapshot_name is not None:
+                snap_name = fault.snapshot_name
+            stored = self.state.snapshot_dir / f"{uuid.uuid4().hex}.snapshot"
+            try:
+                os.link(collection.archive.path, stored)
+            except OSError:
+                shutil.copyfile(collection.archive.path, stored)
+            checksum = collection.archive.sha256
+            if fault is not None and fault.wrong_checksum:
+                checksum = "0" * 64
+            snapshot = StoredSnapshot(
+                snap_name, stored, collection.archive.size, checksum, stamp.isoformat()
+            )
+            collection.snapshots[snap_name] = snapshot
+        if query.get("wait", "true") == "false":
+            self._accepted()
+        else:
+            self._ok(describe(snapshot))
+
+    def _snapshot(self, collection: str, name: str) -> StoredSnapshot | None:
+        found = self._collection(collection)
+        if found is None:
+            return None
+        with self.state.lock:
+            snapshot = found.snapshots.get(name)
+        if snapshot is None:
+            self._error(404, f"Not found: Snapshot {name} not found")
+        return snapshot
+
+    def _delete_snapshot(self, collection: str, name: str, query: dict[str, str]) -> None:
+        snapshot = self._snapshot(collection, name)
+        if snapshot is None:
+            return
+        with self.state.lock:
+            self.state.collections[collection].snapshots.pop(name, None)
+        snapshot.path.unlink(missing_ok=True)
+        if query.get("wait", "true") == "false":
+            self._accepted()
+        else:
+            self._ok(True)
+
+    def _download(self, collection: str, name: str, fault: Fault | None) -> None:
+        snapshot = self._snapshot(collection, name)
+        if snapshot is None:
+            return
+        size = snapshot.path.stat().st_size
+        start, end, status = 0, size - 1, 200
+        wanted = self.headers_lc.get("range")
+        if wanted:
+            m = re.fullmatch(r"bytes=(\d*)-(\d*)", wanted.strip())
+            if m is None or (not m[1] and not m[2]):
+                self._error(416, "Range Not Satisfiable")
+                return
+            if m[1]:
+                start, end = int(m[1]), int(m[2]) if m[2] else size - 1
+            else:
+                start, end = max(0, size - int(m[2])), size - 1
+            end = min(end, size - 1)
+            if start > end:
+                self._error(416, "Range Not Satisfiable")
+                return
+            status = 206
+        length = end - start + 1
+        compress = self._gzip_allowed() and status == 200
+        self.status = status
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Disposition", f'attachment; filename="{name}"')
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        if compress:
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
+        self.end_headers()
+        with snapshot.path.open("rb") as handle:
+            handle.seek(start)
+            if compress:
+                self._send_gzip_chunked(handle, length)
+            else:
+                self._send_raw(handle, length, fault)
+
+    def _send_raw(self, handle: BinaryIO, length: int, fault: Fault | None) -> None:
+        sent, stalled = 0, False
+        while sent < length:
+            step = min(CHUNK, length - sent)
+            if fault is not None and fault.truncate_after is not None:
+                step = min(step, fault.truncate_after - sent)
+                if step <= 0:
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_WR)
+                    raise Abort
+            if fault is not None and fault.stall_after is not None and not stalled:
+                if sent >= fault.stall_after:
+                    self.wfile.flush()
+                    self.state.stop_event.wait(fault.stall_seconds)
+                    stalled = True
+                else:
+                    step = min(step, fault.stall_after - sent)
+            self.wfile.write(handle.read(step))
+            sent += step
+
+    def _send_gzip_chunked(self, handle: BinaryIO, length: int) -> None:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
+        remaining = length
+        while remaining:
+            data = handle.read(min(CHUNK, remaining))
+            remaining -= len(data)
+            self._chunk(compressor.compress(data))
+        self._chunk(compressor.flush())
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+
+class QdrantStandin:
+    """The running stand-in: `.url`, `.state` (collections, faults, keys), `.requests`."""
+
+    def __init__(self, workdir: Path) -> None:
+        snapshot_dir = workdir / "snapshots"
+        snapshot_dir.mkdir(parents=True, exist_ok=True)
+        self.state = StandinState(snapshot_dir)
+        self._server = StandinServer(self.state, _Handler)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def start(self) -> QdrantStandin:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.state.stop_event.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # Shortcuts so tests read naturally.
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self.state.requests
+
+    def add_collection(self, name: str, **kwargs: object) -> StandinCollection:
+        return self.state.add_collection(name, **kwargs)  # type: ignore[arg-type]  # forwarded as-is
+
+    def inject(self, fault: Fault) -> Fault:
+        return self.state.inject(fault)
+
+    def fail(self, method: str, path: str, status: int, error: str, times: int = 1) -> Fault:
+        return self.inject(Fault(method, path, status=status, error=error, times=times))
+
+    def set_keys(self, *, write: str | None, read: str | None = None) -> None:
+        self.state.write_key, self.state.read_key = write, read
+
+    def snapshot_names(self, collection: str) -> list[str]:
+        return self.state.snapshot_names(collection)
+
+    def all_snapshot_names(self) -> dict[str, list[str]]:
+        return self.state.all_snapshot_names()
+
+    def archive_bytes(self, collection: str) -> bytes:
+        with self.state.lock:
+            archive = self.state.collections[collection].archive
+        assert archive is not None
+        return archive.path.read_bytes()

@@ -1,0 +1,136 @@
+"""State, faults and the request log of the Qdrant stand-in (the HTTP side is in server.py)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.qdrant_standin.archive import BuiltArchive, build_archive
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, applied to the next `times` requests matching method + path.
+
+    `path` is a regular expression matched in full against the URL path (no query string),
+    e.g. r"/collections/docs/snapshots/.*".
+    """
+
+    method: str
+    path: str
+    status: int | None = None  # answer with this status and Qdrant's error envelope
+    error: str = "Service internal error: injected failure"
+    plain_text: bool = False  # error body as text/plain, as Qdrant's auth layer sends it
+    truncate_after: int | None = None  # announce the full length, close after K body bytes
+    stall_after: int | None = None  # send K body bytes, then stall for stall_seconds
+    stall_seconds: float = 0.0
+    delay_seconds: float = 0.0  # do the work only after this delay (a slow create)
+    wrong_checksum: bool = False  # create: report a checksum that does not match the bytes
+    snapshot_name: str | None = None  # create: report (and list) the snapshot under this name
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.method.upper() == method.upper() and re.fullmatch(self.path, path) is not None
+
+
+@dataclass
+class StoredSnapshot:
+    name: str
+    path: Path  # the stand-in's own safe file name, whatever `name` says
+    size: int
+    checksum: str | None
+    creation_time: str
+
+
+@dataclass
+class StandinCollection:
+    name: str
+    dim: int
+    shards: int
+    points_count: int
+    archive: BuiltArchive | None
+    snapshots: dict[str, StoredSnapshot] = field(default_factory=lambda: {})
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    status: int
+
+
+class StandinState:
+    """Everything the stand-in knows; every access goes through `lock`."""
+
+    def __init__(self, snapshot_dir: Path) -> None:
+        self.lock = threading.RLock()
+        self.stop_event = threading.Event()
+        self.snapshot_dir = snapshot_dir
+        self.collections: dict[str, StandinCollection] = {}
+        self.faults: list[Fault] = []
+        self.requests: list[RequestRecord] = []
+        self.write_key: str | None = None
+        self.read_key: str | None = None
+        self.peer_count = 1
+        self.peer_id = 5473838211472834
+        self.gzip_when_allowed = True
+        self.version = "1.19.0"
+        # sha256 -> archive built by the stand-in, to know the points of an uploaded file.
+        self.known_archives: dict[str, BuiltArchive] = {}
+
+    def add_collection(
+        self,
+        name: str,
+        *,
+        points: int = 20,
+        dim: int = 4,
+        shards: int = 1,
+        archive: BuiltArchive | None = None,
+    ) -> StandinCollection:
+        """Add a collection directly (no name validation: hostile names are allowed here)."""
+        built = archive if archive is not None else build_archive(points, dim, shards)
+        collection = StandinCollection(
+            name=name,
+            dim=built.dim,
+            shards=len(built.shard_counts),
+            points_count=built.points_count,
+            archive=built,
+        )
+        with self.lock:
+            self.known_archives[built.sha256] = built
+            self.collections[name] = collection
+        return collection
+
+    def inject(self, fault: Fault) -> Fault:
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def snapshot_names(self, collection: str) -> list[str]:
+        with self.lock:
+            found = self.collections.get(collection)
+            return sorted(found.snapshots) if found else []
+
+    def all_snapshot_names(self) -> dict[str, list[str]]:
+        with self.lock:
+            return {name: sorted(c.snapshots) for name, c in self.collections.items()}
+
+    def requests_to(self, method: str, path_regex: str) -> list[RequestRecord]:
+        with self.lock:
+            return [
+                r
+                for r in self.requests
+                if r.method == method and re.fullmatch(path_regex, r.path) is not None
+            ]
