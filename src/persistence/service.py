@@ -14,22 +14,36 @@ from persistence.locking import LockHolder, backup_lock, current_holder
 from persistence.manifest import MANIFEST_NAME
 from persistence.paths import check_paths
 from persistence.pruning import apply_retention
+from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.restore.run import plan_restore, restore_backup
 from persistence.results import CreateResult, PruneResult
 from persistence.retention import RetentionPolicy
 from persistence.runlog import RunKind, RunRecord, append_run, last_run, read_runs, verified_at
 from persistence.settings import BackupSettings
+from persistence.startup import SnapshotReport, snapshot_now, snapshot_on_start
+from persistence.verify import VerifyReport, verify_all, verify_backup
 
 __all__ = [
     "BackupListing",
     "CreateResult",
     "PruneResult",
+    "RestorePlan",
+    "RestoreResult",
+    "SnapshotReport",
     "StatusReport",
+    "VerifyReport",
     "create_backup",
     "list_backups",
     "lock_holder",
     "manifest_bytes_of",
+    "plan_restore",
     "prune_backups",
+    "restore_backup",
+    "snapshot_now",
+    "snapshot_on_start",
     "status_report",
+    "verify_all",
+    "verify_backup",
 ]
 
 

@@ -1,0 +1,122 @@
+"""The health row at the top of the panel: backup age, last run, Qdrant, disk."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+
+from persistence.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.panel_format import (
+    backup_health,
+    health_sentence,
+    human_age,
+    human_bytes,
+    human_time,
+)
+from persistence.service import StatusReport
+from persistence.settings import BackupSettings
+
+QDRANT_KEY = "panel_qdrant_health"
+QDRANT_TTL_SECONDS = 30.0
+REFRESH_KEY = "panel_refresh_health"
+
+
+@dataclass(frozen=True)
+class _CachedHealth:
+    key: str
+    at: float
+    health: QdrantHealth
+
+
+def cached_qdrant_health(settings: BackupSettings, *, refresh: bool = False) -> QdrantHealth:
+    """Probe Qdrant at most every 30 s per browser session (every click reruns the page)."""
+    key = f"{settings.qdrant_url}|{settings.qdrant_path}"
+    cached: object = st.session_state.get(QDRANT_KEY)
+    now = time.monotonic()
+    if (
+        not refresh
+        and isinstance(cached, _CachedHealth)
+        and cached.key == key
+        and now - cached.at < QDRANT_TTL_SECONDS
+    ):
+        return cached.health
+    health = qdrant_health(settings)
+    st.session_state[QDRANT_KEY] = _CachedHealth(key=key, at=now, health=health)
+    return health
+
+
+def _card(title: str, headline: str, detail: str) -> None:
+    with st.container(border=True, height="stretch"):
+        st.caption(title)
+        st.markdown(headline)
+        if detail:
+            st.caption(detail)
+
+
+def _ask_refresh() -> None:
+    st.session_state[REFRESH_KEY] = True
+
+
+def draw_health(
+    settings: BackupSettings, status: StatusReport, *, show_run_error: bool = True
+) -> None:
+    refresh = st.session_state.pop(REFRESH_KEY, False) is True
+    qdrant = cached_qdrant_health(settings, refresh=refresh)
+    columns = st.columns(4)
+
+    with columns[0]:
+        level = backup_health(status.last_success_at, settings.expected_interval_hours)
+        age = human_age(status.last_success_at) if status.last_success_at else "never"
+        detail = health_sentence(level, settings.expected_interval_hours)
+        if status.last_success_at:
+            detail = f"{human_time(status.last_success_at)} · {detail}"
+        _card("Last successful backup", f":{level.colour}[{level.icon} **{age}**]", detail)
+
+    run = status.last_run
+    with columns[1]:
+        if run is None:
+            _card("Last run", ":gray[**No run yet**]", "")
+        elif run.ok:
+            _card("Last run", ":green[**Succeeded**]", f"finished {human_age(run.finished_at)}")
+        else:
+            _card("Last run", ":red[**Failed**]", f"finished {human_age(run.finished_at)}")
+
+    with columns[2]:
+        _draw_qdrant(qdrant)
+
+    with columns[3]:
+        count = status.backup_count
+        noun = "backup" if count == 1 else "backups"
+        free = human_bytes(status.free_bytes)
+        _card(
+            "Disk",
+            f"**{human_bytes(status.backups_bytes)}** in {count} {noun}",
+            f"{free} free on the backup disk",
+        )
+
+    if show_run_error and run is not None and not run.ok and run.error:
+        st.error(f"The last backup run failed: {run.error}", icon=":material/error:")
+    if qdrant.mode is QdrantMode.SERVER and not qdrant.reachable:
+        st.warning(f"Qdrant is not reachable: {qdrant.error}", icon=":material/warning:")
+    st.button(
+        "Check again",
+        type="tertiary",
+        icon=":material/refresh:",
+        on_click=_ask_refresh,
+        help="Probe Qdrant again now (otherwise every 30 s) and re-read the backup folder.",
+        key="panel_refresh",
+    )
+
+
+def _draw_qdrant(qdrant: QdrantHealth) -> None:
+    if qdrant.mode is QdrantMode.NOT_CONFIGURED:
+        _card("Qdrant", ":gray[**Not configured**]", "set QDRANT_URL or QDRANT_PATH")
+    elif qdrant.mode is QdrantMode.EMBEDDED:
+        _card("Qdrant", ":blue[**Embedded**]", qdrant.describe().removeprefix("embedded "))
+    elif qdrant.reachable:
+        names = ", ".join(qdrant.collections) or "no collections"
+        _card("Qdrant", f":green[**Reachable**] · v{qdrant.version}", names)
+    else:
+        _card("Qdrant", ":red[**Unreachable**]", qdrant.where or "")

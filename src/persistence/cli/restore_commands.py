@@ -1,0 +1,266 @@
+"""verify-backup, restore-backup and snapshot."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from persistence import startup
+from persistence.cli.app import app, guarded
+from persistence.cli.common import (
+    BackupDirOption,
+    DataDirOption,
+    DebugOption,
+    JsonOption,
+    emit_json,
+    err_console,
+    human_bytes,
+    progress_for,
+    settings_from,
+)
+from persistence.errors import ConfigError, ExitCode
+from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.restore.run import plan_restore, restore_backup
+from persistence.verify import VerifyReport, first_problem, verify_all, verify_backup
+
+out = Console(highlight=False, soft_wrap=True)
+
+BackupIdArgument = Annotated[
+    str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)
+]
+LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
+QdrantUrlOption = Annotated[
+    str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
+]
+
+
+def _error_line(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def _one_of(backup_id: str | None, latest: bool, every: bool = False) -> None:
+    if sum((backup_id is not None, latest, every)) != 1:
+        choices = "an ID, --latest or --all" if every else "an ID or --latest"
+        raise ConfigError(f"name exactly one of {choices}")
+
+
+@app.command("verify-backup")
+def verify_backup_command(
+    backup_id: BackupIdArgument = None,
+    latest: LatestOption = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every backup and pre-restore copy.")
+    ] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Count each snapshot's points with the Qdrant engine.")
+    ] = False,
+    drill: Annotated[
+        bool, typer.Option("--drill", help="Restore each snapshot into a scratch collection.")
+    ] = False,
+    json_output: JsonOption = False,
+    qdrant_url: QdrantUrlOption = None,
+    data_dir: DataDirOption = None,
+    backup_dir: BackupDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Check a backup end to end; exit 0 only when everything passes (4 when it fails)."""
+
+    def run() -> int:
+        _one_of(backup_id, latest, every)
+        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
+        with progress_for(json_output) as progress:
+            if every:
+                reports = verify_all(settings, deep=deep, drill=drill, progress=progress)
+            else:
+                one = verify_backup(
+                    settings, backup_id, latest=latest, deep=deep, drill=drill, progress=progress
+                )
+                reports = [one]
+        if json_output:
+            emit_json(list(reports) if every else reports[0])
+            for report in reports:
+                if not report.ok:
+                    _error_line(f"{report.backup_id or '-'}: {first_problem(report)}")
+        else:
+            for report in reports:
+                _print_verify(report)
+        codes = [r.exit_code for r in reports if not r.ok]
+        other = [c for c in codes if c != ExitCode.VERIFY_FAILED]
+        return other[0] if other else (int(ExitCode.VERIFY_FAILED) if codes else 0)
+
+    guarded(debug, run)
+
+
+def _print_verify(report: VerifyReport) -> None:
+    name = report.backup_id or "-"
+    for verdict in report.components:
+        mark = "[green]ok[/]  " if verdict.ok else "[red]FAIL[/]"
+        out.print(f"  {verdict.name:<13} {mark} {verdict.status:<9} {verdict.files_checked} files")
+        for problem in verdict.problems:
+            out.print(f"      [red]{escape(problem)}[/]")
+        for note in verdict.notes:
+            out.print(f"      {escape(note)}")
+    for failed in report.failed_files:
+        out.print(
+            f"  failed file: {failed.component}/{escape(failed.path)}: {escape(failed.problem)}"
+        )
+    if report.ok:
+        out.print(f"[green]{name}: verification passed[/] ({report.duration_seconds:.1f}s)")
+    elif report.exit_code != ExitCode.VERIFY_FAILED:
+        _error_line(report.error or "")  # not a verdict: the check could not run
+    else:
+        _error_line(f"{name}: verification failed: {first_problem(report)}")
+
+
+@app.command("restore-backup")
+def restore_backup_command(
+    backup_id: BackupIdArgument = None,
+    latest: LatestOption = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the exact plan and change nothing.")
+    ] = False,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Restore only this component (repeatable or comma list)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even a backup that fails verification.")
+    ] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Only what is missing or empty (container start-up)."),
+    ] = False,
+    json_output: JsonOption = False,
+    qdrant_url: QdrantUrlOption = None,
+    data_dir: DataDirOption = None,
+    backup_dir: BackupDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Restore a backup; the current state is first saved as pre-restore_<ts> (the undo)."""
+
+    def run() -> int:
+        _one_of(backup_id, latest)
+        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
+        chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
+        if dry_run:
+            plan = plan_restore(settings, backup_id, latest=latest, only=chosen, if_empty=if_empty)
+            if json_output:
+                emit_json(plan)
+            else:
+                _print_plan(plan)
+            if not plan.ok:
+                _error_line(plan.error or "")
+                return plan.exit_code
+            return int(ExitCode.FAILED) if plan.problems else 0
+        with progress_for(json_output) as progress:
+            result = restore_backup(
+                settings,
+                backup_id,
+                latest=latest,
+                only=chosen,
+                force=force,
+                if_empty=if_empty,
+                progress=progress,
+            )
+        if json_output:
+            emit_json(result)
+            if result.forced:
+                err_console.print(f"[bold yellow]warning:[/] {escape(result.warnings[0])}")
+            if not result.ok:
+                _error_line(result.error or "")
+        else:
+            _print_restore(result)
+        return result.exit_code
+
+    guarded(debug, run)
+
+
+def _print_plan(plan: RestorePlan) -> None:
+    if not plan.ok:
+        return
+    out.print(f"restore plan for {plan.backup_id} (created {plan.created_at}); nothing is changed")
+    for step in plan.components:
+        where = f" -> {escape(step.target)}" if step.target else ""
+        out.print(f"  {step.name:<13} {step.action:<15}{where}  {escape(step.reason)}")
+        for label, items in (
+            ("write", step.files_written),
+            ("replace", step.files_replaced),
+            ("remove", step.files_removed),
+        ):
+            for item in items:
+                out.print(f"      {label:<8} {escape(item)}")
+        if step.changes and step.files_unchanged:
+            out.print(f"      ({step.files_unchanged} entries already identical)")
+        for collection in step.collections:
+            out.print(
+                f"      {collection.action:<8} collection {escape(collection.name)}: "
+                f"{collection.points_expected} points expected (now {collection.points_now}), "
+                f"{human_bytes(collection.bytes)} to upload"
+            )
+        if step.changes:
+            out.print(f"      {human_bytes(step.bytes_to_write)} changed")
+    for space in plan.space:
+        mark = "ok" if space.ok else "[red]NOT ENOUGH[/]"
+        out.print(
+            f"  free space at {escape(space.path)} ({space.purpose}): needs "
+            f"{human_bytes(space.needed_bytes)}, {human_bytes(space.free_bytes)} free: {mark}"
+        )
+    for warning in plan.warnings:
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
+    for problem in plan.problems:
+        out.print(f"[red]a restore would refuse:[/] {escape(problem)}")
+    out.print("nothing to do" if plan.nothing_to_do else f"undo: {plan.undo}")
+
+
+def _print_restore(result: RestoreResult) -> None:
+    for warning in result.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
+    for item in result.components:
+        detail = item.error or (
+            f"{item.files_written} written, {item.files_removed} removed, "
+            f"{human_bytes(item.bytes_written)}"
+            + (
+                f", collections {', '.join(item.collections_recovered)}"
+                if item.collections_recovered
+                else ""
+            )
+        )
+        out.print(f"  {item.name:<13} {item.action:<15} {escape(detail)}")
+        for warning in item.warnings:
+            out.print(f"      [yellow]warning:[/] {escape(warning)}")
+    if result.ok and result.nothing_to_do:
+        out.print("nothing to restore")
+    elif result.ok:
+        out.print(f"[green]restored {result.backup_id}[/] in {result.duration_seconds:.1f}s")
+    else:
+        _error_line(result.error or "")
+    if result.undo_id:
+        out.print(f"undo with: restore-backup {result.undo_id}")
+
+
+@app.command("snapshot")
+def snapshot_command(
+    json_output: JsonOption = False,
+    qdrant_url: QdrantUrlOption = None,
+    data_dir: DataDirOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Snapshot Qdrant only, into QDRANT_SNAPSHOT_DIR (what QDRANT_SNAPSHOT_ON_START runs)."""
+
+    def run() -> int:
+        settings = settings_from(data_dir=data_dir, qdrant_url=qdrant_url)
+        report = startup.snapshot_now(settings)
+        if json_output:
+            emit_json(report)
+        else:
+            for target in report.targets:
+                detail = target.error or f"{target.path} ({human_bytes(target.bytes)})"
+                out.print(f"  {target.target:<20} {target.status:<10} {escape(detail)}")
+        if not report.ok:
+            _error_line(report.error or "")
+        return report.exit_code
+
+    guarded(debug, run)

@@ -1,0 +1,1 @@
+"""restore-backup: plan, save the current state aside, then put a backup back in place."""

@@ -1,0 +1,200 @@
+"""Putting files and databases back: staged beside the target, then renamed into position.
+
+The staging place is a sibling of the target, so it is on the same filesystem and the final
+step is a rename. Every byte copied out of the backup is hashed again on the way and compared
+with the manifest, so a backup changed after verification is caught before it lands.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from persistence.components.databases import DatabaseKind, detect_kind
+from persistence.errors import ComponentError
+from persistence.fsio import copy_and_hash, fsync_dir, fsync_tree
+from persistence.manifest import FileRecord
+from persistence.paths import join_inside
+from persistence.progress import ComponentProgress
+from persistence.restore.plan import db_sidecars, symlink_stays_inside
+
+DEFAULT_ROOT_MODE = 0o700
+# Permission bits only (and the sticky bit on folders): a manifest never makes a restored
+# file setuid or setgid, whoever edited it.
+FILE_MODE_MASK = 0o777
+DIR_MODE_MASK = 0o1777
+
+
+def _rmtree(path: Path) -> None:
+    """Remove a tree even where restored modes made a folder read-only for its owner."""
+
+    def retry(func: Callable[..., object], failed: str, _exc: object) -> None:
+        Path(failed).parent.chmod(stat.S_IRWXU)
+        func(failed)
+
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, onerror=retry)
+
+
+def _copy_checked(
+    source_root: Path, item: FileRecord, target: Path, meter: ComponentProgress
+) -> int:
+    """Copy one recorded file out of the backup, refusing bytes that differ from the manifest."""
+    source = join_inside(source_root, item.path)
+    copied = copy_and_hash(source, target, on_chunk=lambda n: meter.advance(bytes_done=n))
+    if copied.size != item.size or copied.sha256 != item.sha256:
+        target.unlink()
+        raise ComponentError(
+            f"{meter.component}: {item.path} in the backup no longer matches its manifest "
+            "(changed after verification?); nothing of this component was replaced"
+        )
+    target.chmod(item.mode & FILE_MODE_MASK)
+    os.utime(target, (item.mtime, item.mtime))
+    meter.advance(files_done=1)
+    return copied.size
+
+
+def _place_symlink(root: Path, item: FileRecord, warnings: list[str]) -> None:
+    target = item.link_target or ""
+    if not target or "\x00" in target or not symlink_stays_inside(root, item.path, target):
+        warnings.append(f"symlink {item.path} -> {target} leads outside the tree: not restored")
+        return
+    link = join_inside(root, item.path)
+    link.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    link.symlink_to(target)
+    os.utime(link, (item.mtime, item.mtime), follow_symlinks=False)
+
+
+def _build_tree(
+    source_root: Path, entries: list[FileRecord], staging: Path, meter: ComponentProgress
+) -> tuple[int, int, list[str]]:
+    """Files and folders first, symlinks last: nothing is ever written through a link."""
+    warnings: list[str] = []
+    files = written = 0
+    dirs = [e for e in entries if e.kind == "dir"]
+    for item in dirs:
+        join_inside(staging, item.path).mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    for item in entries:
+        if item.kind != "file":
+            continue
+        target = join_inside(staging, item.path)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+        written += _copy_checked(source_root, item, target, meter)
+        files += 1
+    for item in entries:
+        if item.kind == "symlink":
+            _place_symlink(staging, item, warnings)
+    # Deepest folders first, so a restored read-only mode never blocks a later write.
+    for item in sorted(dirs, key=lambda e: e.path.count("/"), reverse=True):
+        folder = join_inside(staging, item.path)
+        folder.chmod(item.mode & DIR_MODE_MASK)
+        os.utime(folder, (item.mtime, item.mtime))
+    return files, written, warnings
+
+
+def restore_tree(
+    source_root: Path, entries: list[FileRecord], target: Path, meter: ComponentProgress
+) -> tuple[int, int, list[str]]:
+    """Rebuild the whole tree beside `target`, then swap it in with two renames."""
+    pid = os.getpid()
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    staging = parent / f".restore-{target.name}-{pid}"
+    old = parent / f".restore-old-{target.name}-{pid}"
+    _rmtree(staging)
+    _rmtree(old)
+    root_mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else DEFAULT_ROOT_MODE
+    staging.mkdir(mode=DEFAULT_ROOT_MODE)
+    try:
+        result = _build_tree(source_root, entries, staging, meter)
+        staging.chmod(root_mode)
+        fsync_tree(staging)
+        if target.exists() or target.is_symlink():
+            target.rename(old)
+        staging.rename(target)
+        fsync_dir(parent)
+    except BaseException:
+        _rmtree(staging)
+        if old.exists() and not target.exists():
+            old.rename(target)  # put the current state back: never leave the target missing
+        raise
+    _rmtree(old)
+    return result
+
+
+def restore_missing(
+    source_root: Path,
+    entries: list[FileRecord],
+    missing: set[str],
+    target: Path,
+    meter: ComponentProgress,
+) -> tuple[int, int, list[str]]:
+    """Write only the missing files and symlinks into the existing tree (--if-empty)."""
+    warnings: list[str] = []
+    files = written = 0
+    target.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    for item in entries:
+        if item.path not in missing:
+            continue
+        if item.kind == "symlink":
+            _place_symlink(target, item, warnings)
+            continue
+        final = join_inside(target, item.path)
+        final.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+        part = final.with_name(f".{final.name}.restore-{os.getpid()}")
+        part.unlink(missing_ok=True)
+        try:
+            written += _copy_checked(source_root, item, part, meter)
+            part.rename(final)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        files += 1
+    return files, written, warnings
+
+
+def restore_database(
+    source_root: Path, item: FileRecord, target: Path, meter: ComponentProgress
+) -> tuple[int, list[str]]:
+    """Stage the copy beside the live file, drop stale journals, rename it into place.
+
+    The stale `-wal`/`-shm` (SQLite) or `.wal` (DuckDB) must go before the rename: a journal of
+    the old database replayed onto the restored one would corrupt it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    part = target.with_name(f".{target.name}.restore-{os.getpid()}")
+    part.unlink(missing_ok=True)
+    try:
+        size = _copy_checked(source_root, item, part, meter)
+        kind = detect_kind(part) if size else DatabaseKind.EMPTY
+        removed: list[str] = []
+        for sidecar in db_sidecars(target, kind):
+            if sidecar.exists() or sidecar.is_symlink():
+                sidecar.unlink()
+                removed.append(sidecar.name)
+        part.rename(target)
+        fsync_dir(target.parent)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return size, removed
+
+
+def remove_target(target: Path, sidecars: list[Path]) -> None:
+    """Remove a component that an undo says did not exist: a tree is renamed aside first."""
+    if target.is_dir() and not target.is_symlink():
+        aside = target.parent / f".restore-old-{target.name}-{os.getpid()}"
+        _rmtree(aside)
+        target.rename(aside)
+        fsync_dir(target.parent)
+        _rmtree(aside)
+    else:
+        target.unlink(missing_ok=True)
+        for sidecar in sidecars:
+            sidecar.unlink(missing_ok=True)
+    fsync_dir(target.parent)

@@ -1,0 +1,186 @@
+"""Restoring Qdrant: snapshot upload per collection on a server, a locked copy when embedded.
+
+A restore replaces a collection (Qdrant does not merge). The server the snapshots go to is the
+one in the CURRENT settings; the manifest's URL is only shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from persistence.errors import BackupError, QdrantError, VerificationError
+from persistence.manifest import ComponentRecord, QdrantCollectionRecord
+from persistence.paths import SafePaths, join_inside
+from persistence.progress import ComponentProgress
+from persistence.qdrant import (
+    QdrantRestClient,
+    minor_version_gap,
+    restore_embedded,
+    upload_snapshot,
+)
+from persistence.qdrant.names import validate_collection_name
+from persistence.restore.models import CollectionPlan, ComponentPlan, ComponentRestoreResult
+from persistence.settings import BackupSettings
+
+EMBEDDED_LOCK = ".lock"
+
+
+def _client(settings: BackupSettings) -> QdrantRestClient:
+    assert settings.qdrant_url is not None
+    return QdrantRestClient(
+        settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
+    )
+
+
+def _checked_collections(folder: Path, record: ComponentRecord) -> list[QdrantCollectionRecord]:
+    """Collection names and snapshot paths from the manifest, validated before any use."""
+    assert record.qdrant is not None
+    for collection in record.qdrant.collections:
+        try:
+            validate_collection_name(collection.name)
+            join_inside(folder, collection.file)
+        except BackupError as exc:
+            raise VerificationError(
+                f"qdrant: {exc.message}; refusing to restore from this manifest"
+            ) from None
+    return list(record.qdrant.collections)
+
+
+def plan_qdrant(
+    settings: BackupSettings,
+    paths: SafePaths,
+    folder: Path,
+    record: ComponentRecord,
+    *,
+    if_empty: bool,
+) -> ComponentPlan:
+    qdrant = record.qdrant
+    plan = ComponentPlan(name=record.name, action="leave")
+    if qdrant is None or qdrant.mode == "not-configured":
+        plan.reason = "no Qdrant data in this backup"
+        return plan
+    if qdrant.mode == "embedded":
+        return _plan_embedded(settings, paths, record, plan, if_empty=if_empty)
+    collections = _checked_collections(folder, record)
+    if not settings.qdrant_url:
+        plan.problems.append("the backup holds server snapshots: set QDRANT_URL to restore them")
+        return plan
+    try:
+        with _client(settings) as client:
+            plan.target = client.shown_url
+            version = client.server_version()
+            peers = client.peer_count()
+            existing = set(client.list_collections())
+            counts = {
+                c.name: client.collection_info(c.name).points_count
+                for c in collections
+                if c.name in existing
+            }
+    except QdrantError as exc:
+        plan.problems.append(exc.message)
+        return plan
+    if peers > 1:
+        plan.problems.append(
+            f"{plan.target} is a cluster of {peers} peers: a snapshot holds only one node's "
+            "shards; refusing to restore into a cluster"
+        )
+    if qdrant.server_version and minor_version_gap(qdrant.server_version, version) > 1:
+        plan.warnings.append(
+            f"the backup was made on Qdrant {qdrant.server_version}, the server runs {version}: "
+            "snapshots are only supported on the same or the next minor version"
+        )
+    for collection in collections:
+        now = counts.get(collection.name)
+        present = collection.name in existing
+        # --if-empty leaves every collection that exists, unless it reports 0 points (an
+        # unknown count is not taken for empty: replacing data by mistake costs too much).
+        keep = if_empty and present and now != 0
+        action = "leave" if keep else ("replace" if present else "recover")
+        plan.collections.append(
+            CollectionPlan(
+                name=collection.name,
+                action=action,
+                snapshot_file=collection.file,
+                bytes=collection.size,
+                points_expected=collection.points_count,
+                points_now=now,
+            )
+        )
+    if any(c.action != "leave" for c in plan.collections):
+        plan.action = "restore-missing" if if_empty else "restore"
+        plan.bytes_to_write = sum(c.bytes for c in plan.collections if c.action != "leave")
+        plan.warnings.append(
+            "the server needs about twice the size of each recovered collection in free disk"
+        )
+    else:
+        plan.reason = "every collection is present and not empty" if if_empty else "no collection"
+    return plan
+
+
+def _plan_embedded(
+    settings: BackupSettings,
+    paths: SafePaths,
+    record: ComponentRecord,
+    plan: ComponentPlan,
+    *,
+    if_empty: bool,
+) -> ComponentPlan:
+    if settings.qdrant_url or paths.qdrant_path is None:
+        plan.problems.append(
+            "the backup holds an embedded Qdrant folder: restore it with QDRANT_PATH set "
+            "and QDRANT_URL unset"
+        )
+        return plan
+    target = paths.qdrant_path
+    plan.target = str(target)
+    present = target.is_dir() and any(e.name != EMBEDDED_LOCK for e in target.iterdir())
+    if if_empty and present:
+        plan.reason = "the embedded Qdrant folder is not empty"
+        return plan
+    plan.action = "restore-missing" if if_empty else "restore"
+    plan.files_written = [f.path for f in record.files if f.kind == "file"]
+    plan.bytes_to_write = plan.bytes_staged = record.bytes
+    if present:
+        plan.files_removed = ["(everything in the folder but its lock is replaced)"]
+        plan.current_bytes = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    return plan
+
+
+def restore_qdrant(
+    settings: BackupSettings,
+    folder: Path,
+    record: ComponentRecord,
+    plan: ComponentPlan,
+    meter: ComponentProgress,
+) -> ComponentRestoreResult:
+    """Apply the Qdrant part of a plan; raises QdrantError on the first failure."""
+    result = ComponentRestoreResult(name=record.name, ok=True, action=plan.action)
+    assert record.qdrant is not None
+    if record.qdrant.mode == "embedded":
+        assert plan.target is not None
+        copied = restore_embedded(folder, Path(plan.target))
+        result.files_written = len(copied.files)
+        result.bytes_written = copied.bytes
+        result.warnings.extend(copied.warnings)
+        return result
+    by_name = {c.name: c for c in _checked_collections(folder, record)}
+    with _client(settings) as client:
+        for step in plan.collections:
+            if step.action == "leave":
+                continue
+            recorded = by_name[step.name]
+            snapshot = join_inside(folder, recorded.file)
+            meter.advance(message=f"uploading {step.name}")
+            uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
+            if uploaded.warning:
+                result.warnings.append(f"{step.name}: {uploaded.warning}")
+            points = client.collection_info(step.name).points_count
+            if recorded.points_count is not None and points != recorded.points_count:
+                raise QdrantError(
+                    f"Qdrant collection '{step.name}': recovered {points} points, the backup "
+                    f"recorded {recorded.points_count}"
+                )
+            meter.advance(bytes_done=recorded.size, files_done=1)
+            result.collections_recovered.append(step.name)
+            result.bytes_written += recorded.size
+    return result

@@ -1,0 +1,312 @@
+"""One restore run: plan, verify, lock, save the current state aside, apply per component."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from persistence.backup_run import describe_os_error
+from persistence.catalog import CompleteBackup, find_backup, scan_backups
+from persistence.errors import BackupError, ComponentError, ExitCode, VerificationError
+from persistence.locking import backup_lock
+from persistence.manifest import ComponentRecord, ComponentStatus
+from persistence.paths import SafePaths, check_paths
+from persistence.progress import (
+    ComponentProgress,
+    ProgressCallback,
+    ProgressEvent,
+    ProgressStage,
+    ignore_progress,
+)
+from persistence.restore.apply import (
+    remove_target,
+    restore_database,
+    restore_missing,
+    restore_tree,
+)
+from persistence.restore.models import (
+    ComponentPlan,
+    ComponentRestoreResult,
+    RestorePlan,
+    RestoreResult,
+)
+from persistence.restore.plan import build_plan, checked_files, removable_sidecars
+from persistence.restore.qdrant_restore import restore_qdrant
+from persistence.restore.undo import save_current_state
+from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.settings import BackupSettings
+from persistence.staging import remove_leftovers
+from persistence.verify import VerifyReport, first_problem, verify_loaded
+from persistence.verify_checks import DATABASE_COMPONENTS, QDRANT_COMPONENT
+
+FORCE_WARNING = (
+    "RESTORING A BACKUP THAT FAILED VERIFICATION (--force): {problem}. Files and snapshots "
+    "that failed are left out; what is restored may still be incomplete"
+)
+
+
+def plan_restore(
+    settings: BackupSettings,
+    backup_id: str | None,
+    *,
+    latest: bool = False,
+    only: list[str] | None = None,
+    if_empty: bool = False,
+) -> RestorePlan:
+    """What a restore would do; reads only (no lock, no run record). Never raises BackupError."""
+    try:
+        paths = check_paths(settings)
+        backup = find_backup(paths.backup_dir, backup_id, latest=latest)
+        return build_plan(settings, paths, backup, only=only, if_empty=if_empty)
+    except BackupError as exc:
+        return RestorePlan(
+            ok=False, error=exc.message, exit_code=int(exc.exit_code), backup_id=backup_id
+        )
+    except OSError as exc:
+        return RestorePlan(ok=False, error=describe_os_error(exc, "plan"), exit_code=1)
+
+
+def restore_backup(
+    settings: BackupSettings,
+    backup_id: str | None,
+    *,
+    latest: bool = False,
+    only: list[str] | None = None,
+    force: bool = False,
+    if_empty: bool = False,
+    progress: ProgressCallback = ignore_progress,
+) -> RestoreResult:
+    """Restore a backup. Never raises for expected failures: the result says what went wrong."""
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    try:
+        paths = check_paths(settings)
+        if if_empty and latest and backup_id is None and not scan_backups(paths.backup_dir)[0]:
+            # A container's first start: no backup yet is not a failure of the entrypoint.
+            result = RestoreResult(
+                ok=True, nothing_to_do=True, warnings=["no complete backup: nothing to restore"]
+            )
+        else:
+            backup = find_backup(paths.backup_dir, backup_id, latest=latest)
+            if if_empty and _nothing_missing(settings, paths, backup, only):
+                # Checked before taking the lock: a no-op start-up writes nothing at all.
+                result = RestoreResult(ok=True, backup_id=backup.backup_id, nothing_to_do=True)
+            else:
+                with backup_lock(paths.backup_dir, "restore-backup", settings.lock_timeout):
+                    result = _locked_run(settings, paths, backup, only, force, if_empty, progress)
+                    if not result.nothing_to_do or not result.ok:
+                        _record(paths, result, started)
+    except BackupError as exc:
+        result = RestoreResult(
+            ok=False, backup_id=backup_id, error=exc.message, exit_code=int(exc.exit_code)
+        )
+    except OSError as exc:
+        result = RestoreResult(
+            ok=False, backup_id=backup_id, error=describe_os_error(exc, "restore"), exit_code=1
+        )
+    progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
+    return result.model_copy(
+        update={"started_at": started.isoformat(), "duration_seconds": time.monotonic() - clock}
+    )
+
+
+def _nothing_missing(
+    settings: BackupSettings, paths: SafePaths, backup: CompleteBackup, only: list[str] | None
+) -> bool:
+    plan = build_plan(settings, paths, backup, only=only, if_empty=True)
+    return plan.nothing_to_do and not plan.problems
+
+
+def _record(paths: SafePaths, result: RestoreResult, started: datetime) -> None:
+    undo = f"; undo: restore-backup {result.undo_id}" if result.undo_id else ""
+    append_run(
+        paths.backup_dir,
+        RunRecord(
+            kind=RunKind.RESTORE,
+            ok=result.ok,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            backup_id=result.backup_id,
+            error=result.error,
+            summary=f"{'restored' if result.ok else 'failed'}{undo}",
+        ),
+    )
+
+
+def _verify_first(
+    settings: BackupSettings,
+    paths: SafePaths,
+    backup: CompleteBackup,
+    force: bool,
+    progress: ProgressCallback,
+) -> VerifyReport:
+    """Refuse a backup that fails verification unless forced; the verdict is recorded."""
+    started = datetime.now(UTC)
+    report = verify_loaded(settings, backup, progress=progress)
+    append_run(
+        paths.backup_dir,
+        RunRecord(
+            kind=RunKind.VERIFY,
+            ok=report.ok,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+            backup_id=backup.backup_id,
+            error=None if report.ok else first_problem(report),
+            summary="before restore",
+        ),
+    )
+    if not report.ok and not force:
+        raise VerificationError(
+            f"backup {backup.backup_id} fails verification, nothing was restored: "
+            f"{first_problem(report)} (--force restores it anyway)"
+        )
+    return report
+
+
+def _damaged(report: VerifyReport) -> dict[str, set[str]]:
+    """Per component, the files verification failed: a forced restore leaves them out."""
+    found: dict[str, set[str]] = {}
+    for item in report.failed_files:
+        found.setdefault(item.component, set()).add(item.path)
+    return found
+
+
+def _locked_run(
+    settings: BackupSettings,
+    paths: SafePaths,
+    backup: CompleteBackup,
+    only: list[str] | None,
+    force: bool,
+    if_empty: bool,
+    progress: ProgressCallback,
+) -> RestoreResult:
+    remove_leftovers(paths.backup_dir)
+    progress(ProgressEvent(ProgressStage.RUN_STARTED, message=backup.backup_id))
+    plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty)
+    base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=list(plan.warnings))
+    if plan.nothing_to_do and not plan.problems:
+        return base.model_copy(update={"nothing_to_do": True})
+    report = _verify_first(settings, paths, backup, force, progress)
+    damaged = _damaged(report)
+    warnings: list[str] = []
+    if not report.ok:
+        warnings.append(FORCE_WARNING.format(problem=first_problem(report)))
+        progress(ProgressEvent(ProgressStage.MESSAGE, message=f"WARNING: {warnings[0]}"))
+    base = base.model_copy(
+        update={
+            "forced": not report.ok,
+            "verified": report.ok,
+            "warnings": [*warnings, *base.warnings],
+        }
+    )
+    if plan.problems:
+        raise ComponentError("refusing to restore: " + "; ".join(plan.problems))
+    undo_id = None if if_empty else save_current_state(settings, paths, plan, progress)
+    base = base.model_copy(update={"undo_id": undo_id})
+    done: list[ComponentRestoreResult] = []
+    for step in plan.components:
+        if not step.changes:
+            done.append(ComponentRestoreResult(name=step.name, ok=True, action=step.action))
+            continue
+        record = backup.manifest.component(step.name)
+        assert record is not None
+        try:
+            skip = damaged.get(step.name, set())
+            done.append(_apply(settings, backup, record, step, progress, skip))
+        except (BackupError, OSError) as exc:
+            message = (
+                exc.message if isinstance(exc, BackupError) else describe_os_error(exc, step.name)
+            )
+            done.append(
+                ComponentRestoreResult(name=step.name, ok=False, action=step.action, error=message)
+            )
+            undo = f"; undo with restore-backup {undo_id}" if undo_id else ""
+            return base.model_copy(
+                update={
+                    "ok": False,
+                    "components": done,
+                    "exit_code": int(ExitCode.FAILED),
+                    "error": f"{step.name}: {message} (earlier components are restored{undo})",
+                }
+            )
+    return base.model_copy(update={"components": done})
+
+
+def _apply(
+    settings: BackupSettings,
+    backup: CompleteBackup,
+    record: ComponentRecord,
+    step: ComponentPlan,
+    progress: ProgressCallback,
+    damaged: set[str],
+) -> ComponentRestoreResult:
+    """Apply one component's step; `damaged` paths (a forced restore) are left out."""
+    meter = ComponentProgress(
+        step.name,
+        progress,
+        bytes_total=step.bytes_staged or step.bytes_to_write,
+        files_total=_files_total(record, step),
+    )
+    meter.start(f"restoring into {step.target}")
+    folder = backup.path / step.name
+    if step.name == QDRANT_COMPONENT:
+        result = restore_qdrant(settings, folder, record, _without_damaged(step, damaged), meter)
+        result.warnings += [f"not recovered, damaged in the backup: {p}" for p in sorted(damaged)]
+    else:
+        result = _apply_files(folder, record, step, damaged, meter)
+    meter.finish()
+    return result
+
+
+def _apply_files(
+    folder: Path,
+    record: ComponentRecord,
+    step: ComponentPlan,
+    damaged: set[str],
+    meter: ComponentProgress,
+) -> ComponentRestoreResult:
+    result = ComponentRestoreResult(name=step.name, ok=True, action=step.action)
+    assert step.target is not None  # from the CURRENT settings, set by the plan
+    target = Path(step.target)
+    if record.status is ComponentStatus.ABSENT:
+        remove_target(target, removable_sidecars(target))
+        result.files_removed = len(step.files_removed)
+        return result
+    entries = [e for e in checked_files(record) if e.path not in damaged]
+    if damaged:
+        result.warnings.append(f"not restored, damaged in the backup: {', '.join(sorted(damaged))}")
+    if step.name in DATABASE_COMPONENTS:
+        if entries:
+            size, removed = restore_database(folder, entries[0], target, meter)
+            result.files_written, result.bytes_written = 1, size
+            result.files_removed = len(removed)
+        else:
+            result.action = "leave"
+        return result
+    if step.action == "restore-missing":
+        missing = set(step.files_written)
+        files, size, warnings = restore_missing(folder, entries, missing, target, meter)
+    else:
+        files, size, warnings = restore_tree(folder, entries, target, meter)
+        result.files_removed = len(step.files_removed)
+    result.files_written, result.bytes_written = files, size
+    result.warnings.extend(warnings)
+    return result
+
+
+def _files_total(record: ComponentRecord, step: ComponentPlan) -> int:
+    if step.name == QDRANT_COMPONENT:
+        return sum(c.action != "leave" for c in step.collections) or len(step.files_written)
+    if step.action == "restore":  # a whole tree (or the database) is rewritten
+        return sum(f.kind == "file" for f in record.files)
+    return len(step.files_written)
+
+
+def _without_damaged(step: ComponentPlan, damaged: set[str]) -> ComponentPlan:
+    """A forced restore never uploads a snapshot that failed verification."""
+    kept = [
+        c.model_copy(update={"action": "leave"}) if c.snapshot_file in damaged else c
+        for c in step.collections
+    ]
+    return step.model_copy(update={"collections": kept})

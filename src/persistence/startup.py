@@ -1,0 +1,251 @@
+"""Qdrant snapshots at app start (`QDRANT_SNAPSHOT_ON_START`) and on demand (`snapshot`).
+
+The split of failures is deliberate: a snapshot folder that cannot be created or written is a
+deployment mistake, so it raises at start where someone sees it; a Qdrant that is down or
+failing must not stop the app, so it becomes a `failed` status and a log line.
+The download itself is the Qdrant engine's (create, stream + verify, delete on the server).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from persistence.errors import BackupError, ConfigError, ExitCode, PathSafetyError
+from persistence.locking import backup_lock
+from persistence.paths import is_within
+from persistence.qdrant import QdrantRestClient, copy_embedded, create_snapshot, download_snapshot
+from persistence.qdrant.names import validate_collection_name
+from persistence.qdrant.snapshots import delete_quietly
+from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.settings import BackupSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+SnapshotState = Literal["completed", "failed", "skipped"]
+
+
+class SnapshotStatus(BaseModel):
+    target: str
+    status: SnapshotState
+    path: str | None = None
+    bytes: int = 0
+    sha256: str | None = None
+    duration_seconds: float = 0.0
+    error: str | None = None
+
+
+class SnapshotReport(BaseModel):
+    ok: bool
+    enabled: bool = True
+    directory: str | None = None
+    targets: list[SnapshotStatus] = []
+    error: str | None = None
+    exit_code: int = 0
+    started_at: str | None = None
+    duration_seconds: float = 0.0
+
+
+def snapshot_directory(settings: BackupSettings) -> Path:
+    """QDRANT_SNAPSHOT_DIR, created if needed and proven writable; ConfigError otherwise."""
+    resolved = settings.resolved()
+    folder = resolved.qdrant_snapshot_dir
+    if folder is None:
+        raise ConfigError("QDRANT_SNAPSHOT_DIR is not set: say where the snapshots go")
+    real = Path(os.path.realpath(folder))
+    roots = tuple(Path(os.path.realpath(r)) for r in resolved.allowed_roots)
+    if not any(is_within(real, root) for root in roots):
+        raise PathSafetyError(
+            f"QDRANT_SNAPSHOT_DIR {folder} is outside the data root; allow its folder with "
+            "BACKUP_ALLOWED_ROOTS"
+        )
+    probe = real / f".write-probe-{os.getpid()}"
+    try:
+        real.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"QDRANT_SNAPSHOT_DIR {folder} cannot be created or written: {exc.strerror or exc}"
+        ) from None
+    return real
+
+
+def take_snapshots(settings: BackupSettings, directory: Path) -> list[SnapshotStatus]:
+    """One status per target; Qdrant failures become `failed` statuses, never exceptions."""
+    if settings.qdrant_url:
+        return _server_snapshots(settings, settings.qdrant_url, directory)
+    folder = settings.resolved().qdrant_path
+    if folder is not None:
+        return [_embedded_snapshot(folder, directory)]
+    return [SnapshotStatus(target="qdrant", status="skipped", error="Qdrant is not configured")]
+
+
+def _server_snapshots(settings: BackupSettings, url: str, directory: Path) -> list[SnapshotStatus]:
+    with QdrantRestClient(
+        url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
+    ) as client:
+        clock = time.monotonic()
+        try:
+            peers = client.peer_count()
+            if peers > 1:
+                raise ConfigError(
+                    f"{client.shown_url} is a cluster of {peers} peers: a snapshot holds only "
+                    "one node's shards; snapshot each node separately"
+                )
+            names = settings.collection_names() or client.list_collections()
+        except BackupError as exc:
+            logger.error("qdrant snapshot: %s", exc.message)
+            return [_failed("qdrant", exc.message, clock)]
+        return [_one_collection(settings, client, name, directory) for name in names]
+
+
+def _one_collection(
+    settings: BackupSettings, client: QdrantRestClient, name: str, directory: Path
+) -> SnapshotStatus:
+    clock = time.monotonic()
+    try:
+        validate_collection_name(name)
+        snapshot = create_snapshot(client, name, poll_for=settings.qdrant_timeout)
+        try:
+            folder = directory / name
+            folder.mkdir(mode=0o700, exist_ok=True)
+            got = download_snapshot(
+                client,
+                name,
+                snapshot,
+                folder / snapshot.name,
+                deadline_seconds=settings.qdrant_download_deadline,
+            )
+        except BaseException:
+            delete_quietly(client, name, snapshot.name)  # never leave ours on the server
+            raise
+        if settings.qdrant_delete_server_snapshot:
+            problem = delete_quietly(client, name, snapshot.name)
+            if problem:
+                logger.warning("qdrant snapshot of '%s': %s", name, problem)
+    except (BackupError, OSError) as exc:
+        message = exc.message if isinstance(exc, BackupError) else f"{name}: {exc}"
+        logger.error("qdrant snapshot: %s", message)
+        return _failed(name, message, clock)
+    return SnapshotStatus(
+        target=name,
+        status="completed",
+        path=str(got.path),
+        bytes=got.size,
+        sha256=got.sha256,
+        duration_seconds=time.monotonic() - clock,
+    )
+
+
+def _embedded_snapshot(folder: Path, directory: Path) -> SnapshotStatus:
+    clock = time.monotonic()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S_%fZ")
+    target = directory / f"embedded-{stamp}"
+    try:
+        copied = copy_embedded(folder, target)
+    except (BackupError, OSError) as exc:
+        message = exc.message if isinstance(exc, BackupError) else str(exc)
+        logger.error("qdrant snapshot: %s", message)
+        return _failed("embedded", message, clock)
+    return SnapshotStatus(
+        target="embedded",
+        status="completed",
+        path=str(target),
+        bytes=copied.bytes,
+        duration_seconds=time.monotonic() - clock,
+    )
+
+
+def _failed(target: str, message: str, clock: float) -> SnapshotStatus:
+    return SnapshotStatus(
+        target=target, status="failed", error=message, duration_seconds=time.monotonic() - clock
+    )
+
+
+def _record(settings: BackupSettings, report: SnapshotReport, started: datetime) -> None:
+    """Best effort: the run log lives in the backup root, which may not exist here."""
+    backup_dir = settings.resolved().backup_dir
+    if not backup_dir.is_dir():
+        return
+    failed = [t.target for t in report.targets if t.status == "failed"]
+    try:
+        # Short wait: an app must not hang at start behind a long backup for a log line.
+        with backup_lock(backup_dir, "snapshot", min(settings.lock_timeout, 2.0)):
+            append_run(
+                backup_dir,
+                RunRecord(
+                    kind=RunKind.SNAPSHOT,
+                    ok=report.ok,
+                    started_at=started,
+                    finished_at=datetime.now(UTC),
+                    error=f"failed: {', '.join(failed)}" if failed else None,
+                    summary=f"{len(report.targets)} target(s) into {report.directory}",
+                ),
+            )
+    except (BackupError, OSError) as exc:
+        logger.warning("snapshot run not recorded: %s", exc)
+
+
+def snapshot_now(settings: BackupSettings) -> SnapshotReport:
+    """The `snapshot` command: never raises for expected failures."""
+    started = datetime.now(UTC)
+    clock = time.monotonic()
+    try:
+        directory = snapshot_directory(settings)
+    except BackupError as exc:
+        return SnapshotReport(ok=False, error=exc.message, exit_code=int(exc.exit_code))
+    targets = take_snapshots(settings, directory)
+    ok = all(t.status != "failed" for t in targets)
+    report = SnapshotReport(
+        ok=ok,
+        directory=str(directory),
+        targets=targets,
+        error=None if ok else "; ".join(t.error or t.target for t in targets if t.error),
+        exit_code=0 if ok else int(ExitCode.FAILED),
+        started_at=started.isoformat(),
+        duration_seconds=time.monotonic() - clock,
+    )
+    _record(settings, report, started)
+    return report
+
+
+_once_lock = threading.Lock()
+_once_report: SnapshotReport | None = None
+
+
+def snapshot_on_start(settings: BackupSettings | None = None) -> SnapshotReport:
+    """Call once when the app starts; later calls in the same process return the first report.
+
+    Disabled unless QDRANT_SNAPSHOT_ON_START is truthy. Raises ConfigError when the snapshot
+    folder cannot be created or written (fail loudly at start); a Qdrant failure is logged
+    and reported as a `failed` target, and the app goes on.
+    """
+    global _once_report
+    with _once_lock:
+        if _once_report is not None:
+            return _once_report
+        chosen = settings if settings is not None else load_settings()
+        if not chosen.qdrant_snapshot_on_start:
+            report = SnapshotReport(ok=True, enabled=False)
+        else:
+            snapshot_directory(chosen)  # raises: a broken folder must stop the start
+            report = snapshot_now(chosen)
+            for target in report.targets:
+                logger.info("qdrant snapshot on start: %s %s", target.target, target.status)
+        _once_report = report
+        return report
+
+
+def forget_start_snapshot() -> None:
+    """Let the next `snapshot_on_start` run again (tests, or an app that re-initialises)."""
+    global _once_report
+    with _once_lock:
+        _once_report = None
