@@ -76,8 +76,11 @@ def _replaced_text(component: ComponentPlan) -> str:
         parts.append(f"{len(component.files_removed)} removed")
     if component.files_written:
         parts.append(f"{len(component.files_written)} written")
+    past = {"recover": "recovered", "replace": "replaced"}
     parts += [
-        f"collection {c.name} {c.action}d" for c in component.collections if c.action != "leave"
+        f"collection {c.name} {past[c.action]}"
+        for c in component.collections
+        if c.action != "leave"
     ]
     detail = ", ".join(parts) or "rebuilt"
     return f"{component_label(component.name)} ({detail})"
@@ -168,13 +171,12 @@ def _draw_plan(settings: BackupSettings, plan: RestorePlan, *, busy: bool) -> No
             (":green[:material/check_circle:] " if space.ok else ":red[:material/cancel:] ") + line
         )
     _draw_file_lists(plan)
-    warnings = [*plan.warnings, *(w for c in plan.components for w in c.warnings)]
-    for warning in warnings:
+    # The plan's own lists already gather every component's warnings and problems.
+    for warning in plan.warnings:
         st.warning(warning, icon=":material/warning:")
-    problems = [*plan.problems, *(p for c in plan.components for p in c.problems)]
-    if problems:
+    if plan.problems:
         st.error(
-            "The restore is blocked:\n\n" + "\n".join(f"- {p}" for p in problems),
+            "The restore is blocked:\n\n" + "\n".join(f"- {p}" for p in plan.problems),
             icon=":material/error:",
         )
         return

@@ -100,10 +100,33 @@ def _check_no_overlap(safe: SafePaths) -> None:
                 f"{label} {tree} lies inside the backup root {safe.backup_dir}; "
                 "keep sources and backups apart"
             )
+    _check_sources_apart(
+        trees, {"BACKUP_CACHE_DB": safe.cache_db, "BACKUP_ANALYTICS_DB": safe.analytics_db}
+    )
     if safe.backup_dir == safe.data_dir:
         raise PathSafetyError(
             f"BACKUP_DIR {safe.backup_dir} is the data root itself; use a folder inside it"
         )
+
+
+def _check_sources_apart(trees: dict[str, Path], databases: dict[str, Path]) -> None:
+    """No source inside another: a restore swaps whole trees and would take the inner one along,
+    and a live database inside a tree would be copied as a plain, inconsistent file."""
+    labels = list(trees)
+    for index, outer in enumerate(labels):
+        for inner in labels[index + 1 :]:
+            if is_within(trees[inner], trees[outer]) or is_within(trees[outer], trees[inner]):
+                raise PathSafetyError(
+                    f"{inner} {trees[inner]} and {outer} {trees[outer]} overlap; "
+                    "every tree must be a separate folder"
+                )
+    for db_label, database in databases.items():
+        for tree_label, tree in trees.items():
+            if is_within(database, tree):
+                raise PathSafetyError(
+                    f"{db_label} {database} lies inside {tree_label} {tree}: it would be copied "
+                    "as a plain file while the app writes it; keep databases outside the trees"
+                )
 
 
 def safe_relative(path: str) -> PurePosixPath:

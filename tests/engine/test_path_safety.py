@@ -62,6 +62,19 @@ def test_backup_root_inside_a_copied_tree_is_refused(app_state: AppState) -> Non
     _assert_refused(app_state, {"BACKUP_DIR": "storage/backups"}, "inside BACKUP_STORAGE_DIR")
 
 
+def test_database_inside_a_tree_is_refused(app_state: AppState) -> None:
+    _assert_refused(
+        app_state,
+        {"BACKUP_CACHE_DB": "storage/cache.db"},
+        "BACKUP_CACHE_DB",
+        "inside BACKUP_STORAGE_DIR",
+    )
+
+
+def test_nested_trees_are_refused(app_state: AppState) -> None:
+    _assert_refused(app_state, {"BACKUP_UPLOADS_DIR": "storage/uploads"}, "overlap")
+
+
 def test_allowed_roots_let_a_user_opt_in(app_state: AppState) -> None:
     outside = _outside(app_state)
     settings = load_settings(

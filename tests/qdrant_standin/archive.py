@@ -139,11 +139,16 @@ def _build_shard(work: Path, shard_dir: Path, ids: list[int], dim: int, corrupt:
     return counted
 
 
-@functools.cache
 def build_archive(
     points: int = 20, dim: int = 4, shards: int = 1, corrupt: bool = False
 ) -> BuiltArchive:
     """A collection snapshot with `points` points spread over `shards` shards (cached)."""
+    # One cache key per shape, whatever the call form: the file on disk is per shape too.
+    return _build_archive(points, dim, shards, corrupt)
+
+
+@functools.cache
+def _build_archive(points: int, dim: int, shards: int, corrupt: bool) -> BuiltArchive:
     key = f"p{points}-d{dim}-s{shards}{'-corrupt' if corrupt else ''}"
     work = _root() / key
     layout = work / "layout"

@@ -106,7 +106,11 @@ class RestoreRoutes(BaseQdrantHandler):
             counted = count_points_offline(stored, stored.with_suffix(".work"))
             points = counted.total
             shard_counts = tuple(s.points for s in counted.shards)
-        built = BuiltArchive(stored, actual, stored.stat().st_size, points, shard_counts, dim)
+        # The collection's data is its own copy: deleting the uploaded snapshot (as a restore
+        # must) leaves the recovered collection intact, as on a real server.
+        data_copy = stored.with_suffix(".collection")
+        shutil.copyfile(stored, data_copy)
+        built = BuiltArchive(data_copy, actual, stored.stat().st_size, points, shard_counts, dim)
         list_name = (
             filename
             if filename and re.fullmatch(r"[\w.-]+\.snapshot", filename)

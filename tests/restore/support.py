@@ -132,23 +132,3 @@ def resign(backup: Path, manifest: dict[str, object]) -> None:
 def latest_backup(settings: BackupSettings) -> Path:
     root = settings.resolved().backup_dir
     return sorted(p for p in root.iterdir() if p.name.startswith("backup_"))[-1]
-
-
-def repin_archives(standin: QdrantStandin) -> None:
-    """Work around a stand-in bug: a collection recovered from an upload keeps the uploaded
-    file as its archive, and deleting the uploaded copy (as a restore must) deletes that file,
-    so a later snapshot of the collection crashes the stand-in. Point such collections back at
-    the cached archive with the same shape (same bytes, same sha256)."""
-    with standin.state.lock:
-        broken = [
-            c
-            for c in standin.state.collections.values()
-            if c.archive is not None and not c.archive.path.exists()
-        ]
-    for collection in broken:
-        standin.add_collection(
-            collection.name,
-            points=collection.points_count,
-            dim=collection.dim,
-            shards=collection.shards,
-        )

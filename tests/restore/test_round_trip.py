@@ -12,7 +12,6 @@ from tests.restore.support import (
     cli_env,
     db_contents,
     make_state,
-    repin_archives,
     run_cli,
     run_json,
     standin_state,
@@ -104,7 +103,6 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
     assert {n: v[0] for n, v in after.items()} == {"docs": 21, "faq-v2": 9, "images": 31}
     assert all(v[3] == [] for v in after.values()), "uploaded copies must be deleted"
 
-    repin_archives(qdrant_standin)
     # The undo copy is a real backup: it verifies, and restoring it brings the damage back.
     done = run_cli(["verify-backup", undo_id], env, tmp_path)
     assert done.returncode == 0, done.stderr
