@@ -22,7 +22,7 @@ from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage,
 from persistence.pruning import apply_retention
 from persistence.results import ComponentSummary, CreateResult
 from persistence.retention import RetentionPolicy
-from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings
 from persistence.staging import (
     commit,
@@ -118,16 +118,13 @@ def create_backup(
         ensure_backup_root(paths.backup_dir)
         with backup_lock(paths.backup_dir, "create-backup", settings.lock_timeout):
             result = _locked_run(settings, paths, progress, prune, skip_qdrant, started, clock)
-            append_run(
+            record_run(
                 paths.backup_dir,
-                RunRecord(
-                    kind=RunKind.CREATE,
-                    ok=result.ok,
-                    started_at=started,
-                    finished_at=datetime.now(UTC),
-                    backup_id=result.backup_id,
-                    error=result.error,
-                ),
+                RunKind.CREATE,
+                ok=result.ok,
+                started_at=started,
+                backup_id=result.backup_id,
+                error=result.error,
             )
     except BackupError as exc:
         result = CreateResult(ok=False, error=exc.message, exit_code=int(exc.exit_code))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -47,6 +47,30 @@ def append_run(backup_dir: Path, record: RunRecord) -> None:
     """Append under the backup lock; the file is replaced atomically, never half-written."""
     runs = [*read_runs(backup_dir), record][-KEEP_RECORDS:]
     write_atomic(backup_dir / RUNLOG_NAME, RunLog(runs=runs).model_dump_json(indent=1).encode())
+
+
+def record_run(
+    backup_dir: Path,
+    kind: RunKind,
+    *,
+    started_at: datetime,
+    ok: bool,
+    backup_id: str | None = None,
+    error: str | None = None,
+    summary: str = "",
+) -> RunRecord:
+    """Append a run that finishes now; call under the backup lock."""
+    record = RunRecord(
+        kind=kind,
+        ok=ok,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        backup_id=backup_id,
+        error=error,
+        summary=summary,
+    )
+    append_run(backup_dir, record)
+    return record
 
 
 def last_run(backup_dir: Path, kind: RunKind, *, ok: bool | None = None) -> RunRecord | None:

@@ -18,7 +18,7 @@ from persistence.restore.models import RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.results import CreateResult, PruneResult
 from persistence.retention import RetentionPolicy
-from persistence.runlog import RunKind, RunRecord, append_run, last_run, read_runs, verified_at
+from persistence.runlog import RunKind, RunRecord, last_run, read_runs, record_run, verified_at
 from persistence.settings import BackupSettings
 from persistence.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.verify import VerifyReport, verify_all, verify_backup
@@ -90,16 +90,13 @@ def prune_backups(
                     ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
                 )
             if not dry_run:
-                append_run(
+                record_run(
                     paths.backup_dir,
-                    RunRecord(
-                        kind=RunKind.PRUNE,
-                        ok=result.ok,
-                        started_at=started,
-                        finished_at=datetime.now(UTC),
-                        error=result.error,
-                        summary=f"deleted {len(result.deleted)}, kept {len(result.kept)}",
-                    ),
+                    RunKind.PRUNE,
+                    ok=result.ok,
+                    started_at=started,
+                    error=result.error,
+                    summary=f"deleted {len(result.deleted)}, kept {len(result.kept)}",
                 )
             return result
     except BackupError as exc:

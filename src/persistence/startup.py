@@ -24,7 +24,7 @@ from persistence.paths import is_within
 from persistence.qdrant import QdrantRestClient, copy_embedded, create_snapshot, download_snapshot
 from persistence.qdrant.names import validate_collection_name
 from persistence.qdrant.snapshots import delete_quietly
-from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -179,16 +179,13 @@ def _record(settings: BackupSettings, report: SnapshotReport, started: datetime)
     try:
         # Short wait: an app must not hang at start behind a long backup for a log line.
         with backup_lock(backup_dir, "snapshot", min(settings.lock_timeout, 2.0)):
-            append_run(
+            record_run(
                 backup_dir,
-                RunRecord(
-                    kind=RunKind.SNAPSHOT,
-                    ok=report.ok,
-                    started_at=started,
-                    finished_at=datetime.now(UTC),
-                    error=f"failed: {', '.join(failed)}" if failed else None,
-                    summary=f"{len(report.targets)} target(s) into {report.directory}",
-                ),
+                RunKind.SNAPSHOT,
+                ok=report.ok,
+                started_at=started,
+                error=f"failed: {', '.join(failed)}" if failed else None,
+                summary=f"{len(report.targets)} target(s) into {report.directory}",
             )
     except (BackupError, OSError) as exc:
         logger.warning("snapshot run not recorded: %s", exc)

@@ -23,7 +23,7 @@ from persistence.locking import backup_lock
 from persistence.manifest import ComponentStatus
 from persistence.paths import SafePaths, check_paths
 from persistence.progress import ProgressCallback, ignore_progress
-from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings
 from persistence.verify_checks import (
     QDRANT_COMPONENT,
@@ -175,17 +175,14 @@ def _verify_one_locked(
 def _record(paths: SafePaths, report: VerifyReport, started: datetime) -> VerifyReport:
     flags = " ".join(f for f, on in (("--deep", report.deep), ("--drill", report.drill)) if on)
     summary = f"{'passed' if report.ok else 'failed'} {flags}".strip()
-    append_run(
+    record_run(
         paths.backup_dir,
-        RunRecord(
-            kind=RunKind.VERIFY,
-            ok=report.ok,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            backup_id=report.backup_id,
-            error=None if report.ok else first_problem(report),
-            summary=summary,
-        ),
+        RunKind.VERIFY,
+        ok=report.ok,
+        started_at=started,
+        backup_id=report.backup_id,
+        error=None if report.ok else first_problem(report),
+        summary=summary,
     )
     return report.model_copy(update={"started_at": started.isoformat()})
 

@@ -34,7 +34,7 @@ from persistence.restore.models import (
 from persistence.restore.plan import build_plan, checked_files, removable_sidecars
 from persistence.restore.qdrant_restore import restore_qdrant
 from persistence.restore.undo import save_current_state
-from persistence.runlog import RunKind, RunRecord, append_run
+from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings
 from persistence.staging import remove_leftovers
 from persistence.verify import VerifyReport, first_problem, verify_loaded
@@ -120,17 +120,14 @@ def _nothing_missing(
 
 def _record(paths: SafePaths, result: RestoreResult, started: datetime) -> None:
     undo = f"; undo: restore-backup {result.undo_id}" if result.undo_id else ""
-    append_run(
+    record_run(
         paths.backup_dir,
-        RunRecord(
-            kind=RunKind.RESTORE,
-            ok=result.ok,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            backup_id=result.backup_id,
-            error=result.error,
-            summary=f"{'restored' if result.ok else 'failed'}{undo}",
-        ),
+        RunKind.RESTORE,
+        ok=result.ok,
+        started_at=started,
+        backup_id=result.backup_id,
+        error=result.error,
+        summary=f"{'restored' if result.ok else 'failed'}{undo}",
     )
 
 
@@ -144,17 +141,14 @@ def _verify_first(
     """Refuse a backup that fails verification unless forced; the verdict is recorded."""
     started = datetime.now(UTC)
     report = verify_loaded(settings, backup, progress=progress)
-    append_run(
+    record_run(
         paths.backup_dir,
-        RunRecord(
-            kind=RunKind.VERIFY,
-            ok=report.ok,
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            backup_id=backup.backup_id,
-            error=None if report.ok else first_problem(report),
-            summary="before restore",
-        ),
+        RunKind.VERIFY,
+        ok=report.ok,
+        started_at=started,
+        backup_id=backup.backup_id,
+        error=None if report.ok else first_problem(report),
+        summary="before restore",
     )
     if not report.ok and not force:
         raise VerificationError(
