@@ -33,6 +33,7 @@ def new_backup_id(
 
 class BackupSummary(BaseModel):
     backup_id: str
+    kind: str = "backup"  # "backup", or "pre-restore" for the undo copy a restore saves
     path: str
     created_at: datetime | None
     size_bytes: int
@@ -88,10 +89,15 @@ def scan_backups(
     return complete, broken
 
 
+def _kind(backup_id: str) -> str:
+    return "pre-restore" if backup_id.startswith(PRE_RESTORE_PREFIX) else "backup"
+
+
 def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
     if isinstance(backup, BrokenBackup):
         return BackupSummary(
             backup_id=backup.backup_id,
+            kind=_kind(backup.backup_id),
             path=str(backup.path),
             created_at=None,
             size_bytes=0,
@@ -100,6 +106,7 @@ def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
         )
     return BackupSummary(
         backup_id=backup.backup_id,
+        kind=_kind(backup.backup_id),
         path=str(backup.path),
         created_at=backup.created_at,
         size_bytes=backup.manifest.total_bytes,

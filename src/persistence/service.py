@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from persistence.backup_run import create_backup
-from persistence.catalog import BackupSummary, find_backup, scan_backups, summarize
+from persistence.catalog import (
+    BACKUP_PREFIX,
+    PRE_RESTORE_PREFIX,
+    BackupSummary,
+    find_backup,
+    scan_backups,
+    summarize,
+)
 from persistence.errors import BackupError
 from persistence.locking import LockHolder, backup_lock, current_holder
 from persistence.manifest import MANIFEST_NAME
@@ -52,9 +59,9 @@ class BackupListing(BackupSummary):
 
 
 def list_backups(settings: BackupSettings) -> list[BackupListing]:
-    """Every backup in the root, oldest first; broken ones listed with their problem."""
+    """Every backup and pre-restore copy in the root, oldest first; broken ones at the end."""
     paths = check_paths(settings)
-    complete, broken = scan_backups(paths.backup_dir)
+    complete, broken = scan_backups(paths.backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
     verified = verified_at(read_runs(paths.backup_dir))
     listings = [
         BackupListing(**summarize(b).model_dump(), verified_at=verified.get(b.backup_id))

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from persistence.errors import BackupError, ConfigError, ExitCode, PathSafetyError
+from persistence.fsio import sync_filesystem
 from persistence.locking import backup_lock
 from persistence.paths import is_within
 from persistence.qdrant import QdrantRestClient, copy_embedded, create_snapshot, download_snapshot
@@ -151,6 +152,8 @@ def _embedded_snapshot(folder: Path, directory: Path) -> SnapshotStatus:
     target = directory / f"embedded-{stamp}"
     try:
         copied = copy_embedded(folder, target)
+        # No commit follows a start-up snapshot: make the copied files durable here.
+        sync_filesystem(target)
     except (BackupError, OSError) as exc:
         message = exc.message if isinstance(exc, BackupError) else str(exc)
         logger.error("qdrant snapshot: %s", message)

@@ -147,3 +147,24 @@ def test_absent_sources_are_recorded_as_absent(tmp_path: Path) -> None:
     db = DatabaseComponent("cache_db", tmp_path / "nope.db").capture(ctx)
     assert db.status is ComponentStatus.ABSENT
     assert not (tmp_path / "out").exists()
+
+
+def test_a_file_growing_during_the_copy_is_reported(tmp_path: Path) -> None:
+    src = tmp_path / "logs"
+    src.mkdir()
+    growing = src / "app.log"
+    growing.write_bytes(b"x" * 3 * 1024 * 1024)
+    appended = False
+
+    def append_once(event: ProgressEvent) -> None:
+        nonlocal appended
+        if event.stage is ProgressStage.COMPONENT_ADVANCED and event.bytes_done and not appended:
+            appended = True
+            with growing.open("ab") as handle:
+                handle.write(b"late line\n")
+
+    record = TreeComponent("logs", src).capture(
+        CaptureContext(target_dir=tmp_path / "out", progress=append_once)
+    )
+    assert appended
+    assert any("changed while it was being copied" in w for w in record.warnings)

@@ -131,6 +131,11 @@ class TreeComponent:
             warnings.append(f"{entry.path} was deleted by the app during the backup: skipped")
             return None
         progress.advance(files_done=1)
+        if self._changed_during_copy(entry, copied.size):
+            warnings.append(
+                f"{entry.path} changed while it was being copied: the backup holds the bytes "
+                "read then (stop the app for a still picture)"
+            )
         return FileRecord(
             path=entry.relative,
             size=copied.size,
@@ -138,3 +143,11 @@ class TreeComponent:
             mode=mode,
             mtime=entry.info.st_mtime,
         )
+
+    @staticmethod
+    def _changed_during_copy(entry: _Entry, copied_size: int) -> bool:
+        try:
+            after = entry.path.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            return True
+        return copied_size != entry.info.st_size or after.st_mtime_ns != entry.info.st_mtime_ns

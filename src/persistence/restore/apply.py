@@ -15,7 +15,7 @@ from pathlib import Path
 
 from persistence.components.databases import DatabaseKind, detect_kind
 from persistence.errors import ComponentError
-from persistence.fsio import copy_and_hash, fsync_dir, fsync_tree
+from persistence.fsio import copy_and_hash, fsync_dir, fsync_file, fsync_tree, sync_filesystem
 from persistence.manifest import FileRecord
 from persistence.paths import join_inside
 from persistence.progress import ComponentProgress
@@ -113,6 +113,8 @@ def restore_tree(
     try:
         result = _build_tree(source_root, entries, staging, meter)
         staging.chmod(root_mode)
+        # copy_and_hash leaves file data unsynced; the swap must not expose unwritten files.
+        sync_filesystem(staging)
         fsync_tree(staging)
         if target.exists() or target.is_symlink():
             target.rename(old)
@@ -150,6 +152,7 @@ def restore_missing(
         part.unlink(missing_ok=True)
         try:
             written += _copy_checked(source_root, item, part, meter)
+            fsync_file(part)
             part.rename(final)
         except BaseException:
             part.unlink(missing_ok=True)
@@ -177,6 +180,7 @@ def restore_database(
             if sidecar.exists() or sidecar.is_symlink():
                 sidecar.unlink()
                 removed.append(sidecar.name)
+        fsync_file(part)
         part.rename(target)
         fsync_dir(target.parent)
     except BaseException:
