@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +26,10 @@ from persistence.cli.common import (
 from persistence.results import CreateResult, PruneResult
 from persistence.sample_state import create_sample_state
 
-stdout_console = Console(highlight=False, soft_wrap=True)
+# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.
+stdout_console = Console(
+    highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160
+)
 
 
 @app.command("create-backup")
@@ -109,15 +113,15 @@ def list_backups(
             stdout_console.print("no backups yet: run create-backup")
             return 0
         table = Table()
-        for title in ("created (UTC)", "size", "components", "verified", "backup id"):
-            table.add_column(title, no_wrap=title in ("backup id", "created (UTC)", "size"))
+        for title in ("created (UTC)", "size", "verified", "backup id", "components"):
+            table.add_column(title, no_wrap=title != "components")
         for item in listings:
             created = f"{item.created_at:%Y-%m-%d %H:%M:%S}" if item.created_at else "-"
             captured = ", ".join(k for k, v in item.components.items() if v == "captured")
             verified = f"{item.verified_at:%Y-%m-%d %H:%M}" if item.verified_at else ""
             if not item.valid:
                 captured = f"[red]broken: {item.problem}[/]"
-            table.add_row(created, human_bytes(item.size_bytes), captured, verified, item.backup_id)
+            table.add_row(created, human_bytes(item.size_bytes), verified, item.backup_id, captured)
         stdout_console.print(table)
         return 0
 
