@@ -72,9 +72,13 @@ def _candidate_dirs(backup_dir: Path, prefixes: tuple[str, ...]) -> list[Path]:
     return sorted(found, key=lambda p: p.name)
 
 
-def scan_backups(
-    backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)
-) -> tuple[list[CompleteBackup], list[BrokenBackup]]:
+@dataclass(frozen=True)
+class BackupScan:
+    complete: list[CompleteBackup]  # oldest first
+    broken: list[BrokenBackup]
+
+
+def scan_backups(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)) -> BackupScan:
     """Complete backups (valid manifest of this tool, hash checked), oldest first, and the rest."""
     complete: list[CompleteBackup] = []
     broken: list[BrokenBackup] = []
@@ -86,7 +90,7 @@ def scan_backups(
             continue
         complete.append(CompleteBackup(path.name, path, manifest))
     complete.sort(key=lambda b: (b.created_at, b.backup_id))
-    return complete, broken
+    return BackupScan(complete, broken)
 
 
 def _kind(backup_id: str) -> str:
@@ -130,7 +134,7 @@ def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> Com
         return CompleteBackup(backup_id, path, load_manifest(path))
     if not latest:
         raise ConfigError("name a backup id, or pass --latest")
-    complete, _broken = scan_backups(backup_dir)
+    complete = scan_backups(backup_dir).complete
     if not complete:
         raise ConfigError(f"no complete backup in {backup_dir}")
     return complete[-1]

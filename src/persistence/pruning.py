@@ -21,7 +21,8 @@ def apply_retention(
     now: datetime | None = None,
 ) -> PruneResult:
     """Decide and (unless dry_run) delete; the caller holds the backup lock."""
-    complete, broken = scan_backups(backup_dir)
+    scan = scan_backups(backup_dir)
+    complete, broken = scan.complete, scan.broken
     decision = decide(complete, policy, now or datetime.now(UTC), protect)
     ignored = [
         IgnoredBackup(backup_id=b.backup_id, reason=f"never pruned: {b.problem}") for b in broken

@@ -61,7 +61,8 @@ class BackupListing(BackupSummary):
 def list_backups(settings: BackupSettings) -> list[BackupListing]:
     """Every backup and pre-restore copy in the root, oldest first; broken ones at the end."""
     paths = check_paths(settings)
-    complete, broken = scan_backups(paths.backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+    scan = scan_backups(paths.backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+    complete, broken = scan.complete, scan.broken
     verified = verified_at(read_runs(paths.backup_dir))
     listings = [
         BackupListing(**summarize(b).model_dump(), verified_at=verified.get(b.backup_id))
@@ -134,7 +135,7 @@ class StatusReport(BaseModel):
 
 def status_report(settings: BackupSettings) -> StatusReport:
     paths = check_paths(settings)
-    complete, _broken = scan_backups(paths.backup_dir)
+    complete = scan_backups(paths.backup_dir).complete
     success = last_run(paths.backup_dir, RunKind.CREATE, ok=True)
     newest = complete[-1].created_at if complete else None
     last_success = max(

@@ -221,9 +221,8 @@ def verify_all(
     try:
         paths = _check_request(settings, drill)
         with backup_lock(paths.backup_dir, "verify-backup --all", settings.lock_timeout):
-            complete, broken = scan_backups(
-                paths.backup_dir, prefixes=(BACKUP_PREFIX, PRE_RESTORE_PREFIX)
-            )
+            scan = scan_backups(paths.backup_dir, prefixes=(BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+            complete, broken = scan.complete, scan.broken
             reports = [
                 _record(
                     paths,

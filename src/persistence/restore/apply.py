@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.components.databases import DatabaseKind, detect_kind
@@ -22,6 +23,18 @@ from persistence.progress import ComponentProgress
 from persistence.restore.plan import db_sidecars, symlink_stays_inside
 
 DEFAULT_ROOT_MODE = 0o700
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one component's restore wrote (and, for a database, which journals it removed)."""
+
+    files: int
+    bytes: int
+    warnings: list[str] = field(default_factory=lambda: [])
+    removed: list[str] = field(default_factory=lambda: [])
+
+
 # Permission bits only (and the sticky bit on folders): a manifest never makes a restored
 # file setuid or setgid, whoever edited it.
 FILE_MODE_MASK = 0o777
@@ -72,7 +85,7 @@ def _place_symlink(root: Path, item: FileRecord, warnings: list[str]) -> None:
 
 def _build_tree(
     source_root: Path, entries: list[FileRecord], staging: Path, meter: ComponentProgress
-) -> tuple[int, int, list[str]]:
+) -> Applied:
     """Files and folders first, symlinks last: nothing is ever written through a link."""
     warnings: list[str] = []
     files = written = 0
@@ -94,12 +107,12 @@ def _build_tree(
         folder = join_inside(staging, item.path)
         folder.chmod(item.mode & DIR_MODE_MASK)
         os.utime(folder, (item.mtime, item.mtime))
-    return files, written, warnings
+    return Applied(files, written, warnings)
 
 
 def restore_tree(
     source_root: Path, entries: list[FileRecord], target: Path, meter: ComponentProgress
-) -> tuple[int, int, list[str]]:
+) -> Applied:
     """Rebuild the whole tree beside `target`, then swap it in with two renames."""
     pid = os.getpid()
     parent = target.parent
@@ -135,7 +148,7 @@ def restore_missing(
     missing: set[str],
     target: Path,
     meter: ComponentProgress,
-) -> tuple[int, int, list[str]]:
+) -> Applied:
     """Write only the missing files and symlinks into the existing tree (--if-empty)."""
     warnings: list[str] = []
     files = written = 0
@@ -158,12 +171,12 @@ def restore_missing(
             part.unlink(missing_ok=True)
             raise
         files += 1
-    return files, written, warnings
+    return Applied(files, written, warnings)
 
 
 def restore_database(
     source_root: Path, item: FileRecord, target: Path, meter: ComponentProgress
-) -> tuple[int, list[str]]:
+) -> Applied:
     """Stage the copy beside the live file, drop stale journals, rename it into place.
 
     The stale `-wal`/`-shm` (SQLite) or `.wal` (DuckDB) must go before the rename: a journal of
@@ -186,7 +199,7 @@ def restore_database(
     except BaseException:
         part.unlink(missing_ok=True)
         raise
-    return size, removed
+    return Applied(1, size, removed=removed)
 
 
 def remove_target(target: Path, sidecars: list[Path]) -> None:

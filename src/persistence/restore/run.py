@@ -82,7 +82,12 @@ def restore_backup(
     clock = time.monotonic()
     try:
         paths = check_paths(settings)
-        if if_empty and latest and backup_id is None and not scan_backups(paths.backup_dir)[0]:
+        if (
+            if_empty
+            and latest
+            and backup_id is None
+            and not scan_backups(paths.backup_dir).complete
+        ):
             # A container's first start: no backup yet is not a failure of the entrypoint.
             result = RestoreResult(
                 ok=True, nothing_to_do=True, warnings=["no complete backup: nothing to restore"]
@@ -272,20 +277,20 @@ def _apply_files(
         result.warnings.append(f"not restored, damaged in the backup: {', '.join(sorted(damaged))}")
     if step.name in DATABASE_COMPONENTS:
         if entries:
-            size, removed = restore_database(folder, entries[0], target, meter)
-            result.files_written, result.bytes_written = 1, size
-            result.files_removed = len(removed)
+            applied = restore_database(folder, entries[0], target, meter)
+            result.files_written, result.bytes_written = applied.files, applied.bytes
+            result.files_removed = len(applied.removed)
         else:
             result.action = "leave"
         return result
     if step.action == "restore-missing":
         missing = set(step.files_written)
-        files, size, warnings = restore_missing(folder, entries, missing, target, meter)
+        applied = restore_missing(folder, entries, missing, target, meter)
     else:
-        files, size, warnings = restore_tree(folder, entries, target, meter)
+        applied = restore_tree(folder, entries, target, meter)
         result.files_removed = len(step.files_removed)
-    result.files_written, result.bytes_written = files, size
-    result.warnings.extend(warnings)
+    result.files_written, result.bytes_written = applied.files, applied.bytes
+    result.warnings.extend(applied.warnings)
     return result
 
 
