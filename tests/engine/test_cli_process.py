@@ -162,3 +162,32 @@ def test_disk_full_mid_copy_fails_cleanly(app_state: AppState) -> None:
         k: v for k, v in before.items() if k.startswith("backup_")
     }
     assert not list(app_state.backup_dir.glob(".staging-*"))
+
+
+def test_sigkill_in_the_middle_of_a_large_file(app_state: AppState) -> None:
+    big = app_state.data_dir / "uploads" / "datasets" / "huge.bin"
+    with big.open("wb") as handle:
+        for _ in range(384):
+            handle.write(b"\x5a" * (1024 * 1024))
+    proc = _start_create(app_state)
+    copy_seen = 0
+    try:
+        staging = _wait_for_staging(app_state.backup_dir)
+        partial = staging / "uploads" / "datasets" / "huge.bin"
+        end = time.monotonic() + 30
+        while time.monotonic() < end and proc.poll() is None:
+            copy_seen = partial.stat().st_size if partial.exists() else 0
+            if 0 < copy_seen < big.stat().st_size:
+                break
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert 0 < copy_seen < big.stat().st_size, "the kill must land mid-copy"
+    assert app_state.backups() == []
+    nxt = run_cli("create-backup", "--json", env=app_state.env())
+    assert nxt.returncode == 0, nxt.stderr
+    assert json.loads(nxt.stdout)["leftovers_removed"] == [staging.name]
+    assert len(app_state.backups()) == 1
