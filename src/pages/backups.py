@@ -25,9 +25,7 @@ from pages.panel_jobs import (
 from pages.panel_prune import draw_prune
 from pages.panel_ui import table
 from persistence import service
-from persistence.errors import BackupError
-from persistence.locking import LockHolder
-from persistence.panel_format import (
+from persistence.display import (
     component_label,
     components_summary,
     human_age,
@@ -35,6 +33,8 @@ from persistence.panel_format import (
     human_duration,
     human_time,
 )
+from persistence.errors import BackupError
+from persistence.locking import LockHolder
 from persistence.progress import ProgressCallback
 from persistence.results import CreateResult
 from persistence.service import BackupListing

@@ -16,8 +16,8 @@ from pages.panel_jobs import (
 from pages.panel_restore import draw_restore
 from pages.panel_ui import table
 from persistence import service
+from persistence.display import component_label, human_age, human_bytes, human_time
 from persistence.errors import BackupError
-from persistence.panel_format import component_label, human_age, human_bytes, human_time
 from persistence.progress import ProgressCallback
 from persistence.service import BackupListing, VerifyReport
 from persistence.settings import BackupSettings

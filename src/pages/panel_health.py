@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from persistence.health import QdrantHealth, QdrantMode, qdrant_health
-from persistence.panel_format import (
+from persistence.display import (
     backup_health,
     health_sentence,
     human_age,
     human_bytes,
     human_time,
 )
+from persistence.health import QdrantHealth, QdrantMode, qdrant_health
 from persistence.service import StatusReport
 from persistence.settings import BackupSettings
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
+from persistence.display import component_label, progress_fraction, progress_text
 from persistence.errors import BackupError
-from persistence.panel_format import component_label, progress_fraction, progress_text
 from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
 from persistence.settings import BackupSettings, load_settings
 

@@ -6,8 +6,8 @@ import streamlit as st
 
 from pages.panel_ui import table
 from persistence import service
+from persistence.display import human_age, human_bytes, human_time
 from persistence.errors import BackupError
-from persistence.panel_format import human_age, human_bytes, human_time
 from persistence.results import PruneResult
 from persistence.service import BackupListing
 from persistence.settings import BackupSettings

@@ -19,8 +19,8 @@ from pages.panel_jobs import (
 from pages.panel_ui import table
 from persistence import service
 from persistence.catalog import PRE_RESTORE_PREFIX
+from persistence.display import component_label, human_bytes
 from persistence.errors import BackupError
-from persistence.panel_format import component_label, human_bytes
 from persistence.progress import ProgressCallback
 from persistence.restore.models import ComponentPlan
 from persistence.service import RestorePlan, RestoreResult

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from persistence.health import QdrantMode, qdrant_health
-from persistence.panel_format import (
+from persistence.display import (
     Health,
     backup_health,
     components_summary,
@@ -18,6 +17,7 @@ from persistence.panel_format import (
     progress_fraction,
     progress_text,
 )
+from persistence.health import QdrantMode, qdrant_health
 from persistence.progress import ProgressEvent, ProgressStage
 from persistence.settings import load_settings
 from tests.qdrant_standin.server import QdrantStandin

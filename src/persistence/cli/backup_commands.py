@@ -19,10 +19,10 @@ from persistence.cli.common import (
     JsonOption,
     emit_json,
     err_console,
-    human_bytes,
     progress_for,
     settings_from,
 )
+from persistence.display import human_bytes
 from persistence.results import CreateResult, PruneResult
 from persistence.sample_state import create_sample_state
 

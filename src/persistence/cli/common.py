@@ -77,14 +77,6 @@ def emit_json(model: BaseModel | list[BaseModel]) -> None:
         sys.stdout.write(model.model_dump_json(indent=2) + "\n")
 
 
-def human_bytes(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
-
-
 class TerminalProgress:
     """Renders engine progress events as rich progress bars, one per component."""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from persistence import startup
+from persistence import service
 from persistence.cli.app import app, guarded
 from persistence.cli.common import (
     BackupDirOption,
@@ -17,16 +18,15 @@ from persistence.cli.common import (
     JsonOption,
     emit_json,
     err_console,
-    human_bytes,
     progress_for,
     settings_from,
 )
+from persistence.display import human_bytes
 from persistence.errors import ConfigError, ExitCode
-from persistence.restore.models import RestorePlan, RestoreResult
-from persistence.restore.run import plan_restore, restore_backup
-from persistence.verify import VerifyReport, first_problem, verify_all, verify_backup
+from persistence.service import RestorePlan, RestoreResult, VerifyReport
+from persistence.verify import first_problem
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 BackupIdArgument = Annotated[
     str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)
@@ -73,9 +73,9 @@ def verify_backup_command(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
         with progress_for(json_output) as progress:
             if every:
-                reports = verify_all(settings, deep=deep, drill=drill, progress=progress)
+                reports = service.verify_all(settings, deep=deep, drill=drill, progress=progress)
             else:
-                one = verify_backup(
+                one = service.verify_backup(
                     settings, backup_id, latest=latest, deep=deep, drill=drill, progress=progress
                 )
                 reports = [one]
@@ -146,7 +146,9 @@ def restore_backup_command(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
         chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
         if dry_run:
-            plan = plan_restore(settings, backup_id, latest=latest, only=chosen, if_empty=if_empty)
+            plan = service.plan_restore(
+                settings, backup_id, latest=latest, only=chosen, if_empty=if_empty
+            )
             if json_output:
                 emit_json(plan)
             else:
@@ -156,7 +158,7 @@ def restore_backup_command(
                 return plan.exit_code
             return int(ExitCode.FAILED) if plan.problems else 0
         with progress_for(json_output) as progress:
-            result = restore_backup(
+            result = service.restore_backup(
                 settings,
                 backup_id,
                 latest=latest,
@@ -252,7 +254,7 @@ def snapshot_command(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, qdrant_url=qdrant_url)
-        report = startup.snapshot_now(settings)
+        report = service.snapshot_now(settings)
         if json_output:
             emit_json(report)
         else:

@@ -1,6 +1,6 @@
-"""Pure formatting for the panel: human sizes and ages, health levels, labels.
+"""Human-readable sizes, ages, health and progress text shared by the CLI and the panel.
 
-No Streamlit here, so every rule the panel shows can be unit-tested on its own.
+No Streamlit and no terminal here, so every rule the shells show can be unit-tested on its own.
 """
 
 from __future__ import annotations
