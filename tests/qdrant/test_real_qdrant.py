@@ -5,6 +5,7 @@ They create uniquely named collections and delete them (and every snapshot they 
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,9 @@ from qdrant_client.http import models
 
 from persistence.errors import QdrantError
 from persistence.qdrant import QdrantRestClient, count_points_offline, upload_snapshot
+from persistence.sample_state import create_sample_state
+from persistence.settings import load_settings
+from tests.conftest import AppState, run_cli
 from tests.qdrant.openapi import validate_response
 from tests.qdrant.support import capture, settings_for
 
@@ -93,3 +97,25 @@ def test_real_missing_collection_fails_clearly(http: httpx.Client, tmp_path: Pat
     settings = settings_for(URL, qdrant_api_key=KEY, qdrant_collections="definitely-not-here-42")
     with pytest.raises(QdrantError, match=r"'definitely-not-here-42'.*HTTP 404"):
         capture(settings, tmp_path)
+
+
+def test_real_cli_backup_verify_drill(http: httpx.Client, collection: str, tmp_path: Path) -> None:
+    """The whole CLI against the real server: create, then verify with a scratch drill."""
+    data_dir = tmp_path / "data"
+    settings = load_settings(data_dir=data_dir)
+    create_sample_state(settings.resolved(), large_file_mib=1)
+    state = AppState(data_dir, settings)
+    extra = {"QDRANT_URL": URL, "QDRANT_COLLECTIONS": collection, "QDRANT_TIMEOUT": "120"}
+    if KEY:
+        extra["QDRANT_API_KEY"] = KEY
+    created = run_cli("create-backup", "--json", env=state.env(**extra))
+    assert created.returncode == 0, created.stderr
+    result = json.loads(created.stdout)
+    assert {c["name"]: c["status"] for c in result["components"]}["qdrant"] == "captured"
+    assert http.get(f"/collections/{collection}/snapshots").json()["result"] == []
+    drilled = run_cli("verify-backup", "--latest", "--drill", "--json", env=state.env(**extra))
+    assert drilled.returncode == 0, drilled.stderr + drilled.stdout
+    names = [c["name"] for c in http.get("/collections").json()["result"]["collections"]]
+    assert not [n for n in names if n.startswith("verify-drill-")], "scratch collections removed"
+    if KEY:
+        assert KEY not in created.stdout + created.stderr + drilled.stdout + drilled.stderr
