@@ -196,6 +196,12 @@ def _locked_run(
         warnings=manifest.warnings,
         leftovers_removed=leftovers,
     )
+    if prune and _nothing_captured(records):
+        return result.model_copy(
+            update={
+                "warnings": [*result.warnings, "retention skipped: this backup captured nothing"]
+            }
+        )
     if prune:
         policy = RetentionPolicy(
             keep_last=settings.keep_last, keep_within_days=settings.retention_days

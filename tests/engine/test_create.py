@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,3 +139,24 @@ def test_automatic_prune_runs_after_success_and_keeps_the_new_backup(app_state: 
     settings = load_settings(data_dir=app_state.data_dir, keep_last=2)
     ids = [_create(settings, prune=True) for _ in range(3)]
     assert app_state.backups() == ids[1:]
+
+
+def test_empty_runs_never_rotate_away_the_last_copy_of_the_data(app_state: AppState) -> None:
+    """A data folder that vanishes must not turn nightly runs into a deletion schedule."""
+    settings = load_settings(data_dir=app_state.data_dir, keep_last=2)
+    real = [_create(settings, prune=True) for _ in range(2)]
+    for name in ("cache", "storage", "uploads", "analytics"):
+        shutil.rmtree(app_state.data_dir / name)
+    empty = service.create_backup(settings)
+    assert empty.ok and empty.prune is None
+    assert "retention skipped: this backup captured nothing" in empty.warnings
+    assert set(real) <= set(app_state.backups())
+    # Even retention run by hand keeps the newest backup that holds each component.
+    pruned = service.prune_backups(settings, keep_last=1)
+    assert real[1] in pruned.kept and real[0] in pruned.deleted
+    assert pruned.keep_rules[real[1]] == [
+        "newest backup holding cache_db",
+        "newest backup holding storage",
+        "newest backup holding uploads",
+        "newest backup holding analytics_db",
+    ]
