@@ -117,7 +117,14 @@ def create_backup(
         paths = check_paths(settings)
         ensure_backup_root(paths.backup_dir)
         with backup_lock(paths.backup_dir, "create-backup", settings.lock_timeout):
-            result = _locked_run(settings, paths, progress, prune, skip_qdrant, started, clock)
+            try:
+                result = _locked_run(settings, paths, progress, prune, skip_qdrant, started, clock)
+            except BackupError as exc:
+                result = CreateResult(ok=False, error=exc.message, exit_code=int(exc.exit_code))
+            except OSError as exc:
+                result = CreateResult(
+                    ok=False, error=describe_os_error(exc, "backup root"), exit_code=1
+                )
             record_run(
                 paths.backup_dir,
                 RunKind.CREATE,
@@ -208,12 +215,13 @@ def _locked_run(
         )
         try:
             pruned = apply_retention(paths.backup_dir, policy, dry_run=False, protect=backup_id)
-        except BackupError as exc:
+        except (BackupError, OSError) as exc:
+            reason = exc.message if isinstance(exc, BackupError) else str(exc)
             return result.model_copy(
                 update={
                     "ok": False,
-                    "exit_code": int(exc.exit_code),
-                    "error": f"backup {backup_id} is complete, but retention failed: {exc.message}",
+                    "exit_code": 1,
+                    "error": f"backup {backup_id} is complete, but retention failed: {reason}",
                 }
             )
         result = result.model_copy(update={"prune": pruned})

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, JsonValue, ValidationError
 
 from persistence.fsio import write_atomic
+
+logger = logging.getLogger(__name__)
 
 RUNLOG_NAME = "runs.json"
 KEEP_RECORDS = 500
@@ -33,20 +37,54 @@ class RunRecord(BaseModel):
 
 
 class RunLog(BaseModel):
-    runs: list[RunRecord] = []
+    # Kept as raw JSON so records this version cannot read (a newer tool's kinds) survive.
+    runs: list[JsonValue] = []
+
+
+class RunLogUnreadable(Exception):
+    """The run log exists but cannot be read: it is never overwritten in that state."""
+
+
+def _load(backup_dir: Path, *, move_corrupt_aside: bool) -> list[JsonValue]:
+    path = backup_dir / RUNLOG_NAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise RunLogUnreadable(f"cannot read the run log {path}: {exc.strerror}") from exc
+    try:
+        return RunLog.model_validate_json(data).runs
+    except ValidationError:
+        if not move_corrupt_aside:
+            return []
+        aside = path.with_name(f"{RUNLOG_NAME}.corrupt-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        path.rename(aside)
+        logger.warning("the run log %s was unreadable; kept as %s, a new one starts", path, aside)
+        return []
 
 
 def read_runs(backup_dir: Path) -> list[RunRecord]:
+    """Every record this version understands; unknown or damaged ones are passed over."""
     try:
-        return RunLog.model_validate_json((backup_dir / RUNLOG_NAME).read_bytes()).runs
-    except (OSError, ValidationError):
+        raw = _load(backup_dir, move_corrupt_aside=False)
+    except RunLogUnreadable:
         return []
+    records: list[RunRecord] = []
+    for item in raw:
+        try:
+            records.append(RunRecord.model_validate(item))
+        except ValidationError:
+            continue
+    return records
 
 
 def append_run(backup_dir: Path, record: RunRecord) -> None:
     """Append under the backup lock; the file is replaced atomically, never half-written."""
-    runs = [*read_runs(backup_dir), record][-KEEP_RECORDS:]
-    write_atomic(backup_dir / RUNLOG_NAME, RunLog(runs=runs).model_dump_json(indent=1).encode())
+    entry: JsonValue = json.loads(record.model_dump_json())
+    runs = [*_load(backup_dir, move_corrupt_aside=True), entry]
+    body = RunLog(runs=runs[-KEEP_RECORDS:]).model_dump_json(indent=1).encode()
+    write_atomic(backup_dir / RUNLOG_NAME, body)
 
 
 def record_run(
@@ -69,7 +107,12 @@ def record_run(
         error=error,
         summary=summary,
     )
-    append_run(backup_dir, record)
+    try:
+        append_run(backup_dir, record)
+    except (RunLogUnreadable, OSError) as exc:
+        # The run itself succeeded or failed on its own merits; a log that cannot be written
+        # is reported, never allowed to turn a complete backup into a failed one.
+        logger.warning("run not recorded: %s", exc)
     return record
 
 

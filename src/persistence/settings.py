@@ -12,6 +12,8 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ALL_COLLECTIONS = "all"
+# A century: long enough for any retention rule, short enough for datetime arithmetic.
+MAX_DAYS = 36_500
 
 # (name inside the backup, setting field) for every on-disk component, in capture order.
 FILE_COMPONENTS: tuple[str, ...] = ("cache_db", "storage", "uploads", "analytics_db", "logs")
@@ -24,6 +26,7 @@ class BackupSettings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
         frozen=True,
+        allow_inf_nan=False,
     )
 
     data_dir: Path = Field(default=Path("data"), validation_alias="BACKUP_DATA_DIR")
@@ -36,14 +39,14 @@ class BackupSettings(BaseSettings):
     include_logs: bool = Field(default=False, validation_alias="BACKUP_INCLUDE_LOGS")
     keep_last: int = Field(default=7, ge=1, validation_alias="BACKUP_KEEP_LAST")
     retention_days: float | None = Field(
-        default=None, gt=0, validation_alias="BACKUP_RETENTION_DAYS"
+        default=None, gt=0, le=MAX_DAYS, validation_alias="BACKUP_RETENTION_DAYS"
     )
     lock_timeout: float = Field(default=30.0, ge=0, validation_alias="BACKUP_LOCK_TIMEOUT")
     # Extra roots (comma separated) that sources and the backup root may live under.
     allowed_roots: str = Field(default="", validation_alias="BACKUP_ALLOWED_ROOTS")
     # How often the panel expects a backup; older ones turn its health badge amber, then red.
     expected_interval_hours: float = Field(
-        default=24.0, gt=0, validation_alias="BACKUP_EXPECTED_INTERVAL_HOURS"
+        default=24.0, gt=0, le=MAX_DAYS * 24, validation_alias="BACKUP_EXPECTED_INTERVAL_HOURS"
     )
 
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")

@@ -25,6 +25,7 @@ from persistence.cli.common import (
 from persistence.display import human_bytes
 from persistence.results import CreateResult, PruneResult
 from persistence.sample_state import create_sample_state
+from persistence.settings import MAX_DAYS
 
 # Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.
 stdout_console = Console(
@@ -135,7 +136,9 @@ def prune_backups(
     keep_last: Annotated[int | None, typer.Option("--keep-last", min=1)] = None,
     keep_within_days: Annotated[
         float | None,
-        typer.Option("--keep-within-days", min=0.0, help="Keep backups newer than D days."),
+        typer.Option(
+            "--keep-within-days", min=0.0, max=MAX_DAYS, help="Keep backups newer than D days."
+        ),
     ] = None,
     data_dir: DataDirOption = None,
     backup_dir: BackupDirOption = None,
