@@ -64,6 +64,8 @@ def test_sqlite_copy_under_busy_writer_holds_every_committed_row(tmp_path: Path)
     con.close()
     assert set(range(1, committed_before + 1)) <= ids
     assert not (tmp_path / "out" / "cache.db-wal").exists()
+    assert not (tmp_path / "out" / "cache.db-shm").exists()
+    assert copy.read_bytes()[18:20] == b"\x02\x02", "a WAL database comes back in WAL mode"
     assert record.files[0].sha256 == hashlib.sha256(copy.read_bytes()).hexdigest()
     assert next(e.stage for e in events) is ProgressStage.COMPONENT_STARTED
     assert events[-1].stage is ProgressStage.COMPONENT_FINISHED

@@ -51,18 +51,25 @@ def copy_sqlite(source: Path, target: Path) -> None:
         f"{source.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS
     )
     try:
+        journal_mode = str(src.execute("PRAGMA journal_mode").fetchone()[0]).lower()
         dst = sqlite3.connect(target)
         try:
             src.backup(dst, pages=-1)
-            # The copy is a single self-contained file: no -wal/-shm beside it.
             dst.execute("PRAGMA journal_mode=DELETE")
             row = dst.execute("PRAGMA integrity_check").fetchone()
             if row is None or row[0] != "ok":
                 raise ComponentError(f"the copy of {source} fails integrity_check: {row}")
+            if journal_mode == "wal":
+                # A restored database keeps the app's concurrency mode; with every page in the
+                # main file, closing this last connection leaves no -wal/-shm beside it.
+                dst.execute("PRAGMA journal_mode=WAL")
         finally:
             dst.close()
     finally:
         src.close()
+    strays = [p.name for p in target.parent.iterdir() if p.name.startswith(f"{target.name}-")]
+    if strays:
+        raise ComponentError(f"the copy of {source} left {', '.join(strays)} beside it")
 
 
 _DUCKDB_LOCK_PID = re.compile(r"PID (\d+)")
