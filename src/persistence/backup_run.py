@@ -20,6 +20,7 @@ from persistence.manifest import ComponentRecord, ComponentStatus, Manifest
 from persistence.paths import SafePaths, check_paths
 from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage, ignore_progress
 from persistence.pruning import apply_retention
+from persistence.restore.recovery import recover_interrupted_restores
 from persistence.results import ComponentSummary, CreateResult
 from persistence.retention import RetentionPolicy
 from persistence.runlog import RunKind, record_run
@@ -55,8 +56,11 @@ def build_components(
 
 def describe_os_error(exc: OSError, component: str) -> str:
     where = f" ({exc.filename})" if exc.filename else ""
-    if exc.errno == errno.ENOSPC:
-        return f"{component}: the disk is full{where}; free space or move BACKUP_DIR"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (
+            f"{component}: no room to write{where} ({exc.strerror}); "
+            "free space or move BACKUP_DIR to a bigger disk"
+        )
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"{component}: permission denied{where}"
     return f"{component}: {exc.strerror or exc}{where}"
@@ -154,6 +158,11 @@ def _locked_run(
     clock: float,
 ) -> CreateResult:
     leftovers = remove_leftovers(paths.backup_dir)
+    # A restore killed mid-swap may have left a source renamed aside: put it back before
+    # capturing, or this backup would record it as absent.
+    for message in recover_interrupted_restores(paths):
+        progress(ProgressEvent(ProgressStage.MESSAGE, message=message))
+        leftovers.append(message)
     if leftovers:
         progress(
             ProgressEvent(

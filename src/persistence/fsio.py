@@ -54,10 +54,7 @@ def copy_and_hash(
         try:
             while chunk := os.read(src_fd, CHUNK_SIZE):
                 digest.update(chunk)
-                view = memoryview(chunk)
-                while view:
-                    written = os.write(dst_fd, view)
-                    view = view[written:]
+                _write_all(dst_fd, chunk, target)
                 size += len(chunk)
                 if on_chunk is not None:
                     on_chunk(len(chunk))
@@ -66,6 +63,17 @@ def copy_and_hash(
     finally:
         os.close(src_fd)
     return CopiedFile(size=size, sha256=digest.hexdigest())
+
+
+def _write_all(fd: int, data: bytes, target: Path) -> None:
+    view = memoryview(data)
+    try:
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    except OSError as exc:
+        # os.write names no file; the user needs to know which one could not be written.
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
 
 
 def hash_file(path: Path, on_chunk: Callable[[int], None] | None = None) -> CopiedFile:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +74,15 @@ class BackupSettings(BaseSettings):
     def _blank_url_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        if isinstance(value, str):
+            try:
+                parsed = urlsplit(value.strip())
+                _ = parsed.port  # raises on a malformed port
+            except ValueError as exc:
+                raise ValueError(f"not a valid URL ({exc})") from None
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError("expected http://host:port or https://host:port")
+            return value.strip()
         return value
 
     def collection_names(self) -> list[str] | None:

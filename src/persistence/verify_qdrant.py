@@ -27,6 +27,11 @@ from persistence.verify_checks import Findings
 SCRATCH_PREFIX = "verify-drill-"
 # Qdrant caps collection names at 255 bytes; leave room for the prefix and the suffix.
 _SCRATCH_BASE_MAX = 200
+# Where the recorded count comes from: a mismatch may be writes racing the snapshot, not damage.
+_LIVE_COUNT = (
+    "that count was read from the live collection right after its snapshot was made, so "
+    "writes at that moment can make it differ from the snapshot"
+)
 
 
 def deep_check(folder: Path, collections: list[QdrantCollectionRecord], found: Findings) -> None:
@@ -49,8 +54,8 @@ def deep_check(folder: Path, collections: list[QdrantCollectionRecord], found: F
             found.fail_file(
                 collection.file,
                 f"deep check: {counted.total} points counted offline, {expected} recorded at "
-                "backup time (points still only in the WAL are not counted offline: a "
-                "--drill on a server replays the WAL)",
+                f"backup time ({_LIVE_COUNT}; points still only in the WAL are not counted "
+                "offline: a --drill on a server replays the WAL)",
             )
 
 
@@ -112,7 +117,9 @@ def _drill_one(
     expected = collection.points_count
     if expected is not None and points != expected:
         found.fail_file(
-            collection.file, f"drill: the server recovered {points} points, {expected} recorded"
+            collection.file,
+            f"drill: the server recovered {points} points, {expected} recorded at backup "
+            f"time ({_LIVE_COUNT})",
         )
     else:
         found.notes.append(f"drill {collection.name}: recovered {points} points on the server")

@@ -6,6 +6,7 @@ The routes live in server.py (collections, snapshots, downloads) and restore_rou
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import time
@@ -64,7 +65,10 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
         self.started = time.perf_counter()
         self.status = 0
         parts = urlsplit(self.path)
-        path = unquote(parts.path)
+        # Decoded per segment, as Qdrant does: routes use `segments` (so `a%2Fb` stays one
+        # segment); `path` (segments joined) is for the request log and fault matching.
+        self.segments = [unquote(segment) for segment in parts.path.split("/")[1:]]
+        path = "/" + "/".join(self.segments)
         query = dict(parse_qsl(parts.query))
         self.headers_lc = {k.lower(): v for k, v in self.headers.items()}
         try:
@@ -139,6 +143,8 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
 
     def _authorized(self, method: str, path: str) -> bool:
         state = self.state
+        if state.basic_auth is not None and not self._basic_auth_ok(state.basic_auth):
+            return False
         if state.write_key is None and state.read_key is None:
             return True
         key = self.headers_lc.get("api-key")
@@ -156,6 +162,26 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
             self._error(403, f"Forbidden: {needed} access is required")
             return False
         self._error(401, BAD_KEY, plain=True)
+        return False
+
+    def _basic_auth_ok(self, expected: tuple[str, str]) -> bool:
+        """HTTP basic auth, as a reverse proxy in front of Qdrant would demand it."""
+        header = self.headers_lc.get("authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        try:
+            given = base64.b64decode(encoded, validate=True).decode() if encoded else ""
+        except (ValueError, UnicodeDecodeError):
+            given = ""
+        if scheme.lower() == "basic" and given == f"{expected[0]}:{expected[1]}":
+            return True
+        self.status = 401
+        body = b"401 Authorization Required"
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="qdrant"')
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
         return False
 
     def _collection(self, name: str) -> StandinCollection | None:

@@ -13,27 +13,55 @@ import shutil
 import tarfile
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from tests.qdrant_standin.archive import BuiltArchive, sha256_file
 from tests.qdrant_standin.protocol import BaseQdrantHandler
-from tests.qdrant_standin.state import StandinCollection, StoredSnapshot
+from tests.qdrant_standin.state import Fault, StandinCollection, StoredSnapshot
 
 PRIORITIES = ("snapshot", "replica", "no_sync")
 
 
 class RestoreRoutes(BaseQdrantHandler):
-    def _upload(self, name: str, query: dict[str, str]) -> None:
+    def _upload(self, name: str, query: dict[str, str], fault: Fault | None = None) -> None:
         boundary = re.search(r"boundary=\"?([^\";]+)", self.headers_lc.get("content-type", ""))
         part = multipart_file(self.body, boundary[1].encode()) if boundary else None
         if part is None:
             self._error(400, "Bad request: multipart field `snapshot` is required")
             return
         filename, data = part
+        # Qdrant keeps the upload under the base name of the uploaded file name (a uuid when
+        # there is none); only `*.snapshot` files show in the list.
+        kept = PurePosixPath(filename).name or uuid.uuid4().hex
+        if fault is not None and fault.snapshot_name is not None:
+            kept = fault.snapshot_name
         stored = self.state.snapshot_dir / f"{uuid.uuid4().hex}.upload"
         stored.write_bytes(data)
-        self._recover(name, stored, filename, query.get("checksum"), query)
+        if fault is not None and fault.other_snapshot is not None:
+            self._other_client_snapshot(name, fault.other_snapshot)
+        if self._recover(name, stored, kept, query.get("checksum"), query):
+            self._answer(query)
+
+    def _other_client_snapshot(self, name: str, snapshot_name: str) -> None:
+        """Another client's snapshot of `name` (as it was before our upload recovers it)."""
+        with self.state.lock:
+            collection = self.state.collections.get(name)
+            archive = collection.archive if collection is not None else None
+            if collection is None or archive is None:
+                return
+            copy = self.state.snapshot_dir / f"{uuid.uuid4().hex}.snapshot"
+            shutil.copyfile(archive.path, copy)
+            stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+            collection.snapshots[snapshot_name] = StoredSnapshot(
+                snapshot_name, copy, archive.size, archive.sha256, stamp
+            )
+
+    def _answer(self, query: dict[str, str]) -> None:
+        if query.get("wait", "true") == "false":
+            self._accepted()
+        else:
+            self._ok(True)
 
     def _recover_location(self, name: str, query: dict[str, str]) -> None:
         try:
@@ -55,28 +83,34 @@ class RestoreRoutes(BaseQdrantHandler):
         copy = self.state.snapshot_dir / f"{uuid.uuid4().hex}.upload"
         shutil.copyfile(path, copy)
         query = {**query, "priority": str(body.get("priority") or "snapshot")}
-        self._recover(name, copy, None, body.get("checksum"), query)
+        if self._recover(name, copy, None, body.get("checksum"), query):
+            self._answer(query)
 
     def _recover(
         self,
         name: str,
         stored: Path,
-        filename: str | None,
+        kept_name: str | None,
         checksum: str | None,
         query: dict[str, str],
-    ) -> None:
+    ) -> bool:
+        """Recover `name` from `stored`; False once an error was answered.
+
+        `kept_name` is the name the uploaded file keeps on the server (listed only when it
+        ends with `.snapshot`); None (a recover from a location) lists a generated name.
+        """
         priority = query.get("priority", "snapshot")
         if priority not in PRIORITIES:
             stored.unlink()
             self._error(400, f"Query deserialize error: unknown variant `{priority}`")
-            return
+            return False
         actual = sha256_file(stored)
         if checksum is not None and checksum.lower() != actual:
             stored.unlink()
             self._error(
                 400, f"Bad request: Snapshot checksum mismatch: expected {checksum}, got {actual}"
             )
-            return
+            return False
         try:
             with tarfile.open(stored, "r:") as archive:
                 config = json.load(archive.extractfile("config.json"))  # type: ignore[arg-type]  # member exists or KeyError
@@ -85,7 +119,7 @@ class RestoreRoutes(BaseQdrantHandler):
         except (tarfile.TarError, KeyError, ValueError, TypeError, OSError) as exc:
             stored.unlink()
             self._error(400, f"Bad request: Invalid snapshot: {exc}")
-            return
+            return False
         with self.state.lock:
             existing = self.state.collections.get(name)
             if existing is not None and (existing.dim, existing.shards) != (dim, shards):
@@ -95,7 +129,7 @@ class RestoreRoutes(BaseQdrantHandler):
                     "Bad request: Wrong input: Snapshot is not compatible with "
                     "existing collection: vector params or shard number differ",
                 )
-                return
+                return False
         known = self.state.known_archives.get(actual)
         if known is not None:
             points, shard_counts = known.points_count, known.shard_counts
@@ -112,9 +146,7 @@ class RestoreRoutes(BaseQdrantHandler):
         shutil.copyfile(stored, data_copy)
         built = BuiltArchive(data_copy, actual, stored.stat().st_size, points, shard_counts, dim)
         list_name = (
-            filename
-            if filename and re.fullmatch(r"[\w.-]+\.snapshot", filename)
-            else (f"{name}-upload-{uuid.uuid4().hex[:8]}.snapshot")
+            f"{name}-upload-{uuid.uuid4().hex[:8]}.snapshot" if kept_name is None else kept_name
         )
         stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
         with self.state.lock:
@@ -122,15 +154,13 @@ class RestoreRoutes(BaseQdrantHandler):
             if existing is not None:
                 collection.snapshots = existing.snapshots
             # Uploaded files stay in the list, without a checksum, as on a real server.
-            collection.snapshots[list_name] = StoredSnapshot(
-                list_name, stored, built.size, None, stamp
-            )
+            if list_name.endswith(".snapshot"):
+                collection.snapshots[list_name] = StoredSnapshot(
+                    list_name, stored, built.size, None, stamp
+                )
             self.state.collections[name] = collection
             self.state.known_archives[actual] = built
-        if query.get("wait", "true") == "false":
-            self._accepted()
-        else:
-            self._ok(True)
+        return True
 
 
 def multipart_file(body: bytes, boundary: bytes) -> tuple[str, bytes] | None:

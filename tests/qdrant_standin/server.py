@@ -52,34 +52,40 @@ class _Handler(RestoreRoutes):
             self._ok({"collections": names})
         elif path == "/cluster" and method == "GET":
             self._ok(self._cluster())
-        elif m := re.fullmatch(r"/collections/([^/]+)/snapshots/(upload|recover)", path):
-            if (method, m[2]) == ("POST", "upload"):
-                self._upload(m[1], query)
-            elif (method, m[2]) == ("PUT", "recover"):
-                self._recover_location(m[1], query)
+        elif (route := collection_route(self.segments)) is None:
+            self._error(404, f"Not found: no route for {method} {path}")
+        else:
+            self._collection_routes(method, route, query, fault)
+
+    def _collection_routes(
+        self, method: str, route: tuple[str, str, str], query: dict[str, str], fault: Fault | None
+    ) -> None:
+        kind, name, snapshot = route
+        if kind in ("upload", "recover"):
+            if (method, kind) == ("POST", "upload"):
+                self._upload(name, query, fault)
+            elif (method, kind) == ("PUT", "recover"):
+                self._recover_location(name, query)
             else:
                 self._error(405, "Method Not Allowed")
-        elif m := re.fullmatch(r"/collections/([^/]+)/snapshots", path):
+        elif kind == "snapshots":
             if method == "POST":
-                self._create_snapshot(m[1], query, fault)
-            elif method == "GET" and (c := self._collection(m[1])):
+                self._create_snapshot(name, query, fault)
+            elif method == "GET" and (c := self._collection(name)):
                 with self.state.lock:
                     listed = [describe(s) for s in c.snapshots.values()]
                 self._ok(listed)
-        elif m := re.fullmatch(r"/collections/([^/]+)/snapshots/([^/]+)", path):
+        elif kind == "snapshot":
             if method == "GET":
-                self._download(m[1], m[2], fault)
+                self._download(name, snapshot, fault)
             elif method == "DELETE":
-                self._delete_snapshot(m[1], m[2], query)
-        elif m := re.fullmatch(r"/collections/([^/]+)", path):
-            if method == "GET" and (c := self._collection(m[1])):
-                self._ok(collection_info(c))
-            elif method == "PUT":
-                self._create_collection(m[1])
-            elif method == "DELETE":
-                self._delete_collection(m[1])
-        else:
-            self._error(404, f"Not found: no route for {method} {path}")
+                self._delete_snapshot(name, snapshot, query)
+        elif method == "GET" and (c := self._collection(name)):
+            self._ok(collection_info(c))
+        elif method == "PUT":
+            self._create_collection(name)
+        elif method == "DELETE":
+            self._delete_collection(name)
 
     def _cluster(self) -> dict[str, object]:
         state = self.state
@@ -136,6 +142,13 @@ class _Handler(RestoreRoutes):
         collection = self._collection(name)
         if collection is None or collection.archive is None:
             return
+        if fault is not None and fault.points_before_snapshot is not None:
+            from tests.qdrant_standin.archive import build_archive
+
+            written = build_archive(fault.points_before_snapshot, collection.dim, collection.shards)
+            with self.state.lock:
+                collection.archive, collection.points_count = written, written.points_count
+                self.state.known_archives[written.sha256] = written
         with self.state.lock:
             stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
             while True:
@@ -260,6 +273,29 @@ class _Handler(RestoreRoutes):
     def _chunk(self, data: bytes) -> None:
         if data:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+
+
+def collection_route(segments: list[str]) -> tuple[str, str, str] | None:
+    """Route a `/collections/...` path from its DECODED segments, as Qdrant does.
+
+    Returns (kind, collection, snapshot) with kind one of collection, snapshots, upload,
+    recover, snapshot; None for anything else. Routing on segments (not on the decoded path)
+    keeps `docs%23v2` one collection `docs#v2`, and `a%2Fb` one segment `a/b`.
+    """
+    if len(segments) < 2 or segments[0] != "collections" or not segments[1]:
+        return None
+    name, rest = segments[1], segments[2:]
+    if not rest:
+        return ("collection", name, "")
+    if rest[0] != "snapshots":
+        return None
+    if len(rest) == 1:
+        return ("snapshots", name, "")
+    if len(rest) == 2 and rest[1]:
+        if rest[1] in ("upload", "recover"):
+            return (rest[1], name, "")
+        return ("snapshot", name, rest[1])
+    return None
 
 
 class QdrantStandin:

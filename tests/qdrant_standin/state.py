@@ -28,7 +28,16 @@ class Fault:
     stall_seconds: float = 0.0
     delay_seconds: float = 0.0  # do the work only after this delay (a slow create)
     wrong_checksum: bool = False  # create: report a checksum that does not match the bytes
-    snapshot_name: str | None = None  # create: report (and list) the snapshot under this name
+    # create: report (and list) the snapshot under this name; upload: the server keeps the
+    # uploaded file under this name instead of the uploaded file name (not listed unless it
+    # ends with .snapshot, as on Qdrant)
+    snapshot_name: str | None = None
+    # create: writes land just before the snapshot is taken: the collection then holds this
+    # many points (a freshly built archive of the same shape), and so does the snapshot
+    points_before_snapshot: int | None = None
+    # upload: meanwhile another client creates a snapshot of the collection with this
+    # name (a real one, with its checksum)
+    other_snapshot: str | None = None
     times: int = 1
 
     def matches(self, method: str, path: str) -> bool:
@@ -75,6 +84,8 @@ class StandinState:
         self.requests: list[RequestRecord] = []
         self.write_key: str | None = None
         self.read_key: str | None = None
+        # (user, password) a reverse proxy in front of the server demands as basic auth.
+        self.basic_auth: tuple[str, str] | None = None
         self.peer_count = 1
         self.peer_id = 5473838211472834
         self.gzip_when_allowed = True

@@ -15,6 +15,7 @@ from tests.qdrant_standin.server import QdrantStandin
 from tests.restore.support import (
     cli_env,
     latest_backup,
+    make_state,
     resign,
     run_json,
     settings_for,
@@ -99,3 +100,53 @@ def test_drill_without_a_server_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "data" / "backups").mkdir(parents=True)
     report = service.verify_backup(settings, None, latest=True, drill=True)
     assert not report.ok and report.exit_code == 2 and "QDRANT_URL" in (report.error or "")
+
+
+def _tamper_count(backup: Path, collection: str, count: int) -> None:
+    manifest = json.loads((backup / "manifest.json").read_text())
+    component = next(c for c in manifest["components"] if c["name"] == "qdrant")
+    entry = next(c for c in component["qdrant"]["collections"] if c["name"] == collection)
+    entry["points_count"] = count
+    resign(backup, manifest)
+
+
+def test_restore_goes_on_after_a_mismatch_and_names_every_problem(
+    qdrant_standin: QdrantStandin, tmp_path: Path
+) -> None:
+    settings = make_state(tmp_path / "data", qdrant_standin)
+    assert service.create_backup(settings).ok
+    backup = latest_backup(settings)
+    # The first collection mismatches, the second cannot be uploaded: the third must still
+    # be restored, and the one failure line must name both problems.
+    _tamper_count(backup, "docs", 99)
+    qdrant_standin.add_collection("docs", points=1)
+    qdrant_standin.add_collection("faq-v2", points=1, dim=8)
+    qdrant_standin.add_collection("images", points=1, shards=2)
+    qdrant_standin.fail("POST", r"/collections/faq-v2/snapshots/upload", 507, "No space left")
+    result = service.restore_backup(settings, backup.name, only=["qdrant"])
+    assert not result.ok
+    assert result.error is not None and "\n" not in result.error
+    assert "'docs' recovered 21 points, the backup recorded 99" in result.error
+    assert "live collection" in result.error
+    assert "'faq-v2' failed" in result.error and "No space left" in result.error
+    assert "restored as recorded: images" in result.error
+    uploads = qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
+    assert sorted(r.path.split("/")[2] for r in uploads) == ["docs", "faq-v2", "images"]
+    after = standin_state(qdrant_standin)
+    assert (after["docs"][0], after["faq-v2"][0], after["images"][0]) == (21, 1, 31)
+    assert all(v[3] == [] for v in after.values()), "uploaded copies are still deleted"
+
+
+def test_deep_and_drill_say_where_the_recorded_count_came_from(
+    qdrant_standin: QdrantStandin, tmp_path: Path
+) -> None:
+    backup = _backup_with(qdrant_standin, tmp_path, corrupt=False)
+    settings = settings_for(tmp_path / "data", qdrant_standin.url)
+    _tamper_count(backup, "docs", 23)
+    deep = service.verify_backup(settings, backup.name, deep=True)
+    drill = service.verify_backup(settings, backup.name, drill=True)
+    for report, what in ((deep, "22 points counted offline"), (drill, "recovered 22 points")):
+        assert not report.ok
+        problems = [f.problem for f in report.failed_files]
+        assert any(what in p and "23 recorded at backup time" in p for p in problems), problems
+        assert any("read from the live collection" in p for p in problems), problems

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
@@ -77,6 +78,8 @@ class QdrantRestClient:
 
     The API key lives only in the httpx client's default headers: it is never formatted into
     a message, and any error text the server sends back is scrubbed of it just in case.
+    A `user:password@` part of the URL (a reverse proxy's basic auth) is taken out of the URL
+    httpx sees and sent as `httpx.BasicAuth` instead: httpx logs every request's full URL.
     """
 
     def __init__(
@@ -86,14 +89,25 @@ class QdrantRestClient:
         api_key: SecretStr | None,
         timeout: float,
     ) -> None:
-        self.url = url.rstrip("/")
-        self.shown_url = redact_url(self.url)
+        given = url.rstrip("/")
+        self.url, auth, userinfo = _split_userinfo(given)
+        self.shown_url = redact_url(given)
         self.timeout = timeout
         self._secret = api_key.get_secret_value() if api_key is not None else None
+        self._given_url = given
+        self._basic_auth = auth is not None
+        # Texts that would reveal the URL's password: the raw userinfo and the password, both
+        # as written in the URL and decoded; longest first so the widest match is replaced.
+        password = auth[1] if auth is not None else ""
+        raw_password = userinfo.partition(":")[2]
+        self._hidden = sorted(
+            {t for t in (userinfo, raw_password, password) if t}, key=len, reverse=True
+        )
         headers = {"api-key": self._secret} if self._secret else {}
         self._http = httpx.Client(
             base_url=self.url,
             headers=headers,
+            auth=httpx.BasicAuth(*auth) if auth is not None else None,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
         )
@@ -133,7 +147,7 @@ class QdrantRestClient:
         return [item.name for item in parsed.result.collections]
 
     def collection_info(self, name: str) -> CollectionInfo:
-        response = self._send("GET", f"/collections/{name}", Action.READ_COLLECTION, name)
+        response = self._send("GET", _path("collections", name), Action.READ_COLLECTION, name)
         info = self._parse(
             response, models.Envelope[models.CollectionInfo], Action.READ_COLLECTION, name
         ).result
@@ -146,7 +160,7 @@ class QdrantRestClient:
     def delete_collection(self, name: str) -> None:
         response = self._send(
             "DELETE",
-            f"/collections/{name}",
+            _path("collections", name),
             Action.DELETE_COLLECTION,
             name,
             params={"timeout": max(1, int(self.timeout))},
@@ -159,7 +173,7 @@ class QdrantRestClient:
         """Create a snapshot and wait for it; raises QdrantTimeout if the answer is late."""
         response = self._send(
             "POST",
-            f"/collections/{collection}/snapshots",
+            _path("collections", collection, "snapshots"),
             Action.CREATE_SNAPSHOT,
             collection,
             params={"wait": "true"},
@@ -176,7 +190,10 @@ class QdrantRestClient:
 
     def list_snapshots(self, collection: str) -> list[SnapshotInfo]:
         response = self._send(
-            "GET", f"/collections/{collection}/snapshots", Action.LIST_SNAPSHOTS, collection
+            "GET",
+            _path("collections", collection, "snapshots"),
+            Action.LIST_SNAPSHOTS,
+            collection,
         )
         parsed = self._parse(
             response,
@@ -189,7 +206,7 @@ class QdrantRestClient:
     def delete_snapshot(self, collection: str, name: str) -> None:
         response = self._send(
             "DELETE",
-            f"/collections/{collection}/snapshots/{name}",
+            _path("collections", collection, "snapshots", name),
             Action.DELETE_SNAPSHOT,
             collection,
             params={"wait": "true"},
@@ -206,7 +223,7 @@ class QdrantRestClient:
         match the server's checksum (a compressed body would not).
         """
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
-        path = f"/collections/{collection}/snapshots/{name}"
+        path = _path("collections", collection, "snapshots", name)
         action = Action.DOWNLOAD_SNAPSHOT
         try:
             with self._http.stream(
@@ -234,7 +251,7 @@ class QdrantRestClient:
             files = {"snapshot": (file_path.name, handle, "application/octet-stream")}
             response = self._send(
                 "POST",
-                f"/collections/{collection}/snapshots/upload",
+                _path("collections", collection, "snapshots", "upload"),
                 Action.UPLOAD_SNAPSHOT,
                 collection,
                 params=params,
@@ -291,7 +308,9 @@ class QdrantRestClient:
     def _scrub(self, text: str) -> str:
         # httpx messages may quote the URL (with any user:password) and a server could echo
         # the key back: neither may reach a message.
-        text = text.replace(self.url, self.shown_url)
+        text = text.replace(self._given_url, self.shown_url)
+        for hidden in self._hidden:
+            text = text.replace(hidden, "***")
         if self._secret:
             text = text.replace(self._secret, "***")
         return text
@@ -314,8 +333,30 @@ class QdrantRestClient:
         if status == HTTP_FORBIDDEN:
             detail += f" ({action.forbidden_hint})"
         elif status == HTTP_UNAUTHORIZED:
-            detail += " (the server wants a valid API key: check QDRANT_API_KEY)"
+            detail += " (the server wants a valid API key: check QDRANT_API_KEY" + (
+                ", and the user:password in QDRANT_URL)" if self._basic_auth else ")"
+            )
         return self._error(action, collection, detail)
+
+
+def _path(*segments: str) -> str:
+    """A request path from raw segments, each percent-encoded on its own.
+
+    Qdrant allows `#`, `%`, `?` and spaces in collection names: unencoded, `docs#v2` would
+    ask for `/collections/docs` (the rest is a fragment) and `a?b` would become a query.
+    """
+    return "".join("/" + quote(segment, safe="") for segment in segments)
+
+
+def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None, str]:
+    """`url` without any `user:password@`, the decoded pair, and the raw userinfo text."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, ""
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    bare = urlunsplit(parts._replace(netloc=host))
+    return bare, (unquote(user), unquote(password)), userinfo
 
 
 def _error_text(response: httpx.Response) -> str:

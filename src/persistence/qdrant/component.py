@@ -137,10 +137,13 @@ class ServerComponent:
         reporter: _ThrottledProgress,
     ) -> _Captured:
         settings = self.settings
-        info = client.collection_info(collection)
         snapshot = create_snapshot(client, collection, poll_for=settings.qdrant_timeout)
         relative = f"{collection}/{snapshot.name}"
         try:
+            # The count is read right after the snapshot exists (and before the slow
+            # download): read before the create, writes in between would make it disagree
+            # with the snapshot. It is still the live collection's count, not the snapshot's.
+            info = client.collection_info(collection)
             _make_dir(target_dir / collection, collection)
             downloaded = download_snapshot(
                 client,

@@ -1,4 +1,9 @@
-"""Validation of names a Qdrant server hands us before any of them becomes part of a path."""
+"""Validation of names a Qdrant server hands us before any of them becomes part of a path.
+
+Only what is dangerous as one path component is refused. Characters such as `#`, `%`, `?`,
+spaces or non-ASCII letters are fine in a local file name (Qdrant allows some of them in
+collection names); in request paths the client percent-encodes every segment.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,9 @@ def _problem(name: str, limit: int) -> str | None:
         return "it contains a NUL byte"
     if ".." in name or name == ".":
         return "it contains '..' or is '.'"
+    if name.startswith("."):
+        # A hidden file or folder: skipped by globs and many copy tools, easy to lose.
+        return "it starts with '.'"
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in name):
         return "it contains control characters"
     if name.startswith("-"):

@@ -189,16 +189,37 @@ def upload_snapshot(
     """Restore `collection` from a local snapshot file, then delete the copy the server keeps.
 
     The server verifies `sha256` before recovering (400 on mismatch) and keeps the uploaded file
-    in its snapshot list, which would slowly fill its disk; we delete the entry that appeared.
+    in its snapshot list under the uploaded file's name, which would slowly fill its disk. Only
+    a new entry that is provably ours is deleted: the uploaded name with our size, or our
+    checksum with our size. Any other new entry may be another client's snapshot made at the
+    same time: it is left alone and named in the warning.
     """
+    size = file_path.stat().st_size
     before: set[str] = set()
     if collection in client.list_collections():
         before = {snap.name for snap in client.list_snapshots(collection)}
     client.upload_snapshot_file(collection, file_path, sha256, priority)
     fresh = [snap for snap in client.list_snapshots(collection) if snap.name not in before]
-    named = [snap for snap in fresh if snap.name == file_path.name]
-    victim = named[0] if named else (fresh[0] if len(fresh) == 1 else None)
-    if victim is None:
-        return UploadResult(deleted_copy=None, warning=None)
+    ours = [snap for snap in fresh if _is_our_upload(snap, file_path.name, size, sha256)]
+    if not ours:
+        if not fresh:
+            return UploadResult(deleted_copy=None, warning=None)
+        names = ", ".join(sorted(snap.name for snap in fresh))
+        return UploadResult(
+            deleted_copy=None,
+            warning=(
+                f"the uploaded copy of {file_path.name} was not found in the server's snapshot "
+                f"list; new snapshot(s) {names} appeared meanwhile but do not match the "
+                "uploaded file, so they were left on the server (delete them there if they "
+                "are this restore's copy)"
+            ),
+        )
+    victim = next((snap for snap in ours if snap.name == file_path.name), ours[0])
     warning = delete_quietly(client, collection, victim.name)
     return UploadResult(deleted_copy=None if warning else victim.name, warning=warning)
+
+
+def _is_our_upload(snap: SnapshotInfo, file_name: str, size: int, sha256: str) -> bool:
+    if snap.size != size:
+        return False
+    return snap.name == file_name or (snap.checksum is not None and snap.checksum == sha256)

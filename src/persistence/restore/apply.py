@@ -14,13 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from persistence.components.databases import DatabaseKind, detect_kind
+from persistence.components.databases import DatabaseKind
 from persistence.errors import ComponentError
 from persistence.fsio import copy_and_hash, fsync_dir, fsync_file, fsync_tree, sync_filesystem
 from persistence.manifest import FileRecord
 from persistence.paths import join_inside
 from persistence.progress import ComponentProgress
-from persistence.restore.plan import db_sidecars, symlink_stays_inside
+from persistence.restore.plan import db_sidecars, kind_of_copy, symlink_stays_inside
 
 DEFAULT_ROOT_MODE = 0o700
 
@@ -41,14 +41,15 @@ FILE_MODE_MASK = 0o777
 DIR_MODE_MASK = 0o1777
 
 
-def _rmtree(path: Path) -> None:
-    """Remove a tree even where restored modes made a folder read-only for its owner."""
+def remove_any(path: Path) -> None:
+    """Remove a tree (even where restored modes made a folder read-only for its owner), a
+    file or a symlink; nothing there is fine."""
 
     def retry(func: Callable[..., object], failed: str, _exc: object) -> None:
         Path(failed).parent.chmod(stat.S_IRWXU)
         func(failed)
 
-    if path.is_symlink():
+    if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.exists():
         shutil.rmtree(path, onerror=retry)
@@ -119,8 +120,8 @@ def restore_tree(
     parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
     staging = parent / f".restore-{target.name}-{pid}"
     old = parent / f".restore-old-{target.name}-{pid}"
-    _rmtree(staging)
-    _rmtree(old)
+    remove_any(staging)
+    remove_any(old)
     root_mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else DEFAULT_ROOT_MODE
     staging.mkdir(mode=DEFAULT_ROOT_MODE)
     try:
@@ -134,11 +135,11 @@ def restore_tree(
         staging.rename(target)
         fsync_dir(parent)
     except BaseException:
-        _rmtree(staging)
+        remove_any(staging)
         if old.exists() and not target.exists():
             old.rename(target)  # put the current state back: never leave the target missing
         raise
-    _rmtree(old)
+    remove_any(old)
     return result
 
 
@@ -177,24 +178,34 @@ def restore_missing(
 def restore_database(
     source_root: Path, item: FileRecord, target: Path, meter: ComponentProgress
 ) -> Applied:
-    """Stage the copy beside the live file, drop stale journals, rename it into place.
+    """Stage the copy beside the live file, rename it into place, then drop stale journals.
 
-    The stale `-wal`/`-shm` (SQLite) or `.wal` (DuckDB) must go before the rename: a journal of
-    the old database replayed onto the restored one would corrupt it.
+    The stale `-wal`/`-shm`/`-journal` (SQLite) or `.wal` (DuckDB) of the old database must
+    not survive: replayed onto the restored file they would corrupt it. They are removed only
+    AFTER the rename, because every moment before it the live file is still the old database
+    and they are its journals: a crash between unlinking them and the rename would leave the
+    old database without its committed-but-not-checkpointed transactions (rolled back to its
+    last checkpoint, or torn if a checkpoint was under way), silently. In this order a crash
+    before the rename leaves the live database and its journals untouched (plus a
+    `.<name>.restore-<pid>` that recovery removes). A crash after the rename and before the
+    unlinks leaves the restored file beside the old journals: harmless until something opens
+    it, and nothing should (a restore runs with the app stopped; the backup lock keeps our
+    own runs out); the restore then reports no success, and running it again removes them.
+    Either way the old database is in the pre-restore copy taken before anything was touched.
     """
     target.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
     part = target.with_name(f".{target.name}.restore-{os.getpid()}")
     part.unlink(missing_ok=True)
+    removed: list[str] = []
     try:
         size = _copy_checked(source_root, item, part, meter)
-        kind = detect_kind(part) if size else DatabaseKind.EMPTY
-        removed: list[str] = []
+        kind = kind_of_copy(part) if size else DatabaseKind.EMPTY
+        fsync_file(part)
+        part.rename(target)
         for sidecar in db_sidecars(target, kind):
             if sidecar.exists() or sidecar.is_symlink():
                 sidecar.unlink()
                 removed.append(sidecar.name)
-        fsync_file(part)
-        part.rename(target)
         fsync_dir(target.parent)
     except BaseException:
         part.unlink(missing_ok=True)
@@ -206,10 +217,10 @@ def remove_target(target: Path, sidecars: list[Path]) -> None:
     """Remove a component that an undo says did not exist: a tree is renamed aside first."""
     if target.is_dir() and not target.is_symlink():
         aside = target.parent / f".restore-old-{target.name}-{os.getpid()}"
-        _rmtree(aside)
+        remove_any(aside)
         target.rename(aside)
         fsync_dir(target.parent)
-        _rmtree(aside)
+        remove_any(aside)
     else:
         target.unlink(missing_ok=True)
         for sidecar in sidecars:

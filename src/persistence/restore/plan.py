@@ -115,9 +115,23 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
     return plan
 
 
-def db_sidecars(target: Path, kind: DatabaseKind) -> list[Path]:
-    suffixes = SQLITE_SIDECARS if kind is DatabaseKind.SQLITE else DUCKDB_SIDECARS
+def db_sidecars(target: Path, kind: DatabaseKind | None) -> list[Path]:
+    """The journals beside `target` for a database of `kind`; every kind's when not known."""
+    if kind is DatabaseKind.SQLITE:
+        suffixes = SQLITE_SIDECARS
+    elif kind is DatabaseKind.DUCKDB:
+        suffixes = DUCKDB_SIDECARS
+    else:  # empty, or an unknown header (a raw undo copy): no journal of the old file may stay
+        suffixes = (*SQLITE_SIDECARS, *DUCKDB_SIDECARS)
     return [target.with_name(target.name + suffix) for suffix in suffixes]
+
+
+def kind_of_copy(path: Path) -> DatabaseKind | None:
+    """The kind of a database copy; None for an unknown header (a raw undo copy)."""
+    try:
+        return detect_kind(path)
+    except BackupError:
+        return None
 
 
 def plan_database(
@@ -141,9 +155,9 @@ def plan_database(
     plan.bytes_to_write = plan.bytes_staged = item.size
     plan.current_bytes = target.stat().st_size if exists and target.is_file() else 0
     try:
-        kind = detect_kind(backup_file)
-    except (BackupError, OSError):
-        kind = DatabaseKind.EMPTY
+        kind = kind_of_copy(backup_file)
+    except OSError:
+        kind = None
     plan.files_removed = [p.name for p in db_sidecars(target, kind) if p.exists()]
     return plan
 
@@ -172,6 +186,21 @@ def plan_removal(name: str, target: Path) -> ComponentPlan:
     return plan
 
 
+def _logs_overlap(paths: SafePaths) -> str | None:
+    """check_paths skips the logs folder when BACKUP_INCLUDE_LOGS=false; a restore that
+    replaces it (from a backup that kept logs), and the undo copy of it, need the same rule."""
+    logs = paths.logs_dir
+    others = [paths.backup_dir, paths.storage_dir, paths.uploads_dir]
+    others += [paths.cache_db, paths.analytics_db, *filter(None, [paths.qdrant_path])]
+    for other in others:
+        if is_within(other, logs) or is_within(logs, other):
+            return (
+                f"BACKUP_LOGS_DIR {logs} overlaps {other}: the logs tree cannot be replaced "
+                "as a whole; point BACKUP_LOGS_DIR at its own folder, or leave out logs"
+            )
+    return None
+
+
 def _plan_component(
     settings: BackupSettings,
     paths: SafePaths,
@@ -181,6 +210,10 @@ def _plan_component(
     if_empty: bool,
 ) -> ComponentPlan:
     record = backup.manifest.component(name)
+    if name == "logs" and not paths.include_logs and record is not None:
+        problem = _logs_overlap(paths) if record.status is not ComponentStatus.SKIPPED else None
+        if problem:
+            return ComponentPlan(name=name, action="leave", problems=[problem])
     if (
         record is not None
         and record.status is ComponentStatus.ABSENT

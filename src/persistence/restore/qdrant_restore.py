@@ -153,7 +153,12 @@ def restore_qdrant(
     plan: ComponentPlan,
     meter: ComponentProgress,
 ) -> ComponentRestoreResult:
-    """Apply the Qdrant part of a plan; raises QdrantError on the first failure."""
+    """Apply the Qdrant part of a plan.
+
+    Every collection of the plan is tried. If any failed or recovered another points count
+    than the backup recorded, one QdrantError names all of them and the ones that were
+    restored as recorded.
+    """
     result = ComponentRestoreResult(name=record.name, ok=True, action=plan.action)
     assert record.qdrant is not None
     if record.qdrant.mode == "embedded":
@@ -164,6 +169,7 @@ def restore_qdrant(
         result.warnings.extend(copied.warnings)
         return result
     by_name = {c.name: c for c in _checked_collections(folder, record)}
+    problems: list[str] = []
     with _client(settings) as client:
         for step in plan.collections:
             if step.action == "leave":
@@ -171,16 +177,30 @@ def restore_qdrant(
             recorded = by_name[step.name]
             snapshot = join_inside(folder, recorded.file)
             meter.advance(message=f"uploading {step.name}")
-            uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
-            if uploaded.warning:
-                result.warnings.append(f"{step.name}: {uploaded.warning}")
-            points = client.collection_info(step.name).points_count
-            if recorded.points_count is not None and points != recorded.points_count:
-                raise QdrantError(
-                    f"Qdrant collection '{step.name}': recovered {points} points, the backup "
-                    f"recorded {recorded.points_count}"
-                )
+            # One collection's failure must not leave the others unrestored: go on, collect
+            # the problems, and fail the component once every collection had its turn.
+            try:
+                uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
+                if uploaded.warning:
+                    result.warnings.append(f"{step.name}: {uploaded.warning}")
+                points = client.collection_info(step.name).points_count
+            except QdrantError as exc:
+                problems.append(f"'{step.name}' failed: {exc.message}")
+                continue
             meter.advance(bytes_done=recorded.size, files_done=1)
-            result.collections_recovered.append(step.name)
             result.bytes_written += recorded.size
+            if recorded.points_count is not None and points != recorded.points_count:
+                problems.append(
+                    f"'{step.name}' recovered {points} points, the backup recorded "
+                    f"{recorded.points_count} (counted on the live collection right after its "
+                    "snapshot was made)"
+                )
+                continue
+            result.collections_recovered.append(step.name)
+    if problems:
+        recovered = ", ".join(result.collections_recovered) or "none"
+        raise QdrantError(
+            f"Qdrant: {len(problems)} collection(s) not restored as recorded: "
+            f"{'; '.join(problems)}; restored as recorded: {recovered}"
+        )
     return result

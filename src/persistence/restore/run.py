@@ -33,7 +33,8 @@ from persistence.restore.models import (
 )
 from persistence.restore.plan import build_plan, checked_files, removable_sidecars
 from persistence.restore.qdrant_restore import restore_qdrant
-from persistence.restore.undo import save_current_state
+from persistence.restore.recovery import recover_interrupted_restores
+from persistence.restore.undo import RAW_COPY_METHOD, raw_copy_intact, save_current_state
 from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings
 from persistence.staging import remove_leftovers
@@ -163,11 +164,19 @@ def _verify_first(
     return report
 
 
-def _damaged(report: VerifyReport) -> dict[str, set[str]]:
-    """Per component, the files verification failed: a forced restore leaves them out."""
+def _damaged(report: VerifyReport, backup: CompleteBackup) -> dict[str, set[str]]:
+    """Per component, the files verification failed: a forced restore leaves them out.
+
+    Except an intact raw undo copy of a database: it fails the database check because the
+    live file was already damaged, and putting those very bytes back is what undo means.
+    """
     found: dict[str, set[str]] = {}
     for item in report.failed_files:
         found.setdefault(item.component, set()).add(item.path)
+    for name in list(found):
+        record = backup.manifest.component(name)
+        if record is not None and raw_copy_intact(backup.path / name, record):
+            del found[name]
     return found
 
 
@@ -182,12 +191,16 @@ def _locked_run(
 ) -> RestoreResult:
     remove_leftovers(paths.backup_dir)
     progress(ProgressEvent(ProgressStage.RUN_STARTED, message=backup.backup_id))
+    # Before planning: a tree a killed restore left renamed aside must be back in place first.
+    recovered = recover_interrupted_restores(paths)
+    for message in recovered:
+        progress(ProgressEvent(ProgressStage.MESSAGE, message=message))
     plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty)
-    base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=list(plan.warnings))
+    base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=[*recovered, *plan.warnings])
     if plan.nothing_to_do and not plan.problems:
         return base.model_copy(update={"nothing_to_do": True})
     report = _verify_first(settings, paths, backup, force, progress)
-    damaged = _damaged(report)
+    damaged = _damaged(report, backup)
     warnings: list[str] = []
     if not report.ok:
         warnings.append(FORCE_WARNING.format(problem=first_problem(report)))
@@ -201,8 +214,15 @@ def _locked_run(
     )
     if plan.problems:
         raise ComponentError("refusing to restore: " + "; ".join(plan.problems))
-    undo_id = None if if_empty else save_current_state(settings, paths, plan, progress)
-    base = base.model_copy(update={"undo_id": undo_id})
+    saved = None if if_empty else save_current_state(settings, paths, plan, progress)
+    undo_id = saved.undo_id if saved else None
+    if saved is not None:
+        for message in saved.warnings:
+            progress(ProgressEvent(ProgressStage.MESSAGE, message=f"WARNING: {message}"))
+    saved_warnings = saved.warnings if saved else []
+    base = base.model_copy(
+        update={"undo_id": undo_id, "warnings": [*base.warnings, *saved_warnings]}
+    )
     done: list[ComponentRestoreResult] = []
     for step in plan.components:
         if not step.changes:
@@ -280,6 +300,11 @@ def _apply_files(
             applied = restore_database(folder, entries[0], target, meter)
             result.files_written, result.bytes_written = applied.files, applied.bytes
             result.files_removed = len(applied.removed)
+            if record.method == RAW_COPY_METHOD:
+                result.warnings.append(
+                    f"put back a raw copy of a database that could not be read consistently "
+                    f"when it was saved: {target} may still be damaged"
+                )
         else:
             result.action = "leave"
         return result

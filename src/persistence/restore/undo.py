@@ -3,37 +3,73 @@
 It is captured by the very components and staging/commit machinery of create-backup, so it
 has a signed manifest, verify-backup checks it, and `restore-backup pre-restore_<ts>` undoes
 the restore. Retention only ever considers backup_* folders, so it never deletes these.
+
+It holds every file component the plan changes whatever the include flags say (a restore
+that replaces the logs tree must be undoable even with BACKUP_INCLUDE_LOGS=false). A live
+database that cannot be read consistently (damaged: the commonest reason to restore) is kept
+as a raw byte copy instead of refusing the restore; a database held by a running app is not.
 """
 
 from __future__ import annotations
 
 import socket
+import sqlite3
+import stat
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
 
 from persistence import __version__
 from persistence.backup_run import build_components, describe_os_error
 from persistence.catalog import PRE_RESTORE_PREFIX, new_backup_id
 from persistence.components.base import BackupComponent, CaptureContext
+from persistence.components.databases import DatabaseComponent
+from persistence.components.trees import TreeComponent
 from persistence.errors import BackupError, ComponentError
-from persistence.manifest import ComponentRecord, Manifest
-from persistence.paths import SafePaths
+from persistence.fsio import (
+    PRIVATE_FILE_MODE,
+    copy_and_hash,
+    fsync_file,
+    hash_file,
+    make_private_dir,
+)
+from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord, Manifest
+from persistence.paths import SafePaths, join_inside
 from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
 from persistence.qdrant.component import ServerComponent
 from persistence.restore.models import RestorePlan
-from persistence.settings import BackupSettings
+from persistence.settings import FILE_COMPONENTS, BackupSettings
 from persistence.staging import commit, open_staging, remove_tree
-from persistence.verify_checks import QDRANT_COMPONENT
+from persistence.verify_checks import DATABASE_COMPONENTS, QDRANT_COMPONENT
+
+RAW_COPY_METHOD = "raw-copy"
+SQLITE_JOURNALS = ("-wal", "-shm", "-journal")
+DUCKDB_JOURNALS = (".wal",)
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """The pre-restore backup's id and what the restore's result must say about it."""
+
+    undo_id: str
+    warnings: list[str] = field(default_factory=lambda: [])
 
 
 def _components(
     settings: BackupSettings, paths: SafePaths, plan: RestorePlan
 ) -> list[BackupComponent]:
     touched = {c.name for c in plan.components if c.changes}
-    chosen = [
-        c
-        for c in build_components(settings, paths, skip_qdrant=True)
-        if c.name in touched and c.name != QDRANT_COMPONENT
+    # Built here rather than by build_components: the include flags (BACKUP_INCLUDE_LOGS)
+    # choose what a backup keeps, but the restore replaces whatever the plan touches.
+    chosen: list[BackupComponent] = [
+        DatabaseComponent(name, paths.source_for(name))
+        if name in DATABASE_COMPONENTS
+        else TreeComponent(name, paths.source_for(name))
+        for name in FILE_COMPONENTS
+        if name in touched
     ]
     qdrant = plan.component(QDRANT_COMPONENT)
     if qdrant is None or not qdrant.changes:
@@ -56,8 +92,8 @@ def _components(
 
 def save_current_state(
     settings: BackupSettings, paths: SafePaths, plan: RestorePlan, progress: ProgressCallback
-) -> str:
-    """Capture every component the plan changes into pre-restore_<ts>; return its id."""
+) -> SavedState:
+    """Capture every component the plan changes into pre-restore_<ts>."""
     started = datetime.now(UTC)
     clock = time.monotonic()
     undo_id = new_backup_id(paths.backup_dir, prefix=PRE_RESTORE_PREFIX)
@@ -68,7 +104,7 @@ def save_current_state(
         for component in _components(settings, paths, plan):
             ctx = CaptureContext(target_dir=staging / component.name, progress=progress)
             try:
-                records.append(component.capture(ctx))
+                records.append(_capture(component, ctx))
             except OSError as exc:
                 raise ComponentError(describe_os_error(exc, component.name)) from exc
         manifest = Manifest(
@@ -92,4 +128,86 @@ def save_current_state(
     except BaseException:
         remove_tree(staging)
         raise
-    return undo_id
+    return SavedState(
+        undo_id, [w for r in records if r.method == RAW_COPY_METHOD for w in r.warnings]
+    )
+
+
+def _capture(component: BackupComponent, ctx: CaptureContext) -> ComponentRecord:
+    try:
+        return component.capture(ctx)
+    except ComponentError as exc:
+        if not isinstance(component, DatabaseComponent) or not _unreadable(component, exc):
+            raise
+        return _raw_copy(component, ctx, exc.message)
+
+
+def _unreadable(component: DatabaseComponent, exc: ComponentError) -> bool:
+    """The file is there but cannot be read consistently: damage, not a running app."""
+    if not component.source.is_file():
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, duckdb.IOException) and "lock" in str(cause).lower():
+        return False  # DuckDB allows no reader beside a writer: the app is running
+    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    # sqlite_errorcode is the extended code (SQLITE_BUSY_SNAPSHOT...): compare its primary.
+    return not (isinstance(cause, sqlite3.Error) and (cause.sqlite_errorcode & 0xFF) in busy)
+
+
+def _raw_copy(component: DatabaseComponent, ctx: CaptureContext, reason: str) -> ComponentRecord:
+    """The main file byte for byte, hashed: a database component holds exactly one file, so
+    its journals cannot come along (the warning names those that were there)."""
+    source = component.source
+    remove_tree(ctx.target_dir)  # what the failed consistent copy left
+    make_private_dir(ctx.target_dir)
+    target = ctx.target_dir / source.name
+    copied = copy_and_hash(source, target)
+    target.chmod(PRIVATE_FILE_MODE)
+    fsync_file(target)
+    info = source.stat()
+    journals = [
+        source.name + s
+        for s in (*SQLITE_JOURNALS, *DUCKDB_JOURNALS)
+        if source.with_name(source.name + s).exists()
+    ]
+    left = f"; its journals ({', '.join(journals)}) were NOT kept" if journals else ""
+    warning = (
+        f"{component.name}: UNDO COPY NOT CONSISTENT: {source} could not be read consistently "
+        f"({reason}), so the pre-restore copy holds a raw copy of its bytes{left}; "
+        "verify-backup will likely fail it, and undoing this restore needs --force and puts "
+        "back the same damaged bytes"
+    )
+    return ComponentRecord(
+        name=component.name,
+        status=ComponentStatus.CAPTURED,
+        source=str(source),
+        method=RAW_COPY_METHOD,
+        bytes=copied.size,
+        file_count=1,
+        files=[
+            FileRecord(
+                path=target.name,
+                size=copied.size,
+                sha256=copied.sha256,
+                mode=stat.S_IMODE(info.st_mode),
+                mtime=info.st_mtime,
+            )
+        ],
+        warnings=[warning],
+    )
+
+
+def raw_copy_intact(folder: Path, record: ComponentRecord) -> bool:
+    """A raw undo copy whose bytes are exactly those recorded: failing the database check is
+    what it is, not damage, so a forced restore puts it back (every byte is hashed again)."""
+    if record.method != RAW_COPY_METHOD or len(record.files) != 1:
+        return False
+    item = record.files[0]
+    try:
+        path = join_inside(folder, item.path)
+        info = path.lstat()
+    except (BackupError, OSError):
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size != item.size:
+        return False
+    return hash_file(path).sha256 == item.sha256
