@@ -130,6 +130,8 @@ def test_restore_goes_on_after_a_mismatch_and_names_every_problem(
     assert "live collection" in result.error
     assert "'faq-v2' failed" in result.error and "No space left" in result.error
     assert "restored as recorded: images" in result.error
+    qdrant_result = next(c for c in result.components if c.name == "qdrant")
+    assert not qdrant_result.ok and qdrant_result.collections_recovered == ["images"]
     uploads = qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
     assert sorted(r.path.split("/")[2] for r in uploads) == ["docs", "faq-v2", "images"]
     after = standin_state(qdrant_standin)

@@ -199,8 +199,17 @@ def restore_qdrant(
             result.collections_recovered.append(step.name)
     if problems:
         recovered = ", ".join(result.collections_recovered) or "none"
-        raise QdrantError(
+        raise PartialQdrantRestore(
             f"Qdrant: {len(problems)} collection(s) not restored as recorded: "
-            f"{'; '.join(problems)}; restored as recorded: {recovered}"
+            f"{'; '.join(problems)}; restored as recorded: {recovered}",
+            result,
         )
     return result
+
+
+class PartialQdrantRestore(QdrantError):
+    """Some collections were restored, some not: the caller still reports what was done."""
+
+    def __init__(self, message: str, partial: ComponentRestoreResult) -> None:
+        super().__init__(message)
+        self.partial = partial

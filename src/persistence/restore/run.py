@@ -32,7 +32,7 @@ from persistence.restore.models import (
     RestoreResult,
 )
 from persistence.restore.plan import build_plan, checked_files, removable_sidecars
-from persistence.restore.qdrant_restore import restore_qdrant
+from persistence.restore.qdrant_restore import PartialQdrantRestore, restore_qdrant
 from persistence.restore.recovery import recover_interrupted_restores
 from persistence.restore.undo import RAW_COPY_METHOD, raw_copy_intact, save_current_state
 from persistence.runlog import RunKind, record_run
@@ -237,9 +237,14 @@ def _locked_run(
             message = (
                 exc.message if isinstance(exc, BackupError) else describe_os_error(exc, step.name)
             )
-            done.append(
-                ComponentRestoreResult(name=step.name, ok=False, action=step.action, error=message)
-            )
+            if isinstance(exc, PartialQdrantRestore):
+                done.append(exc.partial.model_copy(update={"ok": False, "error": message}))
+            else:
+                done.append(
+                    ComponentRestoreResult(
+                        name=step.name, ok=False, action=step.action, error=message
+                    )
+                )
             undo = f"; undo with restore-backup {undo_id}" if undo_id else ""
             return base.model_copy(
                 update={
