@@ -15,7 +15,6 @@ from persistence.qdrant.client import (
     QdrantRestClient,
     QdrantTimeout,
     SnapshotInfo,
-    minor_version_gap,
 )
 from persistence.qdrant.component import (
     COMPONENT_NAME,
@@ -37,6 +36,7 @@ from persistence.qdrant.snapshots import (
     download_snapshot,
     upload_snapshot,
 )
+from persistence.qdrant.versions import minor_version_gap
 from persistence.settings import BackupSettings, ResolvedPaths
 
 __all__ = [

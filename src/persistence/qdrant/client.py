@@ -14,20 +14,19 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
 
 from persistence.errors import QdrantError
 from persistence.qdrant import models
+from persistence.qdrant.wire import error_text, request_path, split_userinfo
 from persistence.settings import redact_url
 
 logger = logging.getLogger(__name__)
 
 SnapshotPriority = Literal["snapshot", "replica", "no_sync"]
 _M = TypeVar("_M", bound=BaseModel)
-_MAX_ERROR_TEXT = 400
 HTTP_OK, HTTP_ACCEPTED, HTTP_UNAUTHORIZED, HTTP_FORBIDDEN = 200, 202, 401, 403
 
 
@@ -90,7 +89,7 @@ class QdrantRestClient:
         timeout: float,
     ) -> None:
         given = url.rstrip("/")
-        self.url, auth, userinfo = _split_userinfo(given)
+        self.url, auth, userinfo = split_userinfo(given)
         self.shown_url = redact_url(given)
         self.timeout = timeout
         self._secret = api_key.get_secret_value() if api_key is not None else None
@@ -147,7 +146,9 @@ class QdrantRestClient:
         return [item.name for item in parsed.result.collections]
 
     def collection_info(self, name: str) -> CollectionInfo:
-        response = self._send("GET", _path("collections", name), Action.READ_COLLECTION, name)
+        response = self._send(
+            "GET", request_path("collections", name), Action.READ_COLLECTION, name
+        )
         info = self._parse(
             response, models.Envelope[models.CollectionInfo], Action.READ_COLLECTION, name
         ).result
@@ -160,7 +161,7 @@ class QdrantRestClient:
     def delete_collection(self, name: str) -> None:
         response = self._send(
             "DELETE",
-            _path("collections", name),
+            request_path("collections", name),
             Action.DELETE_COLLECTION,
             name,
             params={"timeout": max(1, int(self.timeout))},
@@ -173,7 +174,7 @@ class QdrantRestClient:
         """Create a snapshot and wait for it; raises QdrantTimeout if the answer is late."""
         response = self._send(
             "POST",
-            _path("collections", collection, "snapshots"),
+            request_path("collections", collection, "snapshots"),
             Action.CREATE_SNAPSHOT,
             collection,
             params={"wait": "true"},
@@ -191,7 +192,7 @@ class QdrantRestClient:
     def list_snapshots(self, collection: str) -> list[SnapshotInfo]:
         response = self._send(
             "GET",
-            _path("collections", collection, "snapshots"),
+            request_path("collections", collection, "snapshots"),
             Action.LIST_SNAPSHOTS,
             collection,
         )
@@ -206,7 +207,7 @@ class QdrantRestClient:
     def delete_snapshot(self, collection: str, name: str) -> None:
         response = self._send(
             "DELETE",
-            _path("collections", collection, "snapshots", name),
+            request_path("collections", collection, "snapshots", name),
             Action.DELETE_SNAPSHOT,
             collection,
             params={"wait": "true"},
@@ -223,7 +224,7 @@ class QdrantRestClient:
         match the server's checksum (a compressed body would not).
         """
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
-        path = _path("collections", collection, "snapshots", name)
+        path = request_path("collections", collection, "snapshots", name)
         action = Action.DOWNLOAD_SNAPSHOT
         try:
             with self._http.stream(
@@ -251,7 +252,7 @@ class QdrantRestClient:
             files = {"snapshot": (file_path.name, handle, "application/octet-stream")}
             response = self._send(
                 "POST",
-                _path("collections", collection, "snapshots", "upload"),
+                request_path("collections", collection, "snapshots", "upload"),
                 Action.UPLOAD_SNAPSHOT,
                 collection,
                 params=params,
@@ -328,7 +329,7 @@ class QdrantRestClient:
         self, response: httpx.Response, action: Action, collection: str | None
     ) -> QdrantError:
         status = response.status_code
-        text = self._scrub(_error_text(response))
+        text = self._scrub(error_text(response))
         detail = f"HTTP {status}: {text}" if text else f"HTTP {status}"
         if status == HTTP_FORBIDDEN:
             detail += f" ({action.forbidden_hint})"
@@ -339,40 +340,6 @@ class QdrantRestClient:
         return self._error(action, collection, detail)
 
 
-def _path(*segments: str) -> str:
-    """A request path from raw segments, each percent-encoded on its own.
-
-    Qdrant allows `#`, `%`, `?` and spaces in collection names: unencoded, `docs#v2` would
-    ask for `/collections/docs` (the rest is a fragment) and `a?b` would become a query.
-    """
-    return "".join("/" + quote(segment, safe="") for segment in segments)
-
-
-def _split_userinfo(url: str) -> tuple[str, tuple[str, str] | None, str]:
-    """`url` without any `user:password@`, the decoded pair, and the raw userinfo text."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None, ""
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    bare = urlunsplit(parts._replace(netloc=host))
-    return bare, (unquote(user), unquote(password)), userinfo
-
-
-def _error_text(response: httpx.Response) -> str:
-    """Qdrant's own error text from `{"status": {"error": ...}}`, else the body's start."""
-    try:
-        envelope = models.ErrorResponse.model_validate_json(response.content)
-    except ValidationError:
-        envelope = None
-    if envelope is not None and envelope.status is not None and envelope.status.error:
-        text = envelope.status.error
-    else:
-        text = response.content[:_MAX_ERROR_TEXT].decode("utf-8", "replace")
-    text = " ".join(text.split())
-    return text[:_MAX_ERROR_TEXT]
-
-
 def _snapshot_info(description: models.SnapshotDescription) -> SnapshotInfo:
     checksum = description.checksum.lower() if description.checksum else None
     return SnapshotInfo(
@@ -381,25 +348,3 @@ def _snapshot_info(description: models.SnapshotDescription) -> SnapshotInfo:
         checksum=checksum,
         creation_time=description.creation_time,
     )
-
-
-def minor_version_gap(a: str, b: str) -> int:
-    """How many minor versions apart two `X.Y.Z` versions are (a major change counts as 100).
-
-    Restoring a snapshot is supported on the same minor version or the next one, so a gap above
-    one deserves a warning. Unparseable versions count as far apart.
-    """
-    first, second = _major_minor(a), _major_minor(b)
-    if first is None or second is None:
-        return 100
-    if first[0] != second[0]:
-        return 100
-    return abs(first[1] - second[1])
-
-
-def _major_minor(version: str) -> tuple[int, int] | None:
-    parts = version.strip().lstrip("v").split(".")
-    try:
-        return int(parts[0]), int(parts[1])
-    except (IndexError, ValueError):
-        return None
