@@ -15,7 +15,13 @@ import duckdb
 
 from persistence.components.base import CaptureContext
 from persistence.errors import ComponentError
-from persistence.fsio import PRIVATE_FILE_MODE, fsync_file, hash_file, make_private_dir
+from persistence.fsio import (
+    PRIVATE_FILE_MODE,
+    CopiedFile,
+    fsync_file,
+    hash_file,
+    make_private_dir,
+)
 from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.progress import ComponentProgress
 
@@ -138,21 +144,34 @@ class DatabaseComponent:
         copied = hash_file(target)
         progress.advance(bytes_done=copied.size, files_done=1)
         progress.finish()
-        stat = self.source.stat()
-        return ComponentRecord(
-            name=self.name,
-            status=ComponentStatus.CAPTURED,
-            source=str(self.source),
-            method=method,
-            bytes=copied.size,
-            file_count=1,
-            files=[
-                FileRecord(
-                    path=target.name,
-                    size=copied.size,
-                    sha256=copied.sha256,
-                    mode=stat.st_mode & 0o7777,
-                    mtime=stat.st_mtime,
-                )
-            ],
-        )
+        return database_record(self.name, self.source, target.name, copied, method)
+
+
+def database_record(
+    name: str,
+    source: Path,
+    copy_name: str,
+    copied: CopiedFile,
+    method: str,
+    warnings: list[str] | None = None,
+) -> ComponentRecord:
+    """The record of a database component: one file, with the source's mode and mtime."""
+    info = source.stat()
+    return ComponentRecord(
+        name=name,
+        status=ComponentStatus.CAPTURED,
+        source=str(source),
+        method=method,
+        bytes=copied.size,
+        file_count=1,
+        files=[
+            FileRecord(
+                path=copy_name,
+                size=copied.size,
+                sha256=copied.sha256,
+                mode=info.st_mode & 0o7777,
+                mtime=info.st_mtime,
+            )
+        ],
+        warnings=warnings or [],
+    )

@@ -26,7 +26,7 @@ from persistence import __version__
 from persistence.backup_run import build_components, describe_os_error
 from persistence.catalog import PRE_RESTORE_PREFIX, new_backup_id
 from persistence.components.base import BackupComponent, CaptureContext
-from persistence.components.databases import DatabaseComponent
+from persistence.components.databases import DatabaseComponent, database_record
 from persistence.components.trees import TreeComponent
 from persistence.errors import BackupError, ComponentError
 from persistence.fsio import (
@@ -36,7 +36,7 @@ from persistence.fsio import (
     hash_file,
     make_private_dir,
 )
-from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord, Manifest
+from persistence.manifest import ComponentRecord, Manifest
 from persistence.paths import SafePaths, join_inside
 from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
 from persistence.qdrant.component import ServerComponent
@@ -164,7 +164,6 @@ def _raw_copy(component: DatabaseComponent, ctx: CaptureContext, reason: str) ->
     copied = copy_and_hash(source, target)
     target.chmod(PRIVATE_FILE_MODE)
     fsync_file(target)
-    info = source.stat()
     journals = [
         source.name + s
         for s in (*SQLITE_JOURNALS, *DUCKDB_JOURNALS)
@@ -177,24 +176,7 @@ def _raw_copy(component: DatabaseComponent, ctx: CaptureContext, reason: str) ->
         "verify-backup will likely fail it, and undoing this restore needs --force and puts "
         "back the same damaged bytes"
     )
-    return ComponentRecord(
-        name=component.name,
-        status=ComponentStatus.CAPTURED,
-        source=str(source),
-        method=RAW_COPY_METHOD,
-        bytes=copied.size,
-        file_count=1,
-        files=[
-            FileRecord(
-                path=target.name,
-                size=copied.size,
-                sha256=copied.sha256,
-                mode=stat.S_IMODE(info.st_mode),
-                mtime=info.st_mtime,
-            )
-        ],
-        warnings=[warning],
-    )
+    return database_record(component.name, source, target.name, copied, RAW_COPY_METHOD, [warning])
 
 
 def raw_copy_intact(folder: Path, record: ComponentRecord) -> bool:
