@@ -161,7 +161,8 @@ def draw_progress(view: JobView) -> None:
         state = "error"
     else:
         state = "complete"
-    label = view.title if view.running else f"{view.title}: finished"
+    endings = {"running": "", "error": ": failed", "complete": ": finished"}
+    label = view.title + endings[state]
     # Not a `with` block: leaving one would mark a running status "complete".
     box = st.status(label, state=state, expanded=view.running)
     if not view.components:
