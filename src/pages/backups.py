@@ -172,11 +172,11 @@ def main() -> None:
     try:
         settings = load_panel_settings()
         status = service.status_report(settings)
-        listings = service.list_backups(settings)
     except BackupError as exc:
         st.error(exc.message, icon=":material/error:")
         st.stop()
 
+    listings = status.backups
     draw_health(settings, status, show_run_error=last_result("create") is None)
 
     running = job_running()

@@ -116,8 +116,9 @@ def record_run(
     return record
 
 
-def last_run(backup_dir: Path, kind: RunKind, *, ok: bool | None = None) -> RunRecord | None:
-    for record in reversed(read_runs(backup_dir)):
+def last_run(runs: list[RunRecord], kind: RunKind, *, ok: bool | None = None) -> RunRecord | None:
+    """The newest record of `kind` (and outcome) among `runs`, as read by read_runs."""
+    for record in reversed(runs):
         if record.kind is kind and (ok is None or record.ok is ok):
             return record
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import UTC, datetime
+from pathlib import Path
 
 from pydantic import BaseModel
 
@@ -11,6 +12,7 @@ from persistence.backup_run import create_backup
 from persistence.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
+    BackupScan,
     BackupSummary,
     find_backup,
     scan_backups,
@@ -61,14 +63,20 @@ class BackupListing(BackupSummary):
 def list_backups(settings: BackupSettings) -> list[BackupListing]:
     """Every backup and pre-restore copy in the root, oldest first; broken ones at the end."""
     paths = check_paths(settings)
-    scan = scan_backups(paths.backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
-    complete, broken = scan.complete, scan.broken
-    verified = verified_at(read_runs(paths.backup_dir))
+    return _listings(_scan_all(paths.backup_dir), read_runs(paths.backup_dir))
+
+
+def _scan_all(backup_dir: Path) -> BackupScan:
+    return scan_backups(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+
+
+def _listings(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
+    verified = verified_at(runs)
     listings = [
         BackupListing(**summarize(b).model_dump(), verified_at=verified.get(b.backup_id))
-        for b in complete
+        for b in scan.complete
     ]
-    listings += [BackupListing(**summarize(b).model_dump()) for b in broken]
+    listings += [BackupListing(**summarize(b).model_dump()) for b in scan.broken]
     return listings
 
 
@@ -131,12 +139,16 @@ class StatusReport(BaseModel):
     backups_bytes: int
     free_bytes: int | None
     lock: LockHolder | None
+    backups: list[BackupListing]  # what list_backups gives, from the same single scan
 
 
 def status_report(settings: BackupSettings) -> StatusReport:
+    """Health and the list of backups, reading every manifest and the run log once."""
     paths = check_paths(settings)
-    complete = scan_backups(paths.backup_dir).complete
-    success = last_run(paths.backup_dir, RunKind.CREATE, ok=True)
+    scan = _scan_all(paths.backup_dir)
+    runs = read_runs(paths.backup_dir)
+    complete = [b for b in scan.complete if b.backup_id.startswith(BACKUP_PREFIX)]
+    success = last_run(runs, RunKind.CREATE, ok=True)
     newest = complete[-1].created_at if complete else None
     last_success = max(
         (t for t in (newest, success.finished_at if success else None) if t is not None),
@@ -149,8 +161,9 @@ def status_report(settings: BackupSettings) -> StatusReport:
         backup_dir=str(paths.backup_dir),
         backup_count=len(complete),
         last_success_at=last_success,
-        last_run=last_run(paths.backup_dir, RunKind.CREATE),
+        last_run=last_run(runs, RunKind.CREATE),
         backups_bytes=sum(b.manifest.total_bytes for b in complete),
         free_bytes=shutil.disk_usage(probe).free,
         lock=current_holder(paths.backup_dir),
+        backups=_listings(scan, runs),
     )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from persistence import service
@@ -17,8 +16,10 @@ from persistence.cli.common import (
     DataDirOption,
     DebugOption,
     JsonOption,
+    QdrantUrlOption,
     emit_json,
-    err_console,
+    finish,
+    out_console,
     progress_for,
     settings_from,
 )
@@ -26,11 +27,6 @@ from persistence.display import human_bytes
 from persistence.results import CreateResult, PruneResult
 from persistence.sample_state import create_sample_state
 from persistence.settings import MAX_DAYS
-
-# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.
-stdout_console = Console(
-    highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160
-)
 
 
 @app.command("create-backup")
@@ -41,9 +37,7 @@ def create_backup(
     ] = None,
     no_prune: Annotated[bool, typer.Option("--no-prune", help="Skip retention this run.")] = False,
     no_qdrant: Annotated[bool, typer.Option("--no-qdrant", help="Skip Qdrant this run.")] = False,
-    qdrant_url: Annotated[
-        str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
-    ] = None,
+    qdrant_url: QdrantUrlOption = None,
     collection: Annotated[
         list[str] | None,
         typer.Option(
@@ -68,13 +62,7 @@ def create_backup(
             result = service.create_backup(
                 settings, progress=progress, prune=not no_prune, skip_qdrant=no_qdrant
             )
-        if json_output:
-            emit_json(result)
-        else:
-            _print_create(result)
-        if not result.ok:
-            err_console.print(f"[bold red]error:[/] {result.error}", soft_wrap=True)
-        return result.exit_code
+        return finish(result, json_output, _print_create)
 
     guarded(debug, run)
 
@@ -83,12 +71,12 @@ def _print_create(result: CreateResult) -> None:
     for item in result.components:
         detail = item.error or item.method or ""
         size = f"{item.file_count} files, {human_bytes(item.bytes)}" if item.file_count else ""
-        stdout_console.print(f"  {item.name:<13} {item.status:<9} {size:<24} {detail}")
+        out_console.print(f"  {item.name:<13} {item.status:<9} {size:<24} {detail}")
     for warning in result.warnings:
-        stdout_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        out_console.print(f"[yellow]warning:[/] {escape(warning)}")
     if result.ok:
         total = sum(c.bytes for c in result.components)
-        stdout_console.print(
+        out_console.print(
             f"[green]backup {result.backup_id} complete[/]: {human_bytes(total)} "
             f"in {result.duration_seconds:.1f}s at {result.path}"
         )
@@ -111,7 +99,7 @@ def list_backups(
             emit_json(list(listings))
             return 0
         if not listings:
-            stdout_console.print("no backups yet: run create-backup")
+            out_console.print("no backups yet: run create-backup")
             return 0
         table = Table()
         for title in ("created (UTC)", "size", "verified", "backup id", "components"):
@@ -123,7 +111,7 @@ def list_backups(
             if not item.valid:
                 captured = f"[red]broken: {item.problem}[/]"
             table.add_row(created, human_bytes(item.size_bytes), verified, item.backup_id, captured)
-        stdout_console.print(table)
+        out_console.print(table)
         return 0
 
     guarded(debug, run)
@@ -151,13 +139,7 @@ def prune_backups(
         result = service.prune_backups(
             settings, dry_run=dry_run, keep_last=keep_last, keep_within_days=keep_within_days
         )
-        if json_output:
-            emit_json(result)
-        else:
-            _print_prune(result)
-        if not result.ok:
-            err_console.print(f"[bold red]error:[/] {result.error}", soft_wrap=True)
-        return result.exit_code
+        return finish(result, json_output, _print_prune)
 
     guarded(debug, run)
 
@@ -165,13 +147,13 @@ def prune_backups(
 def _print_prune(result: PruneResult) -> None:
     verb = "would delete" if result.dry_run else "deleted"
     for backup_id in result.deleted:
-        stdout_console.print(f"  {verb:<12} {backup_id}")
+        out_console.print(f"  {verb:<12} {backup_id}")
     for backup_id in result.kept:
-        stdout_console.print(
+        out_console.print(
             f"  {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
         )
     for item in result.ignored:
-        stdout_console.print(f"  {'ignore':<12} {item.backup_id}  ({item.reason})")
+        out_console.print(f"  {'ignore':<12} {item.backup_id}  ({item.reason})")
 
 
 @app.command("sample-data")
@@ -185,8 +167,8 @@ def sample_data(
     def run() -> int:
         settings = settings_from(data_dir=data_dir)
         summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
-        stdout_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")
-        stdout_console.print(summary.describe())
+        out_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")
+        out_console.print(summary.describe())
         return 0
 
     guarded(debug, run)

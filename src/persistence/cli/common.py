@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, Protocol, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -25,6 +27,8 @@ from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage,
 from persistence.settings import BackupSettings, load_settings
 
 err_console = Console(stderr=True, highlight=False)
+# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.
+out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 DataDirOption = Annotated[
     Path | None, typer.Option("--data-dir", help="Data root (BACKUP_DATA_DIR).", show_default=False)
@@ -32,6 +36,9 @@ DataDirOption = Annotated[
 BackupDirOption = Annotated[
     Path | None,
     typer.Option("--backup-dir", help="Backup root (BACKUP_DIR).", show_default=False),
+]
+QdrantUrlOption = Annotated[
+    str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]
@@ -64,17 +71,48 @@ def _env_name(field: str) -> str:
     return alias if isinstance(alias, str) else field
 
 
+def error_line(message: str) -> None:
+    """The one line a failure gets on stderr (the message's brackets are not markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
 def fail(message: str, code: int | ExitCode = ExitCode.FAILED) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    error_line(message)
     raise typer.Exit(int(code))
 
 
 def emit_json(model: BaseModel | list[BaseModel]) -> None:
     if isinstance(model, list):
         body = "[" + ",\n".join(m.model_dump_json(indent=2) for m in model) + "]"
-        sys.stdout.write(body + "\n")
     else:
-        sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+        body = model.model_dump_json(indent=2)
+    sys.stdout.write(body + "\n")
+
+
+class Outcome(Protocol):
+    """What every service result offers a shell: a verdict, its error line, its exit code."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def exit_code(self) -> int: ...
+    def model_dump_json(self, *, indent: int | None = None) -> str: ...
+
+
+OutcomeT = TypeVar("OutcomeT", bound=Outcome)
+
+
+def finish(result: OutcomeT, json_output: bool, render: Callable[[OutcomeT], None]) -> int:
+    """Print a result as JSON or through `render`, then its error line; give its exit code."""
+    if json_output:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    else:
+        render(result)
+    if not result.ok:
+        error_line(result.error or "")
+    return result.exit_code
 
 
 class TerminalProgress:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from persistence import service
@@ -16,29 +14,24 @@ from persistence.cli.common import (
     DataDirOption,
     DebugOption,
     JsonOption,
+    QdrantUrlOption,
     emit_json,
     err_console,
+    error_line,
+    finish,
+    out_console,
     progress_for,
     settings_from,
 )
 from persistence.display import human_bytes
 from persistence.errors import ConfigError, ExitCode
-from persistence.service import RestorePlan, RestoreResult, VerifyReport
+from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 from persistence.verify import first_problem
-
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 BackupIdArgument = Annotated[
     str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)
 ]
 LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
-QdrantUrlOption = Annotated[
-    str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
-]
-
-
-def _error_line(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
 def _one_of(backup_id: str | None, latest: bool, every: bool = False) -> None:
@@ -83,7 +76,7 @@ def verify_backup_command(
             emit_json(list(reports) if every else reports[0])
             for report in reports:
                 if not report.ok:
-                    _error_line(f"{report.backup_id or '-'}: {first_problem(report)}")
+                    error_line(f"{report.backup_id or '-'}: {first_problem(report)}")
         else:
             for report in reports:
                 _print_verify(report)
@@ -98,21 +91,23 @@ def _print_verify(report: VerifyReport) -> None:
     name = report.backup_id or "-"
     for verdict in report.components:
         mark = "[green]ok[/]  " if verdict.ok else "[red]FAIL[/]"
-        out.print(f"  {verdict.name:<13} {mark} {verdict.status:<9} {verdict.files_checked} files")
+        out_console.print(
+            f"  {verdict.name:<13} {mark} {verdict.status:<9} {verdict.files_checked} files"
+        )
         for problem in verdict.problems:
-            out.print(f"      [red]{escape(problem)}[/]")
+            out_console.print(f"      [red]{escape(problem)}[/]")
         for note in verdict.notes:
-            out.print(f"      {escape(note)}")
+            out_console.print(f"      {escape(note)}")
     for failed in report.failed_files:
-        out.print(
+        out_console.print(
             f"  failed file: {failed.component}/{escape(failed.path)}: {escape(failed.problem)}"
         )
     if report.ok:
-        out.print(f"[green]{name}: verification passed[/] ({report.duration_seconds:.1f}s)")
+        out_console.print(f"[green]{name}: verification passed[/] ({report.duration_seconds:.1f}s)")
     elif report.exit_code != ExitCode.VERIFY_FAILED:
-        _error_line(report.error or "")  # not a verdict: the check could not run
+        error_line(report.error or "")  # not a verdict: the check could not run
     else:
-        _error_line(f"{name}: verification failed: {first_problem(report)}")
+        error_line(f"{name}: verification failed: {first_problem(report)}")
 
 
 @app.command("restore-backup")
@@ -154,7 +149,7 @@ def restore_backup_command(
             else:
                 _print_plan(plan)
             if not plan.ok:
-                _error_line(plan.error or "")
+                error_line(plan.error or "")
                 return plan.exit_code
             return int(ExitCode.FAILED) if plan.problems else 0
         with progress_for(json_output) as progress:
@@ -167,15 +162,9 @@ def restore_backup_command(
                 if_empty=if_empty,
                 progress=progress,
             )
-        if json_output:
-            emit_json(result)
-            if result.forced:
-                err_console.print(f"[bold yellow]warning:[/] {escape(result.warnings[0])}")
-            if not result.ok:
-                _error_line(result.error or "")
-        else:
-            _print_restore(result)
-        return result.exit_code
+        if json_output and result.forced:
+            err_console.print(f"[bold yellow]warning:[/] {escape(result.warnings[0])}")
+        return finish(result, json_output, _print_restore)
 
     guarded(debug, run)
 
@@ -183,38 +172,40 @@ def restore_backup_command(
 def _print_plan(plan: RestorePlan) -> None:
     if not plan.ok:
         return
-    out.print(f"restore plan for {plan.backup_id} (created {plan.created_at}); nothing is changed")
+    out_console.print(
+        f"restore plan for {plan.backup_id} (created {plan.created_at}); nothing is changed"
+    )
     for step in plan.components:
         where = f" -> {escape(step.target)}" if step.target else ""
-        out.print(f"  {step.name:<13} {step.action:<15}{where}  {escape(step.reason)}")
+        out_console.print(f"  {step.name:<13} {step.action:<15}{where}  {escape(step.reason)}")
         for label, items in (
             ("write", step.files_written),
             ("replace", step.files_replaced),
             ("remove", step.files_removed),
         ):
             for item in items:
-                out.print(f"      {label:<8} {escape(item)}")
+                out_console.print(f"      {label:<8} {escape(item)}")
         if step.changes and step.files_unchanged:
-            out.print(f"      ({step.files_unchanged} entries already identical)")
+            out_console.print(f"      ({step.files_unchanged} entries already identical)")
         for collection in step.collections:
-            out.print(
+            out_console.print(
                 f"      {collection.action:<8} collection {escape(collection.name)}: "
                 f"{collection.points_expected} points expected (now {collection.points_now}), "
                 f"{human_bytes(collection.bytes)} to upload"
             )
         if step.changes:
-            out.print(f"      {human_bytes(step.bytes_to_write)} changed")
+            out_console.print(f"      {human_bytes(step.bytes_to_write)} changed")
     for space in plan.space:
         mark = "ok" if space.ok else "[red]NOT ENOUGH[/]"
-        out.print(
+        out_console.print(
             f"  free space at {escape(space.path)} ({space.purpose}): needs "
             f"{human_bytes(space.needed_bytes)}, {human_bytes(space.free_bytes)} free: {mark}"
         )
     for warning in plan.warnings:
-        out.print(f"[yellow]warning:[/] {escape(warning)}")
+        out_console.print(f"[yellow]warning:[/] {escape(warning)}")
     for problem in plan.problems:
-        out.print(f"[red]a restore would refuse:[/] {escape(problem)}")
-    out.print("nothing to do" if plan.nothing_to_do else f"undo: {plan.undo}")
+        out_console.print(f"[red]a restore would refuse:[/] {escape(problem)}")
+    out_console.print("nothing to do" if plan.nothing_to_do else f"undo: {plan.undo}")
 
 
 def _print_restore(result: RestoreResult) -> None:
@@ -230,17 +221,17 @@ def _print_restore(result: RestoreResult) -> None:
                 else ""
             )
         )
-        out.print(f"  {item.name:<13} {item.action:<15} {escape(detail)}")
+        out_console.print(f"  {item.name:<13} {item.action:<15} {escape(detail)}")
         for warning in item.warnings:
-            out.print(f"      [yellow]warning:[/] {escape(warning)}")
+            out_console.print(f"      [yellow]warning:[/] {escape(warning)}")
     if result.ok and result.nothing_to_do:
-        out.print("nothing to restore")
+        out_console.print("nothing to restore")
     elif result.ok:
-        out.print(f"[green]restored {result.backup_id}[/] in {result.duration_seconds:.1f}s")
-    else:
-        _error_line(result.error or "")
+        out_console.print(
+            f"[green]restored {result.backup_id}[/] in {result.duration_seconds:.1f}s"
+        )
     if result.undo_id:
-        out.print(f"undo with: restore-backup {result.undo_id}")
+        out_console.print(f"undo with: restore-backup {result.undo_id}")
 
 
 @app.command("snapshot")
@@ -254,15 +245,12 @@ def snapshot_command(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, qdrant_url=qdrant_url)
-        report = service.snapshot_now(settings)
-        if json_output:
-            emit_json(report)
-        else:
-            for target in report.targets:
-                detail = target.error or f"{target.path} ({human_bytes(target.bytes)})"
-                out.print(f"  {target.target:<20} {target.status:<10} {escape(detail)}")
-        if not report.ok:
-            _error_line(report.error or "")
-        return report.exit_code
+        return finish(service.snapshot_now(settings), json_output, _print_snapshot)
 
     guarded(debug, run)
+
+
+def _print_snapshot(report: SnapshotReport) -> None:
+    for target in report.targets:
+        detail = target.error or f"{target.path} ({human_bytes(target.bytes)})"
+        out_console.print(f"  {target.target:<20} {target.status:<10} {escape(detail)}")
