@@ -13,6 +13,7 @@ from persistence import __version__, qdrant
 from persistence.catalog import new_backup_id
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.databases import DatabaseComponent
+from persistence.components.names import ANALYTICS_DB, CACHE_DB, LOGS, STORAGE, UPLOADS
 from persistence.components.trees import TreeComponent
 from persistence.errors import BackupError, ComponentError
 from persistence.locking import backup_lock
@@ -40,12 +41,12 @@ def build_components(
     settings: BackupSettings, paths: SafePaths, *, skip_qdrant: bool
 ) -> list[BackupComponent]:
     return [
-        DatabaseComponent("cache_db", paths.cache_db),
-        TreeComponent("storage", paths.storage_dir),
-        TreeComponent("uploads", paths.uploads_dir),
-        DatabaseComponent("analytics_db", paths.analytics_db),
+        DatabaseComponent(CACHE_DB, paths.cache_db),
+        TreeComponent(STORAGE, paths.storage_dir),
+        TreeComponent(UPLOADS, paths.uploads_dir),
+        DatabaseComponent(ANALYTICS_DB, paths.analytics_db),
         TreeComponent(
-            "logs",
+            LOGS,
             paths.logs_dir,
             enabled=paths.include_logs,
             disabled_reason="not included (BACKUP_INCLUDE_LOGS=false)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,39 @@ from pathlib import Path
 CHUNK_SIZE = 1024 * 1024
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    relative: str  # POSIX path below the walked root
+    path: Path
+    info: os.stat_result  # lstat: a symlink is itself, never its target
+
+
+def walk_tree(root: Path, vanished: list[Path] | None = None) -> list[TreeEntry]:
+    """Every entry below `root`, sorted by relative path; symlinks are listed, never followed.
+
+    An entry deleted while it is being listed is left out and, if `vanished` is given,
+    reported there: a live app may delete files under us.
+    """
+    entries: list[TreeEntry] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as listing:
+            for item in listing:
+                path = Path(item.path)
+                try:
+                    info = item.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    if vanished is not None:
+                        vanished.append(path)
+                    continue
+                entries.append(TreeEntry(path.relative_to(root).as_posix(), path, info))
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append(path)
+    entries.sort(key=lambda e: e.relative)
+    return entries
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from persistence.components.names import ANALYTICS_DB, CACHE_DB, LOGS, STORAGE, UPLOADS
 from persistence.errors import PathSafetyError
 from persistence.settings import BackupSettings, ResolvedPaths
 
@@ -30,11 +31,11 @@ class SafePaths:
 
     def source_for(self, component: str) -> Path:
         sources = {
-            "cache_db": self.cache_db,
-            "storage": self.storage_dir,
-            "uploads": self.uploads_dir,
-            "analytics_db": self.analytics_db,
-            "logs": self.logs_dir,
+            CACHE_DB: self.cache_db,
+            STORAGE: self.storage_dir,
+            UPLOADS: self.uploads_dir,
+            ANALYTICS_DB: self.analytics_db,
+            LOGS: self.logs_dir,
         }
         return sources[component]
 

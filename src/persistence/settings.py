@@ -16,9 +16,6 @@ ALL_COLLECTIONS = "all"
 # A century: long enough for any retention rule, short enough for datetime arithmetic.
 MAX_DAYS = 36_500
 
-# (name inside the backup, setting field) for every on-disk component, in capture order.
-FILE_COMPONENTS: tuple[str, ...] = ("cache_db", "storage", "uploads", "analytics_db", "logs")
-
 
 class BackupSettings(BaseSettings):
     model_config = SettingsConfigDict(

@@ -7,27 +7,26 @@ is reported as a problem instead of making us read outside the backup.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
 import tarfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from persistence.components.databases import DatabaseKind, detect_kind
+from persistence.components.names import (
+    DATABASE_COMPONENTS,
+    KNOWN_COMPONENTS,
+    QDRANT_COMPONENT,
+)
 from persistence.errors import BackupError
-from persistence.fsio import hash_file
+from persistence.fsio import hash_file, walk_tree
 from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentRecord, ComponentStatus
 from persistence.paths import join_inside
 from persistence.progress import ComponentProgress, ProgressCallback
-from persistence.settings import FILE_COMPONENTS
 
-QDRANT_COMPONENT = "qdrant"
-KNOWN_COMPONENTS: tuple[str, ...] = (*FILE_COMPONENTS, QDRANT_COMPONENT)
-DATABASE_COMPONENTS: tuple[str, ...] = ("cache_db", "analytics_db")
 _READ_CHUNK = 1024 * 1024
 
 
@@ -140,25 +139,17 @@ def _check_one(
         found.fail_file(relative, "content differs from the recorded sha256")
 
 
-def _walk(folder: Path) -> Iterator[tuple[str, os.stat_result]]:
-    for current, dirs, files in os.walk(folder):
-        here = Path(current)
-        for name in [*dirs, *files]:
-            path = here / name
-            yield path.relative_to(folder).as_posix(), path.lstat()
-
-
 def _check_extras(folder: Path, record: ComponentRecord, found: Findings) -> None:
     recorded = {f.path for f in record.files if f.kind != "symlink"}
     parents = {"/".join(p.split("/")[:i]) for p in recorded for i in range(1, p.count("/") + 1)}
     # Trees record every folder; the other components create folders they do not record.
     strict_dirs = record.name not in (QDRANT_COMPONENT, *DATABASE_COMPONENTS)
-    for relative, info in _walk(folder):
-        if relative in recorded:
+    for entry in walk_tree(folder):
+        if entry.relative in recorded:
             continue
-        if stat.S_ISDIR(info.st_mode) and (relative in parents or not strict_dirs):
+        if stat.S_ISDIR(entry.info.st_mode) and (entry.relative in parents or not strict_dirs):
             continue
-        found.fail_file(relative, "extra: not in the manifest")
+        found.fail_file(entry.relative, "extra: not in the manifest")
 
 
 def _check_contents(folder: Path, record: ComponentRecord, found: Findings) -> None:

@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from persistence.components.base import CaptureContext
 from persistence.errors import ComponentError
-from persistence.fsio import copy_and_hash, make_private_dir
+from persistence.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.progress import ComponentProgress
-
-
-@dataclass(frozen=True)
-class _Entry:
-    relative: str
-    path: Path
-    info: os.stat_result
-
-
-def _walk(root: Path) -> tuple[list[_Entry], list[str]]:
-    """Every entry below `root`, symlinks reported as links (never followed), sorted."""
-    entries: list[_Entry] = []
-    warnings: list[str] = []
-    stack = [root]
-    while stack:
-        folder = stack.pop()
-        with os.scandir(folder) as listing:
-            for item in listing:
-                path = Path(item.path)
-                try:
-                    info = item.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    warnings.append(f"{path} vanished while it was being listed")
-                    continue
-                relative = path.relative_to(root).as_posix()
-                entries.append(_Entry(relative, path, info))
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append(path)
-    entries.sort(key=lambda e: e.relative)
-    return entries, warnings
 
 
 @dataclass(frozen=True)
@@ -76,7 +45,9 @@ class TreeComponent:
             ) from exc
 
     def _copy(self, ctx: CaptureContext) -> ComponentRecord:
-        entries, warnings = _walk(self.source)
+        vanished: list[Path] = []
+        entries = walk_tree(self.source, vanished)
+        warnings = [f"{path} vanished while it was being listed" for path in vanished]
         regular = [e for e in entries if stat.S_ISREG(e.info.st_mode)]
         progress = ComponentProgress(
             self.name,
@@ -105,7 +76,7 @@ class TreeComponent:
         )
 
     def _capture_entry(
-        self, entry: _Entry, target_root: Path, progress: ComponentProgress, warnings: list[str]
+        self, entry: TreeEntry, target_root: Path, progress: ComponentProgress, warnings: list[str]
     ) -> FileRecord | None:
         mode = stat.S_IMODE(entry.info.st_mode)
         target = target_root / entry.relative
@@ -145,7 +116,7 @@ class TreeComponent:
         )
 
     @staticmethod
-    def _changed_during_copy(entry: _Entry, copied_size: int) -> bool:
+    def _changed_during_copy(entry: TreeEntry, copied_size: int) -> bool:
         try:
             after = entry.path.stat(follow_symlinks=False)
         except FileNotFoundError:

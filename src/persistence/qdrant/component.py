@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from persistence.components.base import CaptureContext
+from persistence.components.names import QDRANT_COMPONENT
 from persistence.errors import QdrantError
 from persistence.fsio import make_private_dir
 from persistence.manifest import (
@@ -29,7 +30,7 @@ from persistence.settings import BackupSettings, redact_url
 
 logger = logging.getLogger(__name__)
 
-COMPONENT_NAME = "qdrant"
+COMPONENT_NAME = QDRANT_COMPONENT
 METHOD_SNAPSHOT = "server-snapshot"
 METHOD_EMBEDDED = "embedded-copy"
 # Progress events are throttled to one per this many bytes: a 1 GiB download would otherwise

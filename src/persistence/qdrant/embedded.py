@@ -8,7 +8,6 @@ that a running app is detected instead of copied half-written.
 
 from __future__ import annotations
 
-import os
 import shutil
 import stat
 from collections.abc import Callable, Generator
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.errors import QdrantError
-from persistence.fsio import copy_and_hash, fsync_tree, make_private_dir, sync_filesystem
+from persistence.fsio import copy_and_hash, fsync_tree, make_private_dir, sync_filesystem, walk_tree
 from persistence.manifest import FileRecord
 
 LOCK_NAME = ".lock"
@@ -86,27 +85,25 @@ def _copy_tree(
     files: list[FileRecord] = []
     warnings: list[str] = []
     total = 0
-    for current, dirs, names in os.walk(source):
-        dirs.sort()
-        here = Path(current)
-        relative_dir = here.relative_to(source)
-        make_private_dir(target_dir / relative_dir)
-        for name in sorted(names):
-            if relative_dir == Path() and name == LOCK_NAME:
-                continue  # the lock is the app's runtime state, not data
-            entry = here / name
-            info = entry.lstat()
-            relative = (relative_dir / name).as_posix()
-            if not stat.S_ISREG(info.st_mode):
-                warnings.append(f"skipped {relative}: not a regular file")
-                continue
-            copied = copy_and_hash(entry, target_dir / relative_dir / name, on_chunk)
-            total += copied.size
-            files.append(
-                FileRecord(
-                    path=relative, size=copied.size, sha256=copied.sha256, mtime=info.st_mtime
-                )
+    for entry in walk_tree(source):
+        if entry.relative == LOCK_NAME:
+            continue  # the lock is the app's runtime state, not data
+        if stat.S_ISDIR(entry.info.st_mode):
+            make_private_dir(target_dir / entry.relative)
+            continue
+        if not stat.S_ISREG(entry.info.st_mode):
+            warnings.append(f"skipped {entry.relative}: not a regular file")
+            continue
+        copied = copy_and_hash(entry.path, target_dir / entry.relative, on_chunk)
+        total += copied.size
+        files.append(
+            FileRecord(
+                path=entry.relative,
+                size=copied.size,
+                sha256=copied.sha256,
+                mtime=entry.info.st_mtime,
             )
+        )
     fsync_tree(target_dir)
     return EmbeddedCopy(files=files, bytes=total, warnings=warnings)
 

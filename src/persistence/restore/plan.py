@@ -15,14 +15,19 @@ from pathlib import Path
 
 from persistence.catalog import PRE_RESTORE_PREFIX, CompleteBackup
 from persistence.components.databases import DatabaseKind, detect_kind
+from persistence.components.names import (
+    DATABASE_COMPONENTS,
+    FILE_COMPONENTS,
+    KNOWN_COMPONENTS,
+    QDRANT_COMPONENT,
+)
 from persistence.errors import BackupError, ConfigError, VerificationError
-from persistence.fsio import hash_file
+from persistence.fsio import hash_file, walk_tree
 from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.paths import SafePaths, is_within, safe_relative
 from persistence.restore.models import ComponentPlan, RestorePlan, SpaceCheck
 from persistence.restore.qdrant_restore import plan_qdrant
-from persistence.settings import FILE_COMPONENTS, BackupSettings
-from persistence.verify_checks import DATABASE_COMPONENTS, KNOWN_COMPONENTS, QDRANT_COMPONENT
+from persistence.settings import BackupSettings
 
 SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
 DUCKDB_SIDECARS = (".wal",)
@@ -53,15 +58,9 @@ def symlink_stays_inside(root: Path, relative: str, link_target: str) -> bool:
 
 def current_tree(root: Path) -> dict[str, os.stat_result]:
     """Every entry below `root`, by POSIX relative path, symlinks not followed."""
-    found: dict[str, os.stat_result] = {}
     if not root.is_dir():
-        return found
-    for current, dirs, files in os.walk(root):
-        here = Path(current)
-        for name in [*dirs, *files]:
-            path = here / name
-            found[path.relative_to(root).as_posix()] = path.lstat()
-    return found
+        return {}
+    return {entry.relative: entry.info for entry in walk_tree(root)}
 
 
 def _same(root: Path, item: FileRecord, info: os.stat_result) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from persistence.backup_run import describe_os_error
 from persistence.catalog import CompleteBackup, find_backup, scan_backups
+from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.errors import BackupError, ComponentError, ExitCode, VerificationError
 from persistence.locking import backup_lock
 from persistence.manifest import ComponentRecord, ComponentStatus
@@ -39,7 +40,6 @@ from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings
 from persistence.staging import remove_leftovers
 from persistence.verify import VerifyReport, first_problem, verify_loaded
-from persistence.verify_checks import DATABASE_COMPONENTS, QDRANT_COMPONENT
 
 FORCE_WARNING = (
     "RESTORING A BACKUP THAT FAILED VERIFICATION (--force): {problem}. Files and snapshots "

@@ -27,6 +27,11 @@ from persistence.backup_run import build_components, describe_os_error
 from persistence.catalog import PRE_RESTORE_PREFIX, new_backup_id
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.databases import DatabaseComponent, database_record
+from persistence.components.names import (
+    DATABASE_COMPONENTS,
+    FILE_COMPONENTS,
+    QDRANT_COMPONENT,
+)
 from persistence.components.trees import TreeComponent
 from persistence.errors import BackupError, ComponentError
 from persistence.fsio import (
@@ -41,9 +46,8 @@ from persistence.paths import SafePaths, join_inside
 from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
 from persistence.qdrant.component import ServerComponent
 from persistence.restore.models import RestorePlan
-from persistence.settings import FILE_COMPONENTS, BackupSettings
+from persistence.settings import BackupSettings
 from persistence.staging import commit, open_staging, remove_tree
-from persistence.verify_checks import DATABASE_COMPONENTS, QDRANT_COMPONENT
 
 RAW_COPY_METHOD = "raw-copy"
 SQLITE_JOURNALS = ("-wal", "-shm", "-journal")
