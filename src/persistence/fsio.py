@@ -88,7 +88,7 @@ def copy_and_hash(
         try:
             while chunk := os.read(src_fd, CHUNK_SIZE):
                 digest.update(chunk)
-                _write_all(dst_fd, chunk, target)
+                write_all(dst_fd, chunk, target)
                 size += len(chunk)
                 if on_chunk is not None:
                     on_chunk(len(chunk))
@@ -99,7 +99,7 @@ def copy_and_hash(
     return CopiedFile(size=size, sha256=digest.hexdigest())
 
 
-def _write_all(fd: int, data: bytes, target: Path) -> None:
+def write_all(fd: int, data: bytes, target: Path) -> None:
     view = memoryview(data)
     try:
         while view:

@@ -22,9 +22,9 @@ from persistence.errors import BackupError, ConfigError, ExitCode, PathSafetyErr
 from persistence.fsio import sync_filesystem
 from persistence.locking import backup_lock
 from persistence.paths import is_within
-from persistence.qdrant import QdrantRestClient, copy_embedded, create_snapshot, download_snapshot
+from persistence.qdrant import QdrantRestClient, copy_embedded
 from persistence.qdrant.names import validate_collection_name
-from persistence.qdrant.snapshots import delete_quietly
+from persistence.qdrant.snapshots import fetch_snapshot
 from persistence.runlog import RunKind, record_run
 from persistence.settings import BackupSettings, load_settings
 
@@ -95,12 +95,7 @@ def _server_snapshots(settings: BackupSettings, url: str, directory: Path) -> li
     ) as client:
         clock = time.monotonic()
         try:
-            peers = client.peer_count()
-            if peers > 1:
-                raise ConfigError(
-                    f"{client.shown_url} is a cluster of {peers} peers: a snapshot holds only "
-                    "one node's shards; snapshot each node separately"
-                )
+            client.require_single_node("snapshot each node separately")
             names = settings.collection_names() or client.list_collections()
         except BackupError as exc:
             logger.error("qdrant snapshot: %s", exc.message)
@@ -114,24 +109,14 @@ def _one_collection(
     clock = time.monotonic()
     try:
         validate_collection_name(name)
-        snapshot = create_snapshot(client, name, poll_for=settings.qdrant_timeout)
-        try:
-            folder = directory / name
-            folder.mkdir(mode=0o700, exist_ok=True)
-            got = download_snapshot(
-                client,
-                name,
-                snapshot,
-                folder / snapshot.name,
-                deadline_seconds=settings.qdrant_download_deadline,
-            )
-        except BaseException:
-            delete_quietly(client, name, snapshot.name)  # never leave ours on the server
-            raise
-        if settings.qdrant_delete_server_snapshot:
-            problem = delete_quietly(client, name, snapshot.name)
-            if problem:
-                logger.warning("qdrant snapshot of '%s': %s", name, problem)
+        got = fetch_snapshot(
+            client,
+            name,
+            directory / name,
+            poll_for=settings.qdrant_timeout,
+            deadline_seconds=settings.qdrant_download_deadline,
+            delete_server_copy=settings.qdrant_delete_server_snapshot,
+        ).downloaded
     except (BackupError, OSError) as exc:
         message = exc.message if isinstance(exc, BackupError) else f"{name}: {exc}"
         logger.error("qdrant snapshot: %s", message)

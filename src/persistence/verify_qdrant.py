@@ -81,15 +81,9 @@ def drill_collections(
         settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
     ) as client:
         try:
-            peers = client.peer_count()
+            client.require_single_node("a drill needs a single-node server")
         except QdrantError as exc:
             found.problems.append(f"drill could not run: {exc.message}")
-            return
-        if peers > 1:
-            found.problems.append(
-                f"drill refused: {client.shown_url} is a cluster of {peers} peers; a snapshot "
-                "holds only one node's shards"
-            )
             return
         for collection in collections:
             _drill_one(client, folder, collection, found)

@@ -136,6 +136,15 @@ class QdrantRestClient:
             return 1
         return len(status.peers)
 
+    def require_single_node(self, refusal: str) -> None:
+        """Raise when the server is one node of several: its snapshots hold only its shards."""
+        peers = self.peer_count()
+        if peers > 1:
+            raise QdrantError(
+                f"Qdrant at {self.shown_url} is a cluster of {peers} peers: a snapshot holds "
+                f"only the shards of the node that makes it; {refusal}"
+            )
+
     def list_collections(self) -> list[str]:
         response = self._send("GET", "/collections", Action.LIST_COLLECTIONS, None)
         parsed = self._parse(

@@ -21,11 +21,7 @@ from persistence.progress import ComponentProgress
 from persistence.qdrant.client import QdrantRestClient
 from persistence.qdrant.embedded import copy_embedded
 from persistence.qdrant.names import validate_collection_name
-from persistence.qdrant.snapshots import (
-    create_snapshot,
-    delete_quietly,
-    download_snapshot,
-)
+from persistence.qdrant.snapshots import fetch_snapshot
 from persistence.settings import BackupSettings, redact_url
 
 logger = logging.getLogger(__name__)
@@ -96,13 +92,10 @@ class ServerComponent:
             settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
         ) as client:
             version = client.server_version()
-            peers = client.peer_count()
-            if peers > 1:
-                raise QdrantError(
-                    f"Qdrant at {client.shown_url} is a cluster of {peers} peers: a snapshot "
-                    "holds only the shards of the node that makes it, so this backup could not "
-                    "be restored; back up each node separately or use a single-node server"
-                )
+            client.require_single_node(
+                "this backup could not be restored: back up each node separately or use a "
+                "single-node server"
+            )
             names = settings.collection_names() or client.list_collections()
             for name in names:
                 validate_collection_name(name)
@@ -138,53 +131,31 @@ class ServerComponent:
         reporter: _ThrottledProgress,
     ) -> _Captured:
         settings = self.settings
-        snapshot = create_snapshot(client, collection, poll_for=settings.qdrant_timeout)
-        relative = f"{collection}/{snapshot.name}"
-        try:
-            # The count is read right after the snapshot exists (and before the slow
-            # download): read before the create, writes in between would make it disagree
-            # with the snapshot. It is still the live collection's count, not the snapshot's.
-            info = client.collection_info(collection)
-            _make_dir(target_dir / collection, collection)
-            downloaded = download_snapshot(
-                client,
-                collection,
-                snapshot,
-                target_dir / collection / snapshot.name,
-                deadline_seconds=settings.qdrant_download_deadline,
-                on_chunk=reporter,
-            )
-        except QdrantError as exc:
-            # Never leave what we created on the server, whatever the setting says.
-            problem = delete_quietly(client, collection, snapshot.name)
-            if problem is None:
-                raise
-            raise QdrantError(f"{exc.message}; also, the {problem}") from None
-        except BaseException:
-            delete_quietly(client, collection, snapshot.name)
-            raise
+        fetched = fetch_snapshot(
+            client,
+            collection,
+            target_dir / collection,
+            poll_for=settings.qdrant_timeout,
+            deadline_seconds=settings.qdrant_download_deadline,
+            delete_server_copy=settings.qdrant_delete_server_snapshot,
+            on_chunk=reporter,
+        )
+        downloaded = fetched.downloaded
         reporter.flush(f"{collection}: {downloaded.size} bytes")
-        warning: str | None = None
-        deleted = False
-        if settings.qdrant_delete_server_snapshot:
-            problem = delete_quietly(client, collection, snapshot.name)
-            deleted = problem is None
-            if problem is not None:
-                warning = f"Qdrant collection '{collection}': {problem}"
-                logger.warning("%s", warning)
+        relative = f"{collection}/{fetched.snapshot.name}"
         record = QdrantCollectionRecord(
             name=collection,
-            snapshot_name=snapshot.name,
+            snapshot_name=fetched.snapshot.name,
             file=relative,
             size=downloaded.size,
             sha256=downloaded.sha256,
             server_checksum=downloaded.server_checksum,
-            points_count=info.points_count,
-            vectors_config=info.vectors_config,
-            server_snapshot_deleted=deleted,
+            points_count=fetched.info.points_count,
+            vectors_config=fetched.info.vectors_config,
+            server_snapshot_deleted=fetched.server_copy_deleted,
         )
         file = FileRecord(path=relative, size=downloaded.size, sha256=downloaded.sha256)
-        return _Captured(record=record, file=file, warning=warning)
+        return _Captured(record=record, file=file, warning=fetched.warning)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from persistence.errors import QdrantError
-from persistence.fsio import PRIVATE_FILE_MODE, fsync_dir
+from persistence.fsio import PRIVATE_FILE_MODE, fsync_dir, make_private_dir, write_all
 from persistence.qdrant.client import (
+    CollectionInfo,
     QdrantRestClient,
     QdrantTimeout,
     SnapshotInfo,
@@ -116,7 +117,7 @@ def download_snapshot(
                 # when a stalling server trickles a few bytes at a time.
                 for chunk in response.iter_bytes():
                     digest.update(chunk)
-                    _write_all(fd, chunk)
+                    write_all(fd, chunk, part)
                     size += len(chunk)
                     if on_chunk is not None:
                         on_chunk(len(chunk))
@@ -145,11 +146,69 @@ def download_snapshot(
     )
 
 
-def _write_all(fd: int, chunk: bytes) -> None:
-    view = memoryview(chunk)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+@dataclass(frozen=True)
+class FetchedSnapshot:
+    info: CollectionInfo  # read right after the create, before the (slow) download
+    snapshot: SnapshotInfo
+    downloaded: DownloadedSnapshot
+    server_copy_deleted: bool
+    warning: str | None  # why the server copy is still there, when it could not be deleted
+
+
+def fetch_snapshot(
+    client: QdrantRestClient,
+    collection: str,
+    folder: Path,
+    *,
+    poll_for: float,
+    deadline_seconds: float,
+    delete_server_copy: bool,
+    on_chunk: Callable[[int], None] | None = None,
+) -> FetchedSnapshot:
+    """Create a snapshot, stream it verified into `folder`, and delete the server's copy.
+
+    What we created never stays on the server after a failure, whatever the setting says.
+    """
+    snapshot = create_snapshot(client, collection, poll_for=poll_for)
+    try:
+        # Read right after the snapshot exists: read before the create, writes in between
+        # would make it disagree with the snapshot. Still the live collection's count.
+        info = client.collection_info(collection)
+        try:
+            make_private_dir(folder)
+        except OSError as exc:
+            raise QdrantError(
+                f"Qdrant collection '{collection}': cannot create {folder}: {exc.strerror}"
+            ) from None
+        downloaded = download_snapshot(
+            client,
+            collection,
+            snapshot,
+            folder / snapshot.name,
+            deadline_seconds=deadline_seconds,
+            on_chunk=on_chunk,
+        )
+    except QdrantError as exc:
+        problem = delete_quietly(client, collection, snapshot.name)
+        if problem is None:
+            raise
+        raise QdrantError(f"{exc.message}; also, the {problem}") from None
+    except BaseException:
+        delete_quietly(client, collection, snapshot.name)
+        raise
+    warning: str | None = None
+    if delete_server_copy:
+        problem = delete_quietly(client, collection, snapshot.name)
+        if problem is not None:
+            warning = f"Qdrant collection '{collection}': {problem}"
+            logger.warning("%s", warning)
+    return FetchedSnapshot(
+        info=info,
+        snapshot=snapshot,
+        downloaded=downloaded,
+        server_copy_deleted=delete_server_copy and warning is None,
+        warning=warning,
+    )
 
 
 def _check(collection: str, name: str, snapshot: SnapshotInfo, size: int, sha256: str) -> None:

@@ -69,7 +69,7 @@ def plan_qdrant(
         with _client(settings) as client:
             plan.target = client.shown_url
             version = client.server_version()
-            peers = client.peer_count()
+            client.require_single_node("refusing to restore into a cluster")
             existing = set(client.list_collections())
             counts = {
                 c.name: client.collection_info(c.name).points_count
@@ -79,11 +79,6 @@ def plan_qdrant(
     except QdrantError as exc:
         plan.problems.append(exc.message)
         return plan
-    if peers > 1:
-        plan.problems.append(
-            f"{plan.target} is a cluster of {peers} peers: a snapshot holds only one node's "
-            "shards; refusing to restore into a cluster"
-        )
     if qdrant.server_version and minor_version_gap(qdrant.server_version, version) > 1:
         plan.warnings.append(
             f"the backup was made on Qdrant {qdrant.server_version}, the server runs {version}: "
