@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from persistence import service
 from persistence.display import (
     backup_health,
     health_sentence,
@@ -14,8 +15,7 @@ from persistence.display import (
     human_bytes,
     human_time,
 )
-from persistence.health import QdrantHealth, QdrantMode, qdrant_health
-from persistence.service import StatusReport
+from persistence.service import QdrantHealth, QdrantMode, StatusReport
 from persistence.settings import BackupSettings
 
 QDRANT_KEY = "panel_qdrant_health"
@@ -42,7 +42,7 @@ def cached_qdrant_health(settings: BackupSettings, *, refresh: bool = False) -> 
         and now - cached.at < QDRANT_TTL_SECONDS
     ):
         return cached.health
-    health = qdrant_health(settings)
+    health = service.qdrant_health(settings)
     st.session_state[QDRANT_KEY] = _CachedHealth(key=key, at=now, health=health)
     return health
 

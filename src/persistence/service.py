@@ -19,6 +19,7 @@ from persistence.catalog import (
     summarize,
 )
 from persistence.errors import BackupError
+from persistence.health import QdrantHealth, QdrantMode, qdrant_health
 from persistence.locking import LockHolder, backup_lock, current_holder
 from persistence.manifest import MANIFEST_NAME
 from persistence.paths import check_paths
@@ -36,6 +37,8 @@ __all__ = [
     "BackupListing",
     "CreateResult",
     "PruneResult",
+    "QdrantHealth",
+    "QdrantMode",
     "RestorePlan",
     "RestoreResult",
     "SnapshotReport",
@@ -47,6 +50,7 @@ __all__ = [
     "manifest_bytes_of",
     "plan_restore",
     "prune_backups",
+    "qdrant_health",
     "restore_backup",
     "snapshot_now",
     "snapshot_on_start",
