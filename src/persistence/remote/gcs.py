@@ -29,6 +29,7 @@ from persistence.remote.gcs_sdk import (
     api_error_status,
     is_data_corruption,
     open_bucket,
+    retry_exhausted,
     sdk_retry,
 )
 from persistence.remote.retry import RetryPolicy, with_retry
@@ -187,6 +188,9 @@ def classify(exc: Exception, operation: str, where: str) -> RemoteError:
     if found is not None:
         status, message = found
         return describe_failure(operation, where, status, message, PERMISSIONS[operation])
+    exhausted = retry_exhausted(exc)
+    if exhausted is not None:
+        return TransientRemoteError(f"{operation} of {where} failed: retries ran out ({exhausted})")
     if is_data_corruption(exc):
         return TransientRemoteError(f"{operation} of {where} failed: checksum mismatch")
     if isinstance(exc, http.RequestException | ConnectionError | TimeoutError):
