@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from persistence.errors import BackupError
+from persistence.core.errors import BackupError
 
 ByteCallback = Callable[[int], None]
 SHA256_METADATA_KEY = "sha256"

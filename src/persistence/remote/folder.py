@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from persistence.errors import ConfigError
-from persistence.fsio import CHUNK_SIZE, fsync_dir, write_all, write_atomic
+from persistence.core.errors import ConfigError
+from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all, write_atomic
 from persistence.remote.base import (
     ByteCallback,
     ObjectInfo,

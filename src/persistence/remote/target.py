@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from persistence.errors import ConfigError
+from persistence.core.errors import ConfigError
 from persistence.remote.base import Remote
 from persistence.remote.retry import RetryPolicy
 

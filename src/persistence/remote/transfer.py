@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from persistence.fsio import hash_file
+from persistence.core.fsio import hash_file
 from persistence.remote.base import ByteCallback, Remote, TransientRemoteError, ignore_bytes
 from persistence.remote.retry import RetryPolicy, with_retry
 
