@@ -34,6 +34,7 @@ class Rule:
     method: str = ""  # "" matches every method
     path: str = ""  # a regex searched in the path and query
     times: int = 1
+    after: int = 0  # let this many matching requests through untouched first
     stall_seconds: float = 5.0
     status: int = 403
     body: bytes = b""
@@ -41,11 +42,12 @@ class Rule:
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return (
-            self.fired < self.times
-            and (not self.method or self.method == method)
-            and re.search(self.path, path) is not None
-        )
+        if (self.method and self.method != method) or re.search(self.path, path) is None:
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        return self.fired < self.times
 
 
 @dataclass

@@ -11,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from persistence.offsite.layout import data_objects
+from persistence.offsite.listing import scan_remote
+from persistence.offsite.push import push_backup
 from persistence.remote.base import Remote, RemoteError
 from persistence.remote.gcs import CHUNK_BYTES
 from persistence.remote.retry import RetryPolicy
 from persistence.remote.transfer import download_verified
+from tests.conftest import AppState
 from tests.remote.conftest import RemoteSetup, make_setup
 from tests.remote.emulators import Emulator
 from tests.remote.fault_proxy import Fault, FaultProxy, Rule, fault_proxy
+from tests.remote.helpers import make_backup
 
 # Uploads: GCS posts to /upload/..., S3 puts the object or its parts.
 UPLOAD = {"gcs": ("", r"^/upload/"), "s3": ("PUT", r"")}
@@ -169,3 +174,24 @@ def test_forbidden_is_one_line_naming_status_message_and_permission(
     assert ("does not have" in message) if setup.kind == "gcs" else ("Access Denied" in message)
     assert f"need the permission {permission}" in message
     assert "\n" not in message
+
+
+def test_push_failing_midway_is_never_complete_and_resumes_counted(
+    proxied: tuple[RemoteSetup, FaultProxy], app_state: AppState
+) -> None:
+    setup, proxy = proxied
+    backup = make_backup(app_state.settings)
+    total = len(data_objects(backup.manifest)) + 2
+    method, path = UPLOAD[setup.kind]
+    # Three objects go up, then the service answers 503 to every upload until it gives up.
+    proxy.add(Rule(Fault.STATUS_503, method, path, times=10_000, after=3))
+    policy = RetryPolicy(attempts=2, deadline_seconds=5.0, first_delay=0.05, request_timeout=5.0)
+    with pytest.raises(RemoteError) as caught:
+        push_backup(setup.open(policy), backup)
+    assert "HTTP 503" in caught.value.message or "503" in caught.value.message
+    proxy.clear()
+    assert [b.complete for b in scan_remote(setup.open())] == [False]
+    resumed = push_backup(setup.open(), backup)
+    assert resumed.objects_skipped == 3
+    assert resumed.objects_sent == total - 3
+    assert [b.complete for b in scan_remote(setup.open())] == [True]

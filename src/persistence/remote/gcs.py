@@ -190,9 +190,10 @@ def classify(exc: Exception, operation: str, where: str) -> RemoteError:
     if found is not None:
         status, message = found
         return describe_failure(operation, where, status, message, PERMISSIONS[operation])
-    exhausted = retry_exhausted(exc)
-    if exhausted is not None:
-        return TransientRemoteError(f"{operation} of {where} failed: retries ran out ({exhausted})")
+    last = retry_exhausted(exc)
+    if last is not None:
+        inner = classify(last, operation, where)
+        return TransientRemoteError(f"{inner.message} (the client's own retries ran out)")
     if is_data_corruption(exc):
         return TransientRemoteError(f"{operation} of {where} failed: checksum mismatch")
     if isinstance(exc, http.RequestException | ConnectionError | TimeoutError):

@@ -75,11 +75,11 @@ def is_data_corruption(exc: Exception) -> bool:
     return isinstance(exc, cast(type[Exception], media.DataCorruption))
 
 
-def retry_exhausted(exc: Exception) -> str | None:
-    """For the SDK's "retries ran out" error: the name of the last failure, else None."""
+def retry_exhausted(exc: Exception) -> Exception | None:
+    """For the SDK's "retries ran out" error: the last failure it saw, else None."""
     from google.api_core.exceptions import RetryError
 
     if isinstance(exc, RetryError):
         cause: object = exc.cause  # pyright: ignore[reportUnknownMemberType]
-        return type(cause).__name__ if cause is not None else "timeout"
+        return cause if isinstance(cause, Exception) else TimeoutError("timeout")
     return None
