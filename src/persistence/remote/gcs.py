@@ -37,7 +37,7 @@ from persistence.remote.streams import CountingReader, CountingWriter
 
 T = TypeVar("T")
 # A multiple of 256 KiB, as the resumable protocol requires; bounds one upload's buffer.
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 16 * 1024 * 1024
 PERMISSIONS = {
     "upload": "storage.objects.create (and storage.objects.delete to replace an object)",
     "stat": "storage.objects.get",
