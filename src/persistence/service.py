@@ -8,12 +8,20 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.offsite import commands as remote_commands
+from persistence.offsite.flows import create_and_push, plan_from_remote, restore_from_remote
+from persistence.offsite.listing import RemoteBackupSummary
+from persistence.offsite.results import (
+    PullRunResult,
+    PushRunResult,
+    RemotePruneResult,
+    RemoteVerifyResult,
+)
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import prune_backups
@@ -44,8 +52,13 @@ __all__ = [
     "CreateResult",
     "LockHolder",
     "PruneResult",
+    "PullRunResult",
+    "PushRunResult",
     "QdrantHealth",
     "QdrantMode",
+    "RemoteBackupSummary",
+    "RemotePruneResult",
+    "RemoteVerifyResult",
     "RestorePlan",
     "RestoreResult",
     "RunResult",
@@ -54,18 +67,33 @@ __all__ = [
     "VerifyReport",
     "create_backup",
     "list_backups",
+    "list_remote_backups",
     "lock_holder",
     "manifest_bytes_of",
+    "plan_from_remote",
     "plan_restore",
     "prune_backups",
+    "prune_remote_backups",
+    "pull_backup",
+    "push_backup",
     "qdrant_health",
     "restore_backup",
+    "restore_from_remote",
     "snapshot_now",
     "snapshot_on_start",
     "status_report",
     "verify_all",
     "verify_backup",
+    "verify_remote_backup",
 ]
+
+# Every shell creates through this, so BACKUP_PUSH_AFTER_CREATE holds for the panel as well.
+create_backup = create_and_push
+push_backup = remote_commands.push
+pull_backup = remote_commands.pull
+list_remote_backups = remote_commands.list_remote
+verify_remote_backup = remote_commands.verify
+prune_remote_backups = remote_commands.prune
 
 
 class BackupListing(BackupSummary):

@@ -39,6 +39,19 @@ class PruneResult(RunResult):
     ignored: list[IgnoredBackup] = []
 
 
+class RemotePush(BaseModel):
+    """What a push did (`push-backup`, or `create-backup --push`); see docs/specs/remote.md."""
+
+    remote: str | None = None  # where, as shown: never with credentials
+    pushed: bool = False
+    backup_ids: list[str] = []
+    objects_sent: int = 0
+    bytes_sent: int = 0
+    objects_skipped: int = 0
+    error: str | None = None
+    prune: PruneResult | None = None  # the remote retention applied after a successful push
+
+
 class CreateResult(RunResult):
     backup_id: str | None = None
     path: str | None = None
@@ -46,3 +59,4 @@ class CreateResult(RunResult):
     warnings: list[str] = []
     leftovers_removed: list[str] = []
     prune: PruneResult | None = None
+    remote: RemotePush | None = None  # set when the backup was pushed (--push)

@@ -47,6 +47,16 @@ class BackupSettings(BaseSettings):
         default=24.0, gt=0, le=MAX_DAYS * 24, validation_alias="BACKUP_EXPECTED_INTERVAL_HOURS"
     )
 
+    # Off-site copies (docs/specs/remote.md): parsed and checked where a command uses it.
+    remote: str | None = Field(default=None, validation_alias="BACKUP_REMOTE")
+    remote_keep_last: int | None = Field(
+        default=None, ge=1, validation_alias="BACKUP_REMOTE_KEEP_LAST"
+    )
+    remote_retention_days: float | None = Field(
+        default=None, gt=0, le=MAX_DAYS, validation_alias="BACKUP_REMOTE_RETENTION_DAYS"
+    )
+    push_after_create: bool = Field(default=False, validation_alias="BACKUP_PUSH_AFTER_CREATE")
+
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
     qdrant_collections: str = Field(
@@ -65,6 +75,11 @@ class BackupSettings(BaseSettings):
         default=False, validation_alias="QDRANT_SNAPSHOT_ON_START"
     )
     qdrant_snapshot_dir: Path | None = Field(default=None, validation_alias="QDRANT_SNAPSHOT_DIR")
+
+    @field_validator("remote", mode="before")
+    @classmethod
+    def _blank_remote_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("qdrant_url", mode="before")
     @classmethod
@@ -123,7 +138,7 @@ class BackupSettings(BaseSettings):
         for name, value in self.model_dump().items():
             if name == "qdrant_api_key":
                 shown[name] = "set" if value is not None else "not set"
-            elif name == "qdrant_url" and isinstance(value, str):
+            elif name in ("qdrant_url", "remote") and isinstance(value, str):
                 shown[name] = redact_url(value)
             else:
                 shown[name] = None if value is None else str(value)

@@ -24,6 +24,10 @@ class RunKind(StrEnum):
     VERIFY = "verify"
     RESTORE = "restore"
     SNAPSHOT = "snapshot"
+    PUSH = "push"
+    PULL = "pull"
+    REMOTE_VERIFY = "remote-verify"
+    REMOTE_PRUNE = "remote-prune"
 
 
 class RunRecord(BaseModel):
