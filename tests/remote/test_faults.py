@@ -94,6 +94,7 @@ def test_stall_past_the_deadline_is_one_clean_failure(
     message = caught.value.message
     assert "stalled.bin" in message
     assert "\n" not in message
+    assert "upload_id" not in message
     proxy.clear()
     # Never a false complete: the object is either absent or whole with its sha256.
     after = setup.open().stat("stalled.bin")
@@ -173,6 +174,7 @@ def test_forbidden_is_one_line_naming_status_message_and_permission(
     assert "HTTP 403" in message
     assert ("does not have" in message) if setup.kind == "gcs" else ("Access Denied" in message)
     assert f"need the permission {permission}" in message
+    assert "upload_id" not in message and "?" not in message  # no session URL, no query
     assert "\n" not in message
 
 

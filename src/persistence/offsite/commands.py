@@ -193,6 +193,7 @@ def verify(
             backup_id=report.backup_id,
             deep=deep,
             objects_checked=report.objects_checked,
+            objects_without_service_checksum=report.objects_without_service_checksum,
             failed_objects=report.failed_objects,
         )
 

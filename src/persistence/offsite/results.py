@@ -45,6 +45,7 @@ class RemoteVerifyResult(RunResult):
     backup_id: str | None = None
     deep: bool = False
     objects_checked: int = 0
+    objects_without_service_checksum: int = 0
     failed_objects: list[FailedObject] = Field(default_factory=lambda: list[FailedObject]())
 
 

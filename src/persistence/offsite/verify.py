@@ -1,7 +1,7 @@
 """verify --remote: does every object of a remote backup match its manifest?
 
 Without --deep nothing is downloaded: size and the sha256 stored with each object are compared
-with the manifest, and the service must hold its own checksum of the object. With --deep each
+with the manifest, and objects the service keeps no checksum of are counted. With --deep each
 object is downloaded into a private temporary folder in the backup root and re-hashed.
 """
 
@@ -16,7 +16,7 @@ from persistence.core.errors import ExitCode
 from persistence.core.progress import ComponentProgress, ProgressCallback, ignore_progress
 from persistence.offsite.layout import BackupObject, data_objects
 from persistence.offsite.listing import RemoteBackup
-from persistence.remote.base import Remote, RemoteError
+from persistence.remote.base import ObjectInfo, Remote, RemoteError
 from persistence.remote.retry import RetryPolicy
 from persistence.remote.transfer import download_verified
 from persistence.store.catalog import STAGING_PREFIX
@@ -35,6 +35,9 @@ class RemoteVerifyReport(BaseModel):
     remote: str
     deep: bool
     objects_checked: int = 0
+    # Stores that keep no checksum of their own (some S3-compatible ones) are noted, not failed:
+    # the size and the stored sha256 still match, and --deep re-hashes the bytes.
+    objects_without_service_checksum: int = 0
     failed_objects: list[FailedObject] = []
     exit_code: int = 0
 
@@ -56,10 +59,13 @@ def verify_remote(
     )
     meter.start(f"verifying {backup.backup_id} on {remote.display}")
     failed: list[FailedObject] = []
+    unchecked = 0
     with tempfile.TemporaryDirectory(dir=scratch_dir, prefix=f"{STAGING_PREFIX}verify-") as tmp:
         for item in objects:
             key = f"{backup.base}/{item.relative}"
-            problem = _shallow_problem(remote, key, item)
+            info = remote.stat(key)
+            problem = _shallow_problem(info, item)
+            unchecked += info is not None and info.checksum is None
             if problem is None and deep:
                 problem = _deep_problem(remote, key, item, Path(tmp), policy, meter)
             if problem is not None:
@@ -73,21 +79,19 @@ def verify_remote(
         remote=remote.display,
         deep=deep,
         objects_checked=len(objects),
+        objects_without_service_checksum=unchecked,
         failed_objects=failed,
         exit_code=0 if ok else int(ExitCode.VERIFY_FAILED),
     )
 
 
-def _shallow_problem(remote: Remote, key: str, item: BackupObject) -> str | None:
-    info = remote.stat(key)
+def _shallow_problem(info: ObjectInfo | None, item: BackupObject) -> str | None:
     if info is None:
         return "missing"
     if info.size != item.size:
         return f"size {info.size} bytes, the manifest says {item.size}"
     if info.sha256 != item.sha256:
         return "the sha256 stored with the object differs from the manifest"
-    if info.checksum is None:
-        return "the service holds no checksum for the object"
     return None
 
 

@@ -115,7 +115,9 @@ class FolderRemote:
         return {"checksum": f"sha256:{sha}", "sha256": sha}
 
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        for current, dirs, files in os.walk(self._root):
+        # Walk only the folder the prefix names, not the whole disk.
+        start = self._root / prefix.rsplit("/", 1)[0] if "/" in prefix else self._root
+        for current, dirs, files in os.walk(start):
             here = Path(current)
             if here == self._root:
                 dirs[:] = [d for d in dirs if d != META_DIR]
