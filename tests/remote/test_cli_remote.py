@@ -136,6 +136,9 @@ def test_push_backup_id_all_and_latest_are_idempotent(
     assert (again["backup_ids"], again["objects_sent"]) == ([], 0)
     code, latest = cli.json(app_state.data_dir, "push-backup", "--latest")
     assert (latest["objects_sent"], latest["objects_skipped"]) == (0, first["objects_sent"])
+    # --debug shows logs, never the SDKs' signed headers or session URLs.
+    assert cli.run(app_state.data_dir, "push-backup", "--all", "--debug").returncode == 0
+    _no_secret_anywhere(cli, app_state.data_dir)
 
 
 @pytest.mark.parametrize("kind", ["gcs", "s3"])
