@@ -93,7 +93,7 @@ def test_a_failed_database_swap_keeps_the_live_journals(
     def crash(_path: Path) -> None:
         raise OSError(errno.EIO, "simulated crash before the rename")
 
-    monkeypatch.setattr("persistence.restore.apply.fsync_file", crash)
+    monkeypatch.setattr("persistence.components.databases_restore.fsync_file", crash)
     result = service.restore_backup(settings, None, latest=True, only=["cache_db"])
     assert not result.ok
     assert db.read_bytes() == saved[""]
