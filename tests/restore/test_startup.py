@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,10 @@ import pytest
 from persistence.backup import startup
 from persistence.core.errors import ConfigError
 from tests.qdrant_standin.server import QdrantStandin
+from tests.qdrant_standin.state import Fault
 from tests.restore.support import cli_env, run_json, settings_for
+
+SLOW = 0.5  # seconds the stand-in takes to create a snapshot, where a test needs it slow
 
 
 @pytest.fixture(autouse=True)
@@ -57,16 +61,21 @@ def test_qdrant_failure_is_a_failed_status_not_an_exception(
 def test_snapshot_on_start_writes_the_file(qdrant_standin: QdrantStandin, tmp_path: Path) -> None:
     collection = qdrant_standin.add_collection("docs", points=24)
     assert collection.archive is not None
+    # A slow snapshot on the server: the reported duration must include the wait for it.
+    qdrant_standin.inject(Fault("POST", r"/collections/docs/snapshots", delay_seconds=SLOW))
     settings = settings_for(
         tmp_path / "data",
         qdrant_standin.url,
         qdrant_snapshot_on_start=True,
         qdrant_snapshot_dir=Path("snaps"),
     )
+    clock = time.monotonic()
     report = startup.snapshot_on_start(settings)
+    elapsed = time.monotonic() - clock
     assert report.ok and report.enabled
     [status] = report.targets
-    assert status.status == "completed" and status.duration_seconds >= 0
+    assert status.status == "completed"
+    assert SLOW <= status.duration_seconds <= report.duration_seconds <= elapsed
     assert status.path is not None
     written = Path(status.path)
     assert written.parent == tmp_path / "data" / "snaps" / "docs"
