@@ -14,7 +14,9 @@ from pathlib import Path
 
 from persistence.store.locking import HOLDER_NAME, LockHolder
 from persistence.store.runlog import RunKind, read_runs
-from tests.conftest import BACKUP_SCRIPT, AppState, run_cli, tree_digest
+from tests.conftest import AppState
+from tests.support.cli import BACKUP_SCRIPT, run_cli
+from tests.support.trees import tree_digest
 
 
 def test_create_list_prune_end_to_end_with_json(app_state: AppState) -> None:

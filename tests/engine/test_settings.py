@@ -8,7 +8,8 @@ import pytest
 from pydantic import AliasChoices
 
 from persistence.core.settings import BackupSettings, load_settings
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
+from tests.support.cli import run_cli
 
 CONTRACT = {
     "BACKUP_DATA_DIR": ("data_dir", "/srv/app", Path("/srv/app")),
