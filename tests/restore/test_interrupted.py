@@ -13,7 +13,8 @@ import pytest
 from persistence import service
 from persistence.core.paths import check_paths
 from persistence.runs.recovery import recover_interrupted_restores
-from tests.restore.support import make_state, tree_digest
+from tests.restore.support import make_state
+from tests.support.trees import tree_digest
 
 
 def _dead_pid() -> int:
