@@ -29,8 +29,8 @@ from persistence.core.paths import check_paths
 from persistence.core.progress import ignore_progress
 from persistence.core.settings import BackupSettings, load_settings
 from persistence.store.manifest import ComponentRecord, ComponentStatus
-from tests.conftest import tree_digest
 from tests.qdrant_standin.server import QdrantStandin
+from tests.support.trees import tree_digest
 
 Digest = object
 
