@@ -14,13 +14,15 @@ import pytest
 
 from persistence.core.settings import load_settings
 from persistence.store.runlog import RunKind, read_runs
-from tests.conftest import BACKUP_SCRIPT, AppState, run_cli
-from tests.conftest import tree_digest as content_digest
+from tests.conftest import AppState
 from tests.remote.conftest import RemoteSetup, gcs_env, make_setup
 from tests.remote.emulators import FAKE_KEY_ID, FAKE_SECRET, Emulator, free_port
 from tests.remote.fault_proxy import Fault, Rule, fault_proxy
+from tests.remote.helpers import files_of
 from tests.remote.test_faults import UPLOAD
-from tests.restore.support import db_contents, tree_digest
+from tests.restore.support import db_contents
+from tests.support.cli import BACKUP_SCRIPT, run_cli
+from tests.support.trees import tree_digest
 
 TREES = ("storage", "uploads")
 
@@ -50,7 +52,7 @@ class Session:
 
 def _same_state(source: Path, target: Path, *, with_metadata: bool = True) -> None:
     """Same files (and, by default, modes and mtimes), same database rows."""
-    digest = tree_digest if with_metadata else content_digest
+    digest = tree_digest if with_metadata else files_of
     for tree in TREES:
         assert digest(target / tree) == digest(source / tree), tree
     assert db_contents(load_settings(data_dir=target)) == db_contents(

@@ -9,9 +9,10 @@ import pytest
 
 from persistence.core.errors import ConfigError, ExitCode
 from persistence.remote.target import RemoteKind, open_remote, parse_remote
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.remote.conftest import s3_env
 from tests.remote.emulators import FAKE_SECRET, Emulator
+from tests.support.cli import run_cli
 
 
 @pytest.mark.parametrize(

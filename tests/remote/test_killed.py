@@ -14,9 +14,10 @@ from persistence.offsite.listing import scan_remote
 from persistence.offsite.prune import prune_remote
 from persistence.offsite.push import push_backup
 from persistence.retention.policy import RetentionPolicy
-from tests.conftest import REPO_ROOT, AppState
+from tests.conftest import AppState
 from tests.remote.conftest import RemoteSetup
 from tests.remote.helpers import make_backup
+from tests.support.cli import REPO_ROOT
 
 SCRIPT = Path(__file__).with_name("die_midway.py")
 
