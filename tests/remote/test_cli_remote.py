@@ -95,6 +95,8 @@ def test_round_trip_create_push_pull_verify_restore(
     code, restored = cli.json(empty, "restore-backup", "--latest")
     assert code == 0, restored
     _same_state(source, empty)
+    code, listed = cli.json(empty, "list-backups", "--remote")
+    assert listed[0]["verified_at"] is not None  # the passing remote verify above
     kinds = [r.kind for r in read_runs(empty / "backups")]
     assert RunKind.PULL in kinds and RunKind.REMOTE_VERIFY in kinds
     assert RunKind.PUSH in [r.kind for r in read_runs(app_state.backup_dir)]

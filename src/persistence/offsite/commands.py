@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from persistence.core.errors import ConfigError
+from persistence.core.paths import check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.settings import BackupSettings
 from persistence.offsite.listing import (
@@ -34,7 +35,7 @@ from persistence.remote.target import open_remote, require_target
 from persistence.retention.policy import RetentionPolicy
 from persistence.runs.wrapper import Command, LogEntry, MissingRoot, RunScope, run_command
 from persistence.store.catalog import CompleteBackup, find_backup, scan_backups
-from persistence.store.runlog import RunKind
+from persistence.store.runlog import RunKind, read_runs, verified_at
 
 POLICY = RetryPolicy()
 
@@ -53,8 +54,11 @@ def remote_policy(settings: BackupSettings) -> RetentionPolicy:
 
 
 def list_remote(settings: BackupSettings) -> list[RemoteBackupSummary]:
+    """The remote's backups, oldest first; reads only (no lock, no run record)."""
     remote = connect(settings)
-    return [summarize_remote(remote, b) for b in scan_remote(remote)]
+    runs = read_runs(check_paths(settings).backup_dir)
+    verified = verified_at(runs, RunKind.REMOTE_VERIFY)
+    return [summarize_remote(remote, b, verified.get(b.backup_id)) for b in scan_remote(remote)]
 
 
 def push(

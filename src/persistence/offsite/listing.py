@@ -45,6 +45,7 @@ class RemoteBackup:
 
 
 class RemoteBackupSummary(BackupSummary):
+    verified_at: datetime | None = None  # last passing verify-backup --remote run recorded here
     location: Literal["remote"] = "remote"
 
 
@@ -101,7 +102,9 @@ def _read_manifest(remote: Remote, backup: RemoteBackup) -> tuple[bytes, bytes, 
         return (where / MANIFEST_NAME).read_bytes(), (where / SIDECAR_NAME).read_bytes(), manifest
 
 
-def summarize_remote(remote: Remote, backup: RemoteBackup) -> RemoteBackupSummary:
+def summarize_remote(
+    remote: Remote, backup: RemoteBackup, verified: datetime | None = None
+) -> RemoteBackupSummary:
     manifest = backup.manifest
     stored = sum(o.size for o in backup.objects.values())
     return RemoteBackupSummary(
@@ -112,6 +115,7 @@ def summarize_remote(remote: Remote, backup: RemoteBackup) -> RemoteBackupSummar
         valid=backup.complete,
         problem=backup.problem,
         components={c.name: c.status.value for c in manifest.components} if manifest else {},
+        verified_at=verified,
     )
 
 
