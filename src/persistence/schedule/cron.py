@@ -70,7 +70,7 @@ class CronScheduler:
 
     def unusable_reason(self) -> str | None:
         if not self.crontab or not on_path(self.crontab[0]):
-            return f"cron: {' '.join(self.crontab) or 'crontab'} is not installed"
+            return f"{' '.join(self.crontab) or 'crontab'} is not installed"
         return None
 
     def _current(self, runner: ToolRunner) -> list[str]:

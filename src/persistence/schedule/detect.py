@@ -73,5 +73,5 @@ def choose_scheduler(environment: SchedulerEnvironment, *, check: bool = True) -
         reason = scheduler.unusable_reason()
         if reason is None:
             return scheduler
-        reasons.append(reason)
+        reasons.append(f"{kind.value}: {reason}")
     raise SchedulerUnusable("no usable scheduler: " + "; ".join(reasons))

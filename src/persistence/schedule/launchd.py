@@ -72,7 +72,7 @@ class LaunchdScheduler:
 
     def unusable_reason(self) -> str | None:
         if sys.platform != "darwin" or not on_path("launchctl"):
-            return "launchd: only on macOS (launchctl is not available here)"
+            return "only on macOS (launchctl is not available here)"
         return None
 
     def _path(self, entry_name: str) -> Path:

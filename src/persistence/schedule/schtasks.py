@@ -42,7 +42,7 @@ class SchtasksScheduler:
 
     def unusable_reason(self) -> str | None:
         if sys.platform != "win32" or not on_path("schtasks"):
-            return "schtasks: only on Windows (schtasks is not available here; --dry-run shows it)"
+            return "only on Windows (schtasks is not available here; --dry-run shows it)"
         return None
 
     def plan(self, job: ScheduledJob) -> InstallPlan:

@@ -85,11 +85,11 @@ class SystemdScheduler:
 
     def unusable_reason(self) -> str | None:
         if not on_path("systemctl"):
-            return "systemd: systemctl is not installed"
+            return "systemctl is not installed"
         probe = ToolRunner().run(["systemctl", "--user", "show-environment"])
         if probe.returncode != 0:
             return (
-                "systemd: no systemd user session here (systemctl --user cannot reach a user "
+                "no systemd user session here (systemctl --user cannot reach a user "
                 "manager); use BACKUP_SCHEDULER=cron"
             )
         return None
