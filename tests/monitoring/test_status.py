@@ -27,7 +27,7 @@ def test_ok_after_a_backup_then_late_as_it_ages(app_state: AppState) -> None:
     assert status.newest_backup.age_seconds < 60
     assert status.last_run is not None and status.last_run.ok
 
-    # 1.5 × 24 h is the line: 35 h is still ok, 37 h is late.
+    # 1.5 x 24 h is the line: 35 h is still ok, 37 h is late.
     assert (
         compute_status(app_state.backup_dir, 24, now=datetime.now(UTC) + timedelta(hours=35)).state
         is BackupState.OK
