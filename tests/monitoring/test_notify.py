@@ -7,8 +7,8 @@ import time
 
 from pydantic import SecretStr
 
+from persistence.core.results import ComponentSummary, CreateResult
 from persistence.monitoring import Notifier, PingEvent, ping_address
-from persistence.results import ComponentSummary, CreateResult
 from tests.monitoring.conftest import SECRET_PATH, NotifyServer
 
 SUCCESS = CreateResult(

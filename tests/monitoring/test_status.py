@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from persistence import service
+from persistence.core.settings import load_settings
 from persistence.monitoring import BackupState, compute_status
-from persistence.settings import load_settings
 from tests.conftest import AppState
 from tests.engine.helpers import backdate
 

@@ -99,8 +99,8 @@ def test_the_command_in_the_crontab_line_makes_a_backup(
     tmp_path: Path, crontab_spool: CrontabSpool
 ) -> None:
     """The line's command exactly as cron runs it (`sh -c`, `\\%` unescaped): a backup."""
-    from persistence.sample_state import create_sample_state
-    from persistence.settings import load_settings
+    from persistence.backup.sample_state import create_sample_state
+    from persistence.core.settings import load_settings
 
     data_dir = tmp_path / "data 100% 'quoted'"
     create_sample_state(load_settings(data_dir=data_dir).resolved(), large_file_mib=1)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from persistence.runlog import RunKind
-from persistence.sample_state import create_sample_state
+from persistence.backup.sample_state import create_sample_state
+from persistence.core.settings import load_settings
 from persistence.schedule import (
     Every,
     Schedule,
@@ -23,7 +23,7 @@ from persistence.schedule import (
     remove_schedule,
     schedule_status,
 )
-from persistence.settings import load_settings
+from persistence.store.runlog import RunKind
 from tests.conftest import AppState
 from tests.schedule.conftest import RecordedTool
 

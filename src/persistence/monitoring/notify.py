@@ -13,8 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from persistence.display import human_bytes
-from persistence.results import CreateResult
+from persistence.core.display import human_bytes
+from persistence.core.results import CreateResult
 
 # A notification may delay a run by a few seconds at most, never hang it.
 NOTIFY_TIMEOUT_SECONDS = 3.0

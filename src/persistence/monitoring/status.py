@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.catalog import scan_backups
-from persistence.runlog import RunKind, RunRecord, last_run, read_runs
+from persistence.store.catalog import scan_backups
+from persistence.store.runlog import RunKind, RunRecord, last_run, read_runs
 
 # A backup counts as late once it is this many expected intervals old: one missed run
 # with a little slack, not a run that is a few minutes behind.

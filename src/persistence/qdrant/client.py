@@ -18,10 +18,10 @@ from typing import Any, Literal, TypeVar
 import httpx
 from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
+from persistence.core.settings import redact_url
 from persistence.qdrant import models
 from persistence.qdrant.wire import error_text, request_path, split_userinfo
-from persistence.settings import redact_url
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from persistence.errors import BackupError, ConfigError
+from persistence.core.errors import BackupError, ConfigError
 from persistence.schedule.models import Artifact, ScheduledJob, ScheduleEntry, SchedulerKind
 
 # systemctl, crontab, launchctl and schtasks answer in well under a second; a hung one must

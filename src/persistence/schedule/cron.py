@@ -10,7 +10,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from persistence.errors import BackupError, ConfigError
+from persistence.core.errors import BackupError, ConfigError
 from persistence.schedule.base import InstallPlan, ToolRunner, on_path
 from persistence.schedule.models import (
     Artifact,

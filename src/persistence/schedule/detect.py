@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from persistence.errors import ConfigError
+from persistence.core.errors import ConfigError
 from persistence.schedule.base import Scheduler, SchedulerUnusable
 from persistence.schedule.cron import CronScheduler
 from persistence.schedule.launchd import LaunchdScheduler

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.errors import ConfigError
-from persistence.runlog import RunRecord
+from persistence.core.errors import ConfigError
+from persistence.store.runlog import RunRecord
 
 ENTRY_PREFIX = "app-backup-"
 _AT_PATTERN = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

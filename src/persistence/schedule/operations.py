@@ -6,8 +6,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-from persistence.errors import BackupError
-from persistence.runlog import RunKind, last_run, read_runs
+from persistence.core.errors import BackupError
 from persistence.schedule.base import ToolRunner
 from persistence.schedule.detect import SchedulerEnvironment, choose_scheduler
 from persistence.schedule.models import (
@@ -18,6 +17,7 @@ from persistence.schedule.models import (
     ScheduleResult,
     ScheduleStatus,
 )
+from persistence.store.runlog import RunKind, last_run, read_runs
 
 SCRIPT_RELATIVE = Path("scripts") / "backup.py"
 

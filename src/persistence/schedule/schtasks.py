@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from persistence.errors import ConfigError
+from persistence.core.errors import ConfigError
 from persistence.schedule.base import InstallPlan, ToolRunner, on_path
 from persistence.schedule.models import Artifact, Every, ScheduledJob, ScheduleEntry, SchedulerKind
 
