@@ -12,7 +12,6 @@ from pathlib import Path
 from persistence.core.errors import BackupError
 from persistence.core.paths import check_paths
 from persistence.core.settings import BackupSettings
-from persistence.monitoring.notify import Notifier
 from persistence.monitoring.status import HealthStatus, compute_status
 from persistence.schedule import (
     Schedule,
@@ -87,10 +86,6 @@ def backup_health(settings: BackupSettings) -> HealthStatus:
     """ok / late / failing / never for this data root's backups (raises on bad settings)."""
     paths = check_paths(settings)
     return compute_status(paths.backup_dir, settings.expected_interval_hours)
-
-
-def notifier(settings: BackupSettings) -> Notifier:
-    return Notifier(ping_url=settings.notify_url, webhook_url=settings.notify_webhook)
 
 
 def _shell_only_variables(env_file: Path) -> list[str]:

@@ -8,13 +8,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.backup.create import create_backup
+from persistence.backup.create import create_backup as _create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.core.errors import BackupError
 from persistence.core.paths import check_paths
+from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.monitoring.notify import Notifier, run_with_notifications
 from persistence.restore.models import RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.policy import RetentionPolicy
@@ -65,6 +67,22 @@ __all__ = [
     "verify_all",
     "verify_backup",
 ]
+
+
+def create_backup(
+    settings: BackupSettings,
+    *,
+    progress: ProgressCallback = ignore_progress,
+    prune: bool = True,
+    skip_qdrant: bool = False,
+) -> CreateResult:
+    """Make one backup, with its notifications (BACKUP_NOTIFY_URL, BACKUP_NOTIFY_WEBHOOK)."""
+    notifier = Notifier(ping_url=settings.notify_url, webhook_url=settings.notify_webhook)
+    return run_with_notifications(
+        notifier,
+        f"create-backup started for {settings.resolved().data_dir}",
+        lambda: _create_backup(settings, progress=progress, prune=prune, skip_qdrant=skip_qdrant),
+    )
 
 
 class BackupListing(BackupSummary):

@@ -7,6 +7,8 @@ becomes a warning, and each request is bounded by a short timeout. The URLs are 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
@@ -90,7 +92,10 @@ class Notifier:
         import httpx  # only runs that notify pay for the import
 
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=True) as client:
+            with (
+                _UrlHiddenFromLogs(url),
+                httpx.Client(timeout=self.timeout, follow_redirects=True) as client,
+            ):
                 response = client.post(url, content=body, headers={"Content-Type": content_type})
         except httpx.TimeoutException:
             problem = f"no answer within {self.timeout:g}s"
@@ -104,3 +109,37 @@ class Notifier:
                 return []
             problem = f"answered HTTP {response.status_code}"
         return [f"notification ({setting}) failed: {problem}; the run itself is not affected"]
+
+
+class _UrlHiddenFromLogs(logging.Filter):
+    """httpx logs every request's URL at INFO (shown with --debug): drop those records."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._host = urlsplit(url).netloc
+        self._loggers = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self._host not in record.getMessage()
+
+    def __enter__(self) -> None:
+        for logger in self._loggers:
+            logger.addFilter(self)
+
+    def __exit__(self, *_exc: object) -> None:
+        for logger in self._loggers:
+            logger.removeFilter(self)
+
+
+def run_with_notifications(
+    notifier: Notifier, what: str, run: Callable[[], CreateResult]
+) -> CreateResult:
+    """Ping start, run, ping the outcome; notification trouble only adds warnings."""
+    if not notifier.enabled:
+        return run()
+    early = notifier.started(what)
+    result = run()
+    late = notifier.finished(result)
+    if not early and not late:
+        return result
+    return result.model_copy(update={"warnings": [*result.warnings, *early, *late]})
