@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import plistlib
 import subprocess
 import sys
@@ -108,3 +109,25 @@ def test_schtasks_off_windows_is_one_line_exit_2(app_state: AppState) -> None:
     result = install_schedule(job, SchedulerEnvironment.current(SchedulerKind.SCHTASKS))
     assert (result.ok, result.exit_code) == (False, 2)
     assert result.error is not None and "only on Windows" in result.error
+
+
+def test_the_command_in_the_plist_makes_a_backup(app_state: AppState, tmp_path: Path) -> None:
+    """ProgramArguments from WorkingDirectory, as launchd would start them: a backup appears."""
+    import os
+
+    project = tmp_path / "project"
+    project.mkdir()
+    job = build_job(app_state.data_dir, Schedule(), working_dir=project)
+    document = plistlib.loads(plist_bytes(job))
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "QDRANT_"))}
+    ran = subprocess.run(
+        document["ProgramArguments"],
+        cwd=document["WorkingDirectory"],
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert app_state.backups() == [json.loads(ran.stdout)["backup_id"]]
