@@ -12,7 +12,7 @@ from pathlib import Path
 from persistence.core.errors import BackupError
 from persistence.core.paths import check_paths
 from persistence.core.settings import BackupSettings
-from persistence.monitoring.status import HealthStatus, compute_status
+from persistence.monitoring.status import BackupFacts, HealthStatus, assess, compute_status
 from persistence.schedule import (
     Schedule,
     SchedulerEnvironment,
@@ -24,6 +24,7 @@ from persistence.schedule import (
     remove_schedule,
     schedule_status,
 )
+from persistence.service import StatusReport
 
 # Variables a scheduled run only sees when they are in `.env` (or given as flags).
 _CARRIED_PREFIXES = ("BACKUP_", "QDRANT_")
@@ -86,6 +87,21 @@ def backup_health(settings: BackupSettings) -> HealthStatus:
     """ok / late / failing / never for this data root's backups (raises on bad settings)."""
     paths = check_paths(settings)
     return compute_status(paths.backup_dir, settings.expected_interval_hours)
+
+
+def health_of_report(report: StatusReport, expected_interval_hours: float) -> HealthStatus:
+    """The same verdict as `backup_health`, from the listing the panel has already read."""
+    complete = [
+        item
+        for item in report.backups
+        if item.valid and item.kind == "backup" and item.created_at is not None
+    ]
+    newest = None
+    if complete:
+        item = complete[-1]  # the listing is oldest first
+        assert item.created_at is not None
+        newest = BackupFacts(item.backup_id, item.created_at, item.size_bytes)
+    return assess(report.backup_dir, newest, report.last_run, expected_interval_hours)
 
 
 def _shell_only_variables(env_file: Path) -> list[str]:

@@ -62,6 +62,15 @@ class HealthStatus(BaseModel):
     remote: RemoteNewest | None = None
 
 
+@dataclass(frozen=True)
+class BackupFacts:
+    """The newest complete backup as already read (by a scan or the panel's listing)."""
+
+    backup_id: str
+    created_at: datetime
+    size_bytes: int
+
+
 def compute_status(
     backup_dir: Path,
     expected_interval_hours: float,
@@ -70,19 +79,41 @@ def compute_status(
     remote_probe: RemoteProbe | None = None,
 ) -> HealthStatus:
     """The state, the newest complete backup and its age, and the last create run."""
-    moment = now or datetime.now(UTC)
     complete = scan_backups(backup_dir).complete
     newest = None
     if complete:
         backup = complete[-1]
-        newest = NewestBackup(
-            backup_id=backup.backup_id,
-            created_at=backup.created_at,
-            age_seconds=max(0.0, (moment - backup.created_at).total_seconds()),
-            size_bytes=backup.manifest.total_bytes,
+        newest = BackupFacts(backup.backup_id, backup.created_at, backup.manifest.total_bytes)
+    return assess(
+        str(backup_dir),
+        newest,
+        last_run(read_runs(backup_dir), RunKind.CREATE),
+        expected_interval_hours,
+        now=now,
+        remote_probe=remote_probe,
+    )
+
+
+def assess(
+    backup_dir: str,
+    newest: BackupFacts | None,
+    last: RunRecord | None,
+    expected_interval_hours: float,
+    *,
+    now: datetime | None = None,
+    remote_probe: RemoteProbe | None = None,
+) -> HealthStatus:
+    """The verdict from facts already read: the newest complete backup and the last create."""
+    moment = now or datetime.now(UTC)
+    shown = None
+    if newest is not None:
+        shown = NewestBackup(
+            backup_id=newest.backup_id,
+            created_at=newest.created_at,
+            age_seconds=max(0.0, (moment - newest.created_at).total_seconds()),
+            size_bytes=newest.size_bytes,
         )
-    last = last_run(read_runs(backup_dir), RunKind.CREATE)
-    verdict = _judge(newest, last, expected_interval_hours)
+    verdict = _judge(shown, last, expected_interval_hours)
     healthy = verdict.state is BackupState.OK
     return HealthStatus(
         ok=healthy,
@@ -90,9 +121,9 @@ def compute_status(
         reason=verdict.reason,
         error=None if healthy else verdict.reason,
         exit_code=0 if healthy else 1,
-        backup_dir=str(backup_dir),
+        backup_dir=backup_dir,
         expected_interval_hours=expected_interval_hours,
-        newest_backup=newest,
+        newest_backup=shown,
         last_run=last,
         remote=remote_probe() if remote_probe is not None else None,
     )
