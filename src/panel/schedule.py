@@ -1,6 +1,6 @@
 """The panel's schedule card (installed or not, next run, one button) and the backup alarm.
 
-Everything goes through the service (`persistence.monitoring_service`), like the CLI.
+Everything goes through the service (`persistence.service`), like the CLI.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from datetime import time as time_of_day
 
 import streamlit as st
 
-from persistence import monitoring_service
+from persistence import service
 from persistence.core.display import human_age, human_time
 from persistence.core.settings import BackupSettings
-from persistence.monitoring.status import BackupState
-from persistence.schedule import Every, ScheduleStatus
-from persistence.service import StatusReport
+from persistence.service import BackupState, Every, ScheduleStatus, StatusReport
 
 STATUS_KEY = "panel_schedule_status"
 NOTICE_KEY = "panel_schedule_notice"
@@ -46,7 +44,7 @@ class _Notice:
 
 def draw_alarm(settings: BackupSettings, report: StatusReport) -> None:
     """Late and failing backups get a banner at the top of the page."""
-    health = monitoring_service.health_of_report(report, settings.expected_interval_hours)
+    health = service.health_of_report(report, settings.expected_interval_hours)
     if health.state is BackupState.FAILING:
         st.error(f"**Backups are failing.** {health.reason}", icon=":material/error:")
     elif health.state is BackupState.LATE:
@@ -63,7 +61,7 @@ def _cached_status(settings: BackupSettings) -> ScheduleStatus:
         and now - cached.at < STATUS_TTL_SECONDS
     ):
         return cached.status
-    status = monitoring_service.status(settings)
+    status = service.schedule_status(settings)
     st.session_state[STATUS_KEY] = _CachedStatus(key=key, at=now, status=status)
     return status
 
@@ -72,7 +70,7 @@ def _install(settings: BackupSettings) -> None:
     every = st.session_state.get("panel_schedule_every", Every.DAILY)
     at = st.session_state.get("panel_schedule_at", time_of_day(3, 0))
     chosen_at = at if isinstance(at, time_of_day) else time_of_day(3, 0)
-    result = monitoring_service.install(settings, every=Every(every).value, at=f"{chosen_at:%H:%M}")
+    result = service.schedule_install(settings, every=Every(every).value, at=f"{chosen_at:%H:%M}")
     st.session_state.pop(STATUS_KEY, None)
     if result.ok and result.entry is not None:
         text = f"Automatic backups are on ({result.scheduler}): {result.entry.schedule}."
@@ -82,7 +80,7 @@ def _install(settings: BackupSettings) -> None:
 
 
 def _remove(settings: BackupSettings) -> None:
-    result = monitoring_service.remove(settings)
+    result = service.schedule_remove(settings)
     st.session_state.pop(STATUS_KEY, None)
     if result.ok:
         st.session_state[NOTICE_KEY] = _Notice(True, "Automatic backups are off.")

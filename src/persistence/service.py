@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.backup.create import create_backup as _create_backup
+from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
-from persistence.core.errors import BackupError
 from persistence.core.paths import check_paths
-from persistence.core.progress import ProgressCallback, ignore_progress
-from persistence.core.results import CreateResult, PruneResult
+from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
-from persistence.monitoring.notify import Notifier, run_with_notifications
-from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.monitoring.status import BackupFacts, BackupState, HealthStatus, assess
+from persistence.monitoring.status import compute_status as _compute_status
+from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
-from persistence.retention.policy import RetentionPolicy
-from persistence.retention.prune import apply_retention
+from persistence.retention.prune import prune_backups
+from persistence.schedule import Every, ScheduleResult, SchedulerKind, ScheduleStatus
+from persistence.schedule.for_settings import install_for, remove_for, status_for
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
@@ -30,30 +30,42 @@ from persistence.store.catalog import (
     scan_backups,
     summarize,
 )
-from persistence.store.locking import LockHolder, backup_lock, current_holder
+from persistence.store.locking import LockHolder, current_holder
 from persistence.store.manifest import MANIFEST_NAME
 from persistence.store.runlog import (
     RunKind,
     RunRecord,
     last_run,
     read_runs,
-    record_run,
     verified_at,
 )
 from persistence.verify.run import VerifyReport, verify_all, verify_backup
 
 __all__ = [
+    "PRE_RESTORE_PREFIX",
     "BackupListing",
+    "BackupState",
+    "ComponentPlan",
     "CreateResult",
+    "Every",
+    "HealthStatus",
+    "LockHolder",
     "PruneResult",
     "QdrantHealth",
     "QdrantMode",
     "RestorePlan",
     "RestoreResult",
+    "RunRecord",
+    "RunResult",
+    "ScheduleResult",
+    "ScheduleStatus",
+    "SchedulerKind",
     "SnapshotReport",
     "StatusReport",
     "VerifyReport",
+    "backup_health",
     "create_backup",
+    "health_of_report",
     "list_backups",
     "lock_holder",
     "manifest_bytes_of",
@@ -61,28 +73,15 @@ __all__ = [
     "prune_backups",
     "qdrant_health",
     "restore_backup",
+    "schedule_install",
+    "schedule_remove",
+    "schedule_status",
     "snapshot_now",
     "snapshot_on_start",
     "status_report",
     "verify_all",
     "verify_backup",
 ]
-
-
-def create_backup(
-    settings: BackupSettings,
-    *,
-    progress: ProgressCallback = ignore_progress,
-    prune: bool = True,
-    skip_qdrant: bool = False,
-) -> CreateResult:
-    """Make one backup, with its notifications (BACKUP_NOTIFY_URL, BACKUP_NOTIFY_WEBHOOK)."""
-    notifier = Notifier(ping_url=settings.notify_url, webhook_url=settings.notify_webhook)
-    return run_with_notifications(
-        notifier,
-        f"create-backup started for {settings.resolved().data_dir}",
-        lambda: _create_backup(settings, progress=progress, prune=prune, skip_qdrant=skip_qdrant),
-    )
 
 
 class BackupListing(BackupSummary):
@@ -107,47 +106,6 @@ def _listings(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
     ]
     listings += [BackupListing(**summarize(b).model_dump()) for b in scan.broken]
     return listings
-
-
-def prune_backups(
-    settings: BackupSettings,
-    *,
-    dry_run: bool = False,
-    keep_last: int | None = None,
-    keep_within_days: float | None = None,
-) -> PruneResult:
-    started = datetime.now(UTC)
-    try:
-        paths = check_paths(settings)
-        policy = RetentionPolicy(
-            keep_last=keep_last if keep_last is not None else settings.keep_last,
-            keep_within_days=(
-                keep_within_days if keep_within_days is not None else settings.retention_days
-            ),
-        )
-        if not paths.backup_dir.is_dir():
-            return PruneResult(ok=True, dry_run=dry_run)
-        with backup_lock(paths.backup_dir, "prune-backups", settings.lock_timeout):
-            try:
-                result = apply_retention(paths.backup_dir, policy, dry_run=dry_run)
-            except BackupError as exc:
-                result = PruneResult(
-                    ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
-                )
-            if not dry_run:
-                record_run(
-                    paths.backup_dir,
-                    RunKind.PRUNE,
-                    ok=result.ok,
-                    started_at=started,
-                    error=result.error,
-                    summary=f"deleted {len(result.deleted)}, kept {len(result.kept)}",
-                )
-            return result
-    except BackupError as exc:
-        return PruneResult(
-            ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
-        )
 
 
 def lock_holder(settings: BackupSettings) -> LockHolder | None:
@@ -196,3 +154,35 @@ def status_report(settings: BackupSettings) -> StatusReport:
         lock=current_holder(paths.backup_dir),
         backups=_listings(scan, runs),
     )
+
+
+def schedule_install(
+    settings: BackupSettings, *, every: str = "daily", at: str | None = None, dry_run: bool = False
+) -> ScheduleResult:
+    """Register create-backup for this data root with the system's scheduler (replaces)."""
+    return install_for(settings, every=every, at=at, dry_run=dry_run)
+
+
+def schedule_status(settings: BackupSettings) -> ScheduleStatus:
+    return status_for(settings)
+
+
+def schedule_remove(settings: BackupSettings) -> ScheduleResult:
+    return remove_for(settings)
+
+
+def backup_health(settings: BackupSettings) -> HealthStatus:
+    """ok / late / failing / never (raises BackupError on unusable settings)."""
+    paths = check_paths(settings)
+    return _compute_status(paths.backup_dir, settings.expected_interval_hours)
+
+
+def health_of_report(report: StatusReport, expected_interval_hours: float) -> HealthStatus:
+    """The same verdict as `backup_health`, from the listing a status report already read."""
+    complete = [b for b in report.backups if b.valid and b.kind == "backup" and b.created_at]
+    newest = None
+    if complete:
+        item = complete[-1]  # the listing is oldest first
+        assert item.created_at is not None
+        newest = BackupFacts(item.backup_id, item.created_at, item.size_bytes)
+    return assess(report.backup_dir, newest, report.last_run, expected_interval_hours)

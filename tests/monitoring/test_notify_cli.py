@@ -64,8 +64,8 @@ def test_hanging_or_refusing_endpoints_do_not_fail_the_backup(
     assert (
         hung["warnings"]
         == [
-            f"notification (BACKUP_NOTIFY_URL) failed: no answer within {NOTIFY_TIMEOUT_SECONDS:g}s; "
-            "the run itself is not affected"
+            "notification (BACKUP_NOTIFY_URL) failed: no answer within "
+            f"{NOTIFY_TIMEOUT_SECONDS:g}s; the run itself is not affected"
         ]
         * 2
     )

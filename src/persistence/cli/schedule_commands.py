@@ -10,7 +10,7 @@ import typer
 from pydantic import BaseModel
 from rich.markup import escape
 
-from persistence import monitoring_service
+from persistence import service
 from persistence.cli.app import app, guarded
 from persistence.cli.common import (
     BackupDirOption,
@@ -24,9 +24,13 @@ from persistence.cli.common import (
 )
 from persistence.core.display import human_age, human_bytes, human_time
 from persistence.core.errors import BackupError
-from persistence.monitoring.status import BackupState, HealthStatus
-from persistence.schedule import ScheduleResult, ScheduleStatus
-from persistence.store.runlog import RunRecord
+from persistence.service import (
+    BackupState,
+    HealthStatus,
+    RunRecord,
+    ScheduleResult,
+    ScheduleStatus,
+)
 
 schedule_app = typer.Typer(
     help="Run create-backup by itself with the system's scheduler (systemd, cron, launchd, "
@@ -63,7 +67,7 @@ def schedule_install(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-        result = monitoring_service.install(settings, every=every, at=at, dry_run=dry_run)
+        result = service.schedule_install(settings, every=every, at=at, dry_run=dry_run)
         return finish(result, json_output, _print_change)
 
     guarded(debug, run)
@@ -80,7 +84,7 @@ def schedule_status(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-        return finish(monitoring_service.status(settings), json_output, _print_schedule)
+        return finish(service.schedule_status(settings), json_output, _print_schedule)
 
     guarded(debug, run)
 
@@ -96,7 +100,7 @@ def schedule_remove(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-        return finish(monitoring_service.remove(settings), json_output, _print_change)
+        return finish(service.schedule_remove(settings), json_output, _print_change)
 
     guarded(debug, run)
 
@@ -121,7 +125,7 @@ def status(
     def run() -> int:
         try:
             settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-            health = monitoring_service.backup_health(settings)
+            health = service.backup_health(settings)
         except BackupError as exc:
             if not json_output:
                 raise

@@ -1,6 +1,12 @@
 """Monitoring: the health of a data root's backups (`status`) and run notifications."""
 
-from persistence.monitoring.notify import Notifier, PingEvent, ping_address, summary_line
+from persistence.monitoring.notify import (
+    Notifier,
+    PingEvent,
+    RunNotifications,
+    ping_address,
+    summary_line,
+)
 from persistence.monitoring.status import (
     BackupState,
     HealthStatus,
@@ -18,6 +24,7 @@ __all__ = [
     "PingEvent",
     "RemoteNewest",
     "RemoteProbe",
+    "RunNotifications",
     "compute_status",
     "ping_address",
     "summary_line",

@@ -8,15 +8,15 @@ becomes a warning, and each request is bounded by a short timeout. The URLs are 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
 from persistence.core.display import human_bytes
-from persistence.core.results import CreateResult
+from persistence.core.results import CreateResult, RunResult
+from persistence.core.settings import BackupSettings
 
 # A notification may delay a run by a few seconds at most, never hang it.
 NOTIFY_TIMEOUT_SECONDS = 3.0
@@ -131,15 +131,28 @@ class _UrlHiddenFromLogs(logging.Filter):
             logger.removeFilter(self)
 
 
-def run_with_notifications(
-    notifier: Notifier, what: str, run: Callable[[], CreateResult]
-) -> CreateResult:
-    """Ping start, run, ping the outcome; notification trouble only adds warnings."""
-    if not notifier.enabled:
-        return run()
-    early = notifier.started(what)
-    result = run()
-    late = notifier.finished(result)
-    if not early and not late:
-        return result
-    return result.model_copy(update={"warnings": [*result.warnings, *early, *late]})
+@dataclass
+class RunNotifications:
+    """The run wrapper's observer for one create run: pings, and the warnings they produced."""
+
+    notifier: Notifier
+    what: str  # the start ping's body
+    warnings: list[str] = field(default_factory=list[str])
+
+    @classmethod
+    def for_settings(cls, settings: BackupSettings, what: str) -> RunNotifications | None:
+        notifier = Notifier(ping_url=settings.notify_url, webhook_url=settings.notify_webhook)
+        return cls(notifier, what) if notifier.enabled else None
+
+    def run_started(self) -> None:
+        self.warnings += self.notifier.started(self.what)
+
+    def run_finished(self, result: RunResult) -> None:
+        if isinstance(result, CreateResult):
+            self.warnings += self.notifier.finished(result)
+
+    def add_warnings(self, result: CreateResult) -> CreateResult:
+        """The result with any notification trouble listed among its warnings."""
+        if not self.warnings:
+            return result
+        return result.model_copy(update={"warnings": [*result.warnings, *self.warnings]})
