@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from persistence.core.results import RunResult
 from persistence.store.catalog import scan_backups
 from persistence.store.runlog import RunKind, RunRecord, last_run, read_runs
 
@@ -49,12 +50,9 @@ class RemoteNewest(BaseModel):
 RemoteProbe = Callable[[], RemoteNewest | None]
 
 
-class HealthStatus(BaseModel):
-    ok: bool
+class HealthStatus(RunResult):
     state: BackupState
     reason: str
-    error: str | None = None
-    exit_code: int = 0
     backup_dir: str
     expected_interval_hours: float
     newest_backup: NewestBackup | None = None

@@ -8,9 +8,10 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from persistence.core.errors import ConfigError
+from persistence.core.results import RunResult
 from persistence.store.runlog import RunRecord
 
 ENTRY_PREFIX = "app-backup-"
@@ -123,26 +124,20 @@ class ScheduleEntry(BaseModel):
     next_run: datetime | None = None  # when the scheduler itself can tell
 
 
-class ScheduleResult(BaseModel):
+class ScheduleResult(RunResult):
     """`schedule install` / `schedule remove`: what was written and which scheduler calls ran."""
 
-    ok: bool
-    error: str | None = None
-    exit_code: int = 0
     action: str
     dry_run: bool = False
     scheduler: SchedulerKind | None = None
     entry: ScheduleEntry | None = None
-    artifacts: list[Artifact] = []
-    scheduler_commands: list[list[str]] = []
-    removed: list[str] = []
-    warnings: list[str] = []
+    artifacts: list[Artifact] = Field(default_factory=list[Artifact])
+    scheduler_commands: list[list[str]] = Field(default_factory=list[list[str]])
+    removed: list[str] = Field(default_factory=list[str])
+    warnings: list[str] = Field(default_factory=list[str])
 
 
-class ScheduleStatus(BaseModel):
-    ok: bool
-    error: str | None = None
-    exit_code: int = 0
+class ScheduleStatus(RunResult):
     installed: bool = False
     scheduler: SchedulerKind | None = None
     entry_name: str | None = None
