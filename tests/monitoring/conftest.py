@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,14 +74,35 @@ def notify_server() -> Iterator[NotifyServer]:
         server.server_close()
 
 
+@dataclass
+class HangingServer:
+    """Accepts connections and never answers; measures how long each client stayed."""
+
+    url: str
+    held_seconds: list[float] = field(default_factory=list[float])
+
+
 @pytest.fixture
-def hanging_url() -> Iterator[str]:
-    """A server that accepts connections and never answers."""
+def hanging_server() -> Iterator[HangingServer]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    held: list[socket.socket] = []
+    state = HangingServer(f"http://127.0.0.1:{listener.getsockname()[1]}{SECRET_PATH}")
     stop = threading.Event()
+
+    def hold(conn: socket.socket) -> None:
+        began = time.monotonic()
+        conn.settimeout(0.2)
+        with conn:
+            while not stop.is_set():
+                try:
+                    if conn.recv(65536) == b"":  # the client gave up and closed
+                        break
+                except TimeoutError:
+                    continue
+                except OSError:
+                    break
+        state.held_seconds.append(time.monotonic() - began)
 
     def accept() -> None:
         listener.settimeout(0.2)
@@ -89,18 +111,21 @@ def hanging_url() -> Iterator[str]:
                 conn, _ = listener.accept()
             except OSError:
                 continue
-            held.append(conn)
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}{SECRET_PATH}"
+        yield state
     finally:
         stop.set()
         thread.join(timeout=2)
-        for conn in held:
-            conn.close()
         listener.close()
+
+
+@pytest.fixture
+def hanging_url(hanging_server: HangingServer) -> str:
+    return hanging_server.url
 
 
 @pytest.fixture

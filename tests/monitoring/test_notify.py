@@ -65,7 +65,7 @@ def test_refused_costs_nothing_and_names_no_url(refused_url: str) -> None:
     notifier = Notifier(ping_url=SecretStr(refused_url), webhook_url=SecretStr(refused_url))
     began = time.monotonic()
     warnings = notifier.started("x") + notifier.finished(SUCCESS)
-    assert time.monotonic() - began < 1.0
+    assert time.monotonic() - began < 2.0  # refused at once: far below one timeout (3 s)
     assert len(warnings) == 3
     assert all("could not connect" in w for w in warnings)
     assert not any("127.0.0.1" in w or "secret" in w for w in warnings)
@@ -76,7 +76,7 @@ def test_hanging_server_costs_at_most_its_timeout(hanging_url: str) -> None:
     began = time.monotonic()
     warnings = notifier.finished(SUCCESS)
     elapsed = time.monotonic() - began
-    assert 0.45 <= elapsed < 1.5
+    assert 0.45 <= elapsed < 2.5  # the timeout, plus slack for a busy machine
     assert warnings == [
         "notification (BACKUP_NOTIFY_URL) failed: no answer within 0.5s; "
         "the run itself is not affected"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
 from persistence.monitoring.notify import NOTIFY_TIMEOUT_SECONDS
 from tests.conftest import AppState, run_cli
-from tests.monitoring.conftest import SECRET_PATH, NotifyServer
+from tests.monitoring.conftest import SECRET_PATH, HangingServer, NotifyServer
 
 SECRET = SECRET_PATH.rsplit("/", 1)[1]
 
@@ -47,37 +46,41 @@ def test_failure_pings_fail_with_the_error_line(
     assert_no_url(done.stdout, done.stderr)
 
 
-def timed_create(app_state: AppState, **extra: str) -> tuple[float, dict[str, object], int]:
-    began = time.monotonic()
+def create_json(app_state: AppState, **extra: str) -> tuple[dict[str, object], int]:
     done = run_cli("create-backup", "--json", env=app_state.env(**extra))
     assert_no_url(done.stdout, done.stderr)
-    return time.monotonic() - began, json.loads(done.stdout), done.returncode
+    return json.loads(done.stdout), done.returncode
 
 
-def test_hanging_or_refusing_endpoints_do_not_fail_the_backup(
-    app_state: AppState, hanging_url: str, refused_url: str
+def test_hanging_endpoint_costs_at_most_its_timeout_and_never_fails_the_backup(
+    app_state: AppState, hanging_server: HangingServer
 ) -> None:
-    baseline, _, _ = timed_create(app_state)
-
-    slow, hung, code = timed_create(app_state, BACKUP_NOTIFY_URL=hanging_url)
-    assert code == 0 and hung["ok"] is True
+    result, code = create_json(app_state, BACKUP_NOTIFY_URL=hanging_server.url)
+    assert code == 0 and result["ok"] is True
+    assert app_state.backups() == [result["backup_id"]]
     assert (
-        hung["warnings"]
+        result["warnings"]
         == [
             "notification (BACKUP_NOTIFY_URL) failed: no answer within "
             f"{NOTIFY_TIMEOUT_SECONDS:g}s; the run itself is not affected"
         ]
         * 2
     )
-    # Two requests (start, success), each bounded by the timeout; a second of slack for noise.
-    assert slow - baseline < 2 * NOTIFY_TIMEOUT_SECONDS + 1.5
+    # Measured where it happens: the server saw each request (start, success) held for the
+    # timeout, then dropped; not a wall-clock race with the rest of a busy machine.
+    assert len(hanging_server.held_seconds) == 2
+    for held in hanging_server.held_seconds:
+        assert NOTIFY_TIMEOUT_SECONDS - 0.3 <= held <= NOTIFY_TIMEOUT_SECONDS + 1.0
 
-    quick, refused, code = timed_create(
+
+def test_refusing_endpoints_do_not_fail_the_backup(app_state: AppState, refused_url: str) -> None:
+    result, code = create_json(
         app_state, BACKUP_NOTIFY_URL=refused_url, BACKUP_NOTIFY_WEBHOOK=refused_url
     )
-    assert code == 0 and refused["ok"] is True
-    assert isinstance(refused["warnings"], list) and len(refused["warnings"]) == 3
-    assert quick - baseline < 1.5
+    assert code == 0 and result["ok"] is True
+    warnings = result["warnings"]
+    assert isinstance(warnings, list) and len(warnings) == 3
+    assert all("could not connect" in str(w) for w in warnings)
 
 
 def test_a_notify_url_is_never_shown_in_settings(app_state: AppState) -> None:
