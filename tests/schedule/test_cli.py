@@ -73,6 +73,9 @@ def test_bad_input_is_one_line_and_exit_2(app_state: AppState) -> None:
         assert done.returncode == 2, (args, done.stderr)
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], lines
+        as_json = run_cli(*args, "--json", env=app_state.env(**extra))
+        assert as_json.returncode == 2
+        assert json.loads(as_json.stdout)["exit_code"] == 2
 
 
 def test_schtasks_line_is_shown_by_dry_run(app_state: AppState) -> None:

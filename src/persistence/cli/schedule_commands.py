@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -70,7 +71,7 @@ def schedule_install(
         result = service.schedule_install(settings, every=every, at=at, dry_run=dry_run)
         return finish(result, json_output, _print_change)
 
-    guarded(debug, run)
+    guarded(debug, _one_json_document(json_output, run))
 
 
 @schedule_app.command("status")
@@ -86,7 +87,7 @@ def schedule_status(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
         return finish(service.schedule_status(settings), json_output, _print_schedule)
 
-    guarded(debug, run)
+    guarded(debug, _one_json_document(json_output, run))
 
 
 @schedule_app.command("remove")
@@ -102,7 +103,7 @@ def schedule_remove(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
         return finish(service.schedule_remove(settings), json_output, _print_change)
 
-    guarded(debug, run)
+    guarded(debug, _one_json_document(json_output, run))
 
 
 class _Failure(BaseModel):
@@ -111,6 +112,23 @@ class _Failure(BaseModel):
     ok: bool = False
     error: str
     exit_code: int
+
+
+def _one_json_document(json_output: bool, body: Callable[[], int]) -> Callable[[], int]:
+    """With --json, a failure before the service answers (bad settings) is still one document."""
+
+    def run() -> int:
+        try:
+            return body()
+        except BackupError as exc:
+            if not json_output:
+                raise
+            failure = _Failure(error=exc.message, exit_code=int(exc.exit_code))
+            sys.stdout.write(failure.model_dump_json(indent=2) + "\n")
+            error_line(exc.message)
+            return failure.exit_code
+
+    return run
 
 
 @app.command("status")
@@ -123,16 +141,8 @@ def status(
     """ok, late, failing or never: exit 0 only for ok (for Nagios-style checks)."""
 
     def run() -> int:
-        try:
-            settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-            health = service.backup_health(settings)
-        except BackupError as exc:
-            if not json_output:
-                raise
-            failure = _Failure(error=exc.message, exit_code=int(exc.exit_code))
-            sys.stdout.write(failure.model_dump_json(indent=2) + "\n")
-            error_line(exc.message)
-            return failure.exit_code
+        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
+        health = service.backup_health(settings)
         # Not `finish`: late/failing/never is the answer asked for, not an error of `status`.
         if json_output:
             sys.stdout.write(health.model_dump_json(indent=2) + "\n")
@@ -140,7 +150,7 @@ def status(
             _print_health(health)
         return health.exit_code
 
-    guarded(debug, run)
+    guarded(debug, _one_json_document(json_output, run))
 
 
 def _print_health(health: HealthStatus) -> None:
