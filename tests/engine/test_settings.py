@@ -21,6 +21,8 @@ CONTRACT = {
     "BACKUP_KEEP_LAST": ("keep_last", "3", 3),
     "BACKUP_RETENTION_DAYS": ("retention_days", "14", 14.0),
     "BACKUP_LOCK_TIMEOUT": ("lock_timeout", "5", 5.0),
+    "BACKUP_SCHEDULER": ("scheduler", "cron", "cron"),
+    "BACKUP_CRONTAB_COMMAND": ("crontab_command", "/usr/bin/crontab", "/usr/bin/crontab"),
     "QDRANT_URL": ("qdrant_url", "http://127.0.0.1:6333", "http://127.0.0.1:6333"),
     "QDRANT_COLLECTIONS": ("qdrant_collections", "a,b", "a,b"),
     "QDRANT_PATH": ("qdrant_path", "qd", Path("qd")),
