@@ -107,6 +107,7 @@ def draw_schedule(settings: BackupSettings) -> None:
             st.markdown(
                 ":orange[:material/event_busy: **Off**] · backups happen only when someone "
                 "clicks Create"
+                + (f" · turning it on uses {status.scheduler.value}" if status.scheduler else "")
             )
             left, right, button = st.columns([2, 1, 1], vertical_alignment="bottom")
             left.selectbox(
