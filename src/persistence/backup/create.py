@@ -182,7 +182,7 @@ def _retention_after(
 def _summary_of(record: ComponentRecord) -> ComponentSummary:
     return ComponentSummary(
         name=record.name,
-        status=record.status.value,
+        status=record.status,
         method=record.method,
         source=record.source,
         bytes=record.bytes,
