@@ -25,6 +25,8 @@ CONTRACT = {
     "BACKUP_LOCK_TIMEOUT": ("lock_timeout", "5", 5.0),
     "BACKUP_ALLOWED_ROOTS": ("allowed_roots", "/mnt/a,/mnt/b", "/mnt/a,/mnt/b"),
     "BACKUP_EXPECTED_INTERVAL_HOURS": ("expected_interval_hours", "6", 6.0),
+    "BACKUP_SCHEDULER": ("scheduler", "cron", "cron"),
+    "BACKUP_CRONTAB_COMMAND": ("crontab_command", "/usr/bin/crontab", "/usr/bin/crontab"),
     "QDRANT_URL": ("qdrant_url", "http://127.0.0.1:6333", "http://127.0.0.1:6333"),
     "QDRANT_COLLECTIONS": ("qdrant_collections", "a,b", "a,b"),
     "QDRANT_PATH": ("qdrant_path", "qd", Path("qd")),
