@@ -51,7 +51,14 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch, env_name: str) -> No
 
 # Names with their own tests: the key is a secret (test_secrets_are_redacted), the single
 # collection name is an alias of QDRANT_COLLECTIONS (test_collection_lists_and_...).
-TESTED_ELSEWHERE = {"QDRANT_API_KEY", "QDRANT_COLLECTION_NAME"}
+# Secrets and aliases, each tested where it is used: the key in tests/qdrant, the alias below,
+# the notification URLs (never shown) in tests/monitoring/test_notify*.py.
+TESTED_ELSEWHERE = {
+    "QDRANT_API_KEY",
+    "QDRANT_COLLECTION_NAME",
+    "BACKUP_NOTIFY_URL",
+    "BACKUP_NOTIFY_WEBHOOK",
+}
 
 
 def test_every_environment_name_is_in_the_contract_table() -> None:
