@@ -28,7 +28,7 @@ from persistence.offsite.results import (
     RemotePruneResult,
     RemoteVerifyResult,
 )
-from persistence.offsite.verify import verify_remote
+from persistence.offsite.verify import RemoteVerifyReport, verify_remote
 from persistence.remote.base import Remote
 from persistence.remote.retry import RetryPolicy
 from persistence.remote.target import open_remote, require_target
@@ -184,22 +184,7 @@ def verify(
             policy=POLICY,
             progress=scope.progress,
         )
-        problem = (
-            None
-            if report.ok
-            else f"{report.failed_objects[0].key}: {report.failed_objects[0].problem}"
-        )
-        return RemoteVerifyResult(
-            ok=report.ok,
-            error=problem,
-            exit_code=report.exit_code,
-            remote=report.remote,
-            backup_id=report.backup_id,
-            deep=deep,
-            objects_checked=report.objects_checked,
-            objects_without_service_checksum=report.objects_without_service_checksum,
-            failed_objects=report.failed_objects,
-        )
+        return _verify_result(report)
 
     def log(result: RemoteVerifyResult) -> list[LogEntry]:
         summary = f"on {result.remote}: {result.objects_checked} objects{' (deep)' if deep else ''}"
@@ -216,6 +201,21 @@ def verify(
         log=log,
     )
     return run_command(settings, command, body, progress=progress)
+
+
+def _verify_result(report: RemoteVerifyReport) -> RemoteVerifyResult:
+    first = report.failed_objects[0] if report.failed_objects else None
+    return RemoteVerifyResult(
+        ok=report.ok,
+        error=None if first is None else f"{first.key}: {first.problem}",
+        exit_code=report.exit_code,
+        remote=report.remote,
+        backup_id=report.backup_id,
+        deep=report.deep,
+        objects_checked=report.objects_checked,
+        objects_without_service_checksum=report.objects_without_service_checksum,
+        failed_objects=report.failed_objects,
+    )
 
 
 def prune(settings: BackupSettings, *, dry_run: bool = False) -> RemotePruneResult:
