@@ -202,7 +202,11 @@ def schedule_remove(settings: BackupSettings) -> ScheduleResult:
 def backup_health(settings: BackupSettings) -> HealthStatus:
     """ok / late / failing / never (raises BackupError on unusable settings)."""
     paths = check_paths(settings)
-    return _compute_status(paths.backup_dir, settings.expected_interval_hours)
+    return _compute_status(
+        paths.backup_dir,
+        settings.expected_interval_hours,
+        remote_probe=lambda: remote_commands.remote_newest(settings),
+    )
 
 
 def health_of_report(report: StatusReport, expected_interval_hours: float) -> HealthStatus:

@@ -196,3 +196,17 @@ def test_remote_prune_after_push_keeps_the_newest(
     assert code == 0 and pruned["deleted"] == app_state.backups()[:1]
     code, listed = cli.json(app_state.data_dir, "list-backups", "--remote")
     assert [b["backup_id"] for b in listed] == app_state.backups()[1:]
+
+
+@pytest.mark.parametrize("remote_setup", ["folder"], indirect=True)
+def test_status_reports_the_newest_remote_backup(
+    remote_setup: RemoteSetup, app_state: AppState
+) -> None:
+    cli = Session(remote_setup)
+    code, before = cli.json(app_state.data_dir, "status")
+    assert before["remote"] == {"remote": remote_setup.url, "backup_id": None, "created_at": None}
+    assert cli.run(app_state.data_dir, "create-backup", "--push").returncode == 0
+    code, after = cli.json(app_state.data_dir, "status")
+    assert code == 0
+    assert after["remote"]["backup_id"] == app_state.backups()[-1]
+    assert after["remote"]["created_at"] is not None

@@ -12,6 +12,7 @@ from persistence.core.errors import ConfigError
 from persistence.core.paths import check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.settings import BackupSettings
+from persistence.monitoring.status import RemoteNewest
 from persistence.offsite.listing import (
     RemoteBackup,
     RemoteBackupSummary,
@@ -59,6 +60,19 @@ def list_remote(settings: BackupSettings) -> list[RemoteBackupSummary]:
     runs = read_runs(check_paths(settings).backup_dir)
     verified = verified_at(runs, RunKind.REMOTE_VERIFY)
     return [summarize_remote(remote, b, verified.get(b.backup_id)) for b in scan_remote(remote)]
+
+
+def remote_newest(settings: BackupSettings) -> RemoteNewest | None:
+    """For `status`: the newest complete remote backup (None when no remote is configured)."""
+    if settings.remote is None:
+        return None
+    remote = connect(settings)
+    newest = find_remote(scan_remote(remote), None)
+    return RemoteNewest(
+        remote=remote.display,
+        backup_id=newest.backup_id if newest else None,
+        created_at=newest.created_at if newest else None,
+    )
 
 
 def push(
