@@ -58,6 +58,11 @@ class BackupSettings(BaseSettings):
     qdrant_download_deadline: float = Field(
         default=3600.0, gt=0, validation_alias="QDRANT_DOWNLOAD_DEADLINE"
     )
+    # How long a snapshot may take to appear on the server after its create was asked for
+    # (a create outlives the request's QDRANT_TIMEOUT on big collections).
+    qdrant_snapshot_deadline: float = Field(
+        default=3600.0, gt=0, validation_alias="QDRANT_SNAPSHOT_DEADLINE"
+    )
     qdrant_delete_server_snapshot: bool = Field(
         default=True, validation_alias="QDRANT_DELETE_SERVER_SNAPSHOT"
     )

@@ -18,6 +18,7 @@ from persistence.qdrant import (
     minor_version_gap,
     upload_snapshot,
 )
+from persistence.qdrant.creation import CreatePolicy
 from tests.qdrant_standin.archive import build_archive
 from tests.qdrant_standin.server import QdrantStandin
 
@@ -32,11 +33,11 @@ def test_typed_client_round_trip(qdrant_standin: QdrantStandin, tmp_path: Path) 
     qdrant_standin.add_collection("docs", points=20, dim=4)
     with _client(qdrant_standin) as client:
         assert client.server_version() == "1.19.0"
-        assert client.peer_count() == 1
+        assert client.cluster_view().peers == 1
         assert client.list_collections() == ["docs"]
         info = client.collection_info("docs")
         assert (info.points_count, info.vectors_config) == (20, {"size": 4, "distance": "Cosine"})
-        snap = create_snapshot(client, "docs", poll_for=2)
+        snap = create_snapshot(client, "docs", CreatePolicy(deadline=2)).info
         assert [s.name for s in client.list_snapshots("docs")] == [snap.name]
         got = download_snapshot(client, "docs", snap, tmp_path / snap.name, deadline_seconds=10)
         assert got.sha256 == snap.checksum == hashlib.sha256(got.path.read_bytes()).hexdigest()
@@ -58,7 +59,7 @@ def test_upload_restores_and_removes_the_uploaded_copy(
         assert result.deleted_copy == snapshot.name
         assert client.collection_info("restored").points_count == 33
         assert client.list_snapshots("restored") == [], "the uploaded copy must not stay"
-    upload = qdrant_standin.state.requests_to("POST", r"/collections/restored/snapshots/upload")
+    upload = qdrant_standin.state.uploads_to(r"/collections/restored/snapshots/upload")
     assert len(upload) == 1
     assert upload[0].query == {"wait": "true", "priority": "snapshot", "checksum": archive.sha256}
     assert upload[0].headers["content-type"].startswith("multipart/form-data")

@@ -16,7 +16,7 @@ import socket
 import threading
 import uuid
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -37,7 +37,8 @@ class _Handler(RestoreRoutes):
     # --- routes -------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], fault: Fault | None) -> None:
-        if fault is not None and fault.delay_seconds:
+        creating = method == "POST" and path.endswith("/snapshots")
+        if fault is not None and fault.delay_seconds and not creating:
             self.state.stop_event.wait(fault.delay_seconds)
         if path == "/" and method == "GET":
             info = {
@@ -72,14 +73,19 @@ class _Handler(RestoreRoutes):
             if method == "POST":
                 self._create_snapshot(name, query, fault)
             elif method == "GET" and (c := self._collection(name)):
+                s3 = self.state.s3_storage
                 with self.state.lock:
-                    listed = [describe(s) for s in c.snapshots.values()]
+                    listed = [describe(s, s3=s3) for s in c.snapshots.values()]
                 self._ok(listed)
         elif kind == "snapshot":
             if method == "GET":
                 self._download(name, snapshot, fault)
             elif method == "DELETE":
                 self._delete_snapshot(name, snapshot, query)
+        elif kind == "count":
+            if method == "POST" and (c := self._collection(name)):
+                # `POST /collections/{c}/points/count` with `exact: true` counts for real.
+                self._ok({"count": c.points_count})
         elif method == "GET" and (c := self._collection(name)):
             self._ok(collection_info(c))
         elif method == "PUT":
@@ -142,6 +148,44 @@ class _Handler(RestoreRoutes):
         collection = self._collection(name)
         if collection is None or collection.archive is None:
             return
+        # The name is fixed when the create starts, at one-second resolution
+        # (`lib/collection/src/collection/snapshots.rs`); a create in the same second as a
+        # running one gets the same name and replaces it (`snapshots_manager.rs`).
+        stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+        snap_name = f"{name}-{self.state.peer_id}-{stamp:%Y-%m-%d-%H-%M-%S}.snapshot"
+        if fault is not None and fault.snapshot_name is not None:
+            snap_name = fault.snapshot_name
+        with self.state.lock:
+            running = self.state.creates_running.get(snap_name, 0)
+            if running:
+                self.state.same_second_collisions += 1
+            self.state.creates_running[snap_name] = running + 1
+
+        def work() -> StoredSnapshot:
+            try:
+                if fault is not None and fault.delay_seconds:
+                    self.state.stop_event.wait(fault.delay_seconds)
+                return self._write_snapshot(collection, snap_name, stamp, fault)
+            finally:
+                with self.state.lock:
+                    self.state.creates_running[snap_name] -= 1
+
+        proxy = fault.proxy_status if fault is not None else None
+        if query.get("wait", "true") == "false" or proxy is not None:
+            # The create runs in a spawned task (`src/actix/helpers.rs`): 202 at once, or a
+            # proxy's 502/504 while the server behind it goes on.
+            threading.Thread(target=work, daemon=True).start()
+            if proxy is not None:
+                self._error(proxy, "Gateway Timeout", plain=True)
+            else:
+                self._accepted()
+            return
+        snapshot = work()
+        self._ok(describe(snapshot, s3=self.state.s3_storage))
+
+    def _write_snapshot(
+        self, collection: StandinCollection, snap_name: str, stamp: datetime, fault: Fault | None
+    ) -> StoredSnapshot:
         if fault is not None and fault.points_before_snapshot is not None:
             from tests.qdrant_standin.archive import build_archive
 
@@ -150,30 +194,20 @@ class _Handler(RestoreRoutes):
                 collection.archive, collection.points_count = written, written.points_count
                 self.state.known_archives[written.sha256] = written
         with self.state.lock:
-            stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-            while True:
-                snap_name = f"{name}-{self.state.peer_id}-{stamp:%Y-%m-%d-%H-%M-%S}.snapshot"
-                if snap_name not in collection.snapshots:
-                    break
-                stamp += timedelta(seconds=1)
-            if fault is not None and fault.snapshot_name is not None:
-                snap_name = fault.snapshot_name
+            archive = collection.archive
+            assert archive is not None
             stored = self.state.snapshot_dir / f"{uuid.uuid4().hex}.snapshot"
             try:
-                os.link(collection.archive.path, stored)
+                os.link(archive.path, stored)
             except OSError:
-                shutil.copyfile(collection.archive.path, stored)
-            checksum = collection.archive.sha256
-            if fault is not None and fault.wrong_checksum:
-                checksum = "0" * 64
-            snapshot = StoredSnapshot(
-                snap_name, stored, collection.archive.size, checksum, stamp.isoformat()
-            )
+                shutil.copyfile(archive.path, stored)
+            checksum = "0" * 64 if fault is not None and fault.wrong_checksum else archive.sha256
+            snapshot = StoredSnapshot(snap_name, stored, archive.size, checksum, stamp.isoformat())
+            replaced = collection.snapshots.get(snap_name)
             collection.snapshots[snap_name] = snapshot
-        if query.get("wait", "true") == "false":
-            self._accepted()
-        else:
-            self._ok(describe(snapshot))
+        if replaced is not None:
+            replaced.path.unlink(missing_ok=True)
+        return snapshot
 
     def _snapshot(self, collection: str, name: str) -> StoredSnapshot | None:
         found = self._collection(collection)
@@ -278,8 +312,8 @@ class _Handler(RestoreRoutes):
 def collection_route(segments: list[str]) -> tuple[str, str, str] | None:
     """Route a `/collections/...` path from its DECODED segments, as Qdrant does.
 
-    Returns (kind, collection, snapshot) with kind one of collection, snapshots, upload,
-    recover, snapshot; None for anything else. Routing on segments (not on the decoded path)
+    Returns (kind, collection, snapshot) with kind one of collection, count, snapshots,
+    upload, recover, snapshot; None for anything else. Routing on segments (not on the decoded path)
     keeps `docs%23v2` one collection `docs#v2`, and `a%2Fb` one segment `a/b`.
     """
     if len(segments) < 2 or segments[0] != "collections" or not segments[1]:
@@ -287,6 +321,8 @@ def collection_route(segments: list[str]) -> tuple[str, str, str] | None:
     name, rest = segments[1], segments[2:]
     if not rest:
         return ("collection", name, "")
+    if rest == ["points", "count"]:
+        return ("count", name, "")
     if rest[0] != "snapshots":
         return None
     if len(rest) == 1:

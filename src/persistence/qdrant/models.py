@@ -63,6 +63,7 @@ class CollectionsResponse(QdrantModel):
 class CollectionParams(QdrantModel):
     vectors: JsonValue = None
     shard_number: int | None = None
+    replication_factor: int | None = None
 
 
 class CollectionConfig(QdrantModel):
@@ -70,8 +71,19 @@ class CollectionConfig(QdrantModel):
 
 
 class CollectionInfo(QdrantModel):
-    points_count: int | None = None
+    points_count: int | None = None  # approximate, as the spec says
     config: CollectionConfig
+
+
+class RawCollectionInfo(QdrantModel):
+    """The same answer, its config and payload indexes kept whole for the manifest."""
+
+    config: JsonValue = None
+    payload_schema: JsonValue = None
+
+
+class CountResult(QdrantModel):
+    count: int
 
 
 class ClusterStatus(QdrantModel):
