@@ -30,9 +30,9 @@ LIMIT_MIB = 150
 
 def child(url: str, collection: str, staging: Path) -> None:
     from persistence.components.base import CaptureContext
-    from persistence.progress import ignore_progress
-    from persistence.qdrant import build_component
-    from persistence.settings import BackupSettings
+    from persistence.components.registry import qdrant_component
+    from persistence.core.progress import ignore_progress
+    from persistence.core.settings import BackupSettings
 
     settings = BackupSettings(  # type: ignore[call-arg]  # fields by name
         qdrant_url=url,
@@ -42,7 +42,7 @@ def child(url: str, collection: str, staging: Path) -> None:
         qdrant_download_deadline=600.0,
     )
     started = time.monotonic()
-    component = build_component(settings, settings.resolved(), skip=False)
+    component = qdrant_component(settings, settings.resolved().qdrant_path, skip=False)
     record = component.capture(CaptureContext(staging / "qdrant", ignore_progress))
     elapsed = time.monotonic() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

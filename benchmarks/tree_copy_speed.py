@@ -19,7 +19,7 @@ from pathlib import Path
 
 from persistence.components.base import CaptureContext
 from persistence.components.trees import TreeComponent
-from persistence.fsio import sync_filesystem
+from persistence.core.fsio import sync_filesystem
 
 
 def make_tree(root: Path, total_mib: int) -> None:

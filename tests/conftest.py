@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from persistence.sample_state import create_sample_state
-from persistence.settings import BackupSettings, load_settings
+from persistence.backup.sample_state import create_sample_state
+from persistence.core.settings import BackupSettings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BACKUP_SCRIPT = REPO_ROOT / "scripts" / "backup.py"

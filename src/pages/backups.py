@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import BaseModel
 
-from pages.panel_actions import draw_selected_backup
-from pages.panel_health import draw_health
-from pages.panel_jobs import (
+from panel.actions import draw_selected_backup
+from panel.health import draw_health
+from panel.jobs import (
     Job,
     JobView,
     collect_finished_job,
@@ -22,10 +22,10 @@ from pages.panel_jobs import (
     load_panel_settings,
     start_job,
 )
-from pages.panel_prune import draw_prune
-from pages.panel_ui import table
+from panel.prune import draw_prune
+from panel.ui import table
 from persistence import service
-from persistence.display import (
+from persistence.core.display import (
     component_label,
     components_summary,
     human_age,
@@ -33,12 +33,12 @@ from persistence.display import (
     human_duration,
     human_time,
 )
-from persistence.errors import BackupError
-from persistence.locking import LockHolder
-from persistence.progress import ProgressCallback
-from persistence.results import CreateResult
+from persistence.core.errors import BackupError
+from persistence.core.progress import ProgressCallback
+from persistence.core.results import CreateResult
+from persistence.core.settings import BackupSettings
 from persistence.service import BackupListing
-from persistence.settings import BackupSettings
+from persistence.store.locking import LockHolder
 
 NOTICE_KEY = "panel_notice"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.panel_jobs import load_panel_settings
-from pages.panel_ui import table
-from persistence.errors import BackupError
-from persistence.settings import BackupSettings
+from panel.jobs import load_panel_settings
+from panel.ui import table
+from persistence.core.errors import BackupError
+from persistence.core.settings import BackupSettings
 
 ENV_NAMES: dict[str, str] = {
     name: str(info.validation_alias)

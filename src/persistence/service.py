@@ -8,8 +8,18 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.backup_run import create_backup
-from persistence.catalog import (
+from persistence.backup.create import create_backup
+from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
+from persistence.core.errors import BackupError
+from persistence.core.paths import check_paths
+from persistence.core.results import CreateResult, PruneResult
+from persistence.core.settings import BackupSettings
+from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.restore.run import plan_restore, restore_backup
+from persistence.retention.policy import RetentionPolicy
+from persistence.retention.prune import apply_retention
+from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
     BackupScan,
@@ -18,20 +28,17 @@ from persistence.catalog import (
     scan_backups,
     summarize,
 )
-from persistence.errors import BackupError
-from persistence.health import QdrantHealth, QdrantMode, qdrant_health
-from persistence.locking import LockHolder, backup_lock, current_holder
-from persistence.manifest import MANIFEST_NAME
-from persistence.paths import check_paths
-from persistence.pruning import apply_retention
-from persistence.restore.models import RestorePlan, RestoreResult
-from persistence.restore.run import plan_restore, restore_backup
-from persistence.results import CreateResult, PruneResult
-from persistence.retention import RetentionPolicy
-from persistence.runlog import RunKind, RunRecord, last_run, read_runs, record_run, verified_at
-from persistence.settings import BackupSettings
-from persistence.startup import SnapshotReport, snapshot_now, snapshot_on_start
-from persistence.verify import VerifyReport, verify_all, verify_backup
+from persistence.store.locking import LockHolder, backup_lock, current_holder
+from persistence.store.manifest import MANIFEST_NAME
+from persistence.store.runlog import (
+    RunKind,
+    RunRecord,
+    last_run,
+    read_runs,
+    record_run,
+    verified_at,
+)
+from persistence.verify.run import VerifyReport, verify_all, verify_backup
 
 __all__ = [
     "BackupListing",

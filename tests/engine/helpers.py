@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from persistence.manifest import (
+from persistence.store.manifest import (
     MANIFEST_NAME,
     SIDECAR_NAME,
     load_manifest,

@@ -16,9 +16,9 @@ import pytest
 from persistence.components.base import CaptureContext
 from persistence.components.databases import DatabaseComponent, DatabaseKind, detect_kind
 from persistence.components.trees import TreeComponent
-from persistence.errors import ComponentError
-from persistence.manifest import ComponentStatus
-from persistence.progress import ProgressEvent, ProgressStage
+from persistence.core.errors import ComponentError
+from persistence.core.progress import ProgressEvent, ProgressStage
+from persistence.store.manifest import ComponentStatus
 
 WRITER = textwrap.dedent(
     """

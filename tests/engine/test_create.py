@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 
 from persistence import service
-from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentStatus, load_manifest
-from persistence.progress import ProgressEvent, ProgressStage
-from persistence.runlog import read_runs
-from persistence.settings import BackupSettings, load_settings
+from persistence.core.progress import ProgressEvent, ProgressStage
+from persistence.core.settings import BackupSettings, load_settings
+from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentStatus, load_manifest
+from persistence.store.runlog import read_runs
 from tests.conftest import AppState, tree_digest
 from tests.engine.helpers import backdate, sha256_of
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from persistence import service
-from persistence.errors import PathSafetyError
-from persistence.paths import join_inside, safe_relative
-from persistence.settings import load_settings
+from persistence.core.errors import PathSafetyError
+from persistence.core.paths import join_inside, safe_relative
+from persistence.core.settings import load_settings
 from tests.conftest import AppState, run_cli
 
 

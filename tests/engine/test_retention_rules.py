@@ -8,9 +8,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from persistence.catalog import CompleteBackup
-from persistence.manifest import ComponentRecord, ComponentStatus, Manifest
-from persistence.retention import RetentionPolicy, decide
+from persistence.retention.policy import RetentionPolicy, decide
+from persistence.store.catalog import CompleteBackup
+from persistence.store.manifest import ComponentRecord, ComponentStatus, Manifest
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from persistence import service
-from persistence.runlog import RUNLOG_NAME, RunKind, read_runs, record_run
+from persistence.store.runlog import RUNLOG_NAME, RunKind, read_runs, record_run
 from tests.conftest import AppState, run_cli
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from persistence.settings import load_settings
+from persistence.core.settings import load_settings
 from tests.conftest import AppState, run_cli
 
 CONTRACT = {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from persistence.display import (
+from persistence.core.display import (
     Health,
     backup_health,
     components_summary,
@@ -17,9 +17,9 @@ from persistence.display import (
     progress_fraction,
     progress_text,
 )
-from persistence.health import QdrantMode, qdrant_health
-from persistence.progress import ProgressEvent, ProgressStage
-from persistence.settings import load_settings
+from persistence.core.progress import ProgressEvent, ProgressStage
+from persistence.core.settings import load_settings
+from persistence.monitoring.health import QdrantMode, qdrant_health
 from tests.qdrant_standin.server import QdrantStandin
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

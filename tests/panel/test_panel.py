@@ -15,9 +15,9 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Node, Progress
 
 from persistence import service
-from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
-from persistence.results import CreateResult
-from persistence.settings import BackupSettings, load_settings
+from persistence.core.progress import ProgressCallback, ProgressEvent, ProgressStage
+from persistence.core.results import CreateResult
+from persistence.core.settings import BackupSettings, load_settings
 from tests.conftest import AppState
 from tests.panel.conftest import JOB_KEY, wait_for_job
 from tests.qdrant_standin.server import QdrantStandin
@@ -295,7 +295,7 @@ def test_qdrant_connection_refused_is_one_clear_line(
 HOLD_LOCK = """
 import sys
 from pathlib import Path
-from persistence.locking import backup_lock
+from persistence.store.locking import backup_lock
 with backup_lock(Path(sys.argv[1]), "create-backup", 5):
     print("locked", flush=True)
     sys.stdin.readline()
@@ -364,7 +364,7 @@ def _two_starts_script() -> None:
     import streamlit as st
     from pydantic import BaseModel
 
-    from pages.panel_jobs import Job, current_job, start_job
+    from panel.jobs import Job, current_job, start_job
 
     gate = threading.Event()
 

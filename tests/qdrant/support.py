@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.components.base import CaptureContext
-from persistence.manifest import ComponentRecord
-from persistence.progress import ProgressEvent
-from persistence.qdrant import build_component
-from persistence.settings import BackupSettings
+from persistence.components.registry import qdrant_component
+from persistence.core.progress import ProgressEvent
+from persistence.core.settings import BackupSettings
+from persistence.store.manifest import ComponentRecord
 
 API_KEY = "s3cr3t-write-key-9f2c"  # a test key, looked for in logs and records
 READ_KEY = "s3cr3t-read-key-41ab"
@@ -38,7 +38,7 @@ class Recorder:
 
 
 def capture(settings: BackupSettings, staging: Path, *, skip: bool = False) -> ComponentRecord:
-    component = build_component(settings, settings.resolved(), skip=skip)
+    component = qdrant_component(settings, settings.resolved().qdrant_path, skip=skip)
     return component.capture(CaptureContext(target_dir=staging / "qdrant", progress=Recorder()))
 
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from persistence.components.base import CaptureContext
-from persistence.errors import QdrantError
-from persistence.manifest import ComponentStatus
-from persistence.progress import ProgressStage
-from persistence.qdrant import build_component
+from persistence.components.registry import qdrant_component
+from persistence.core.errors import QdrantError
+from persistence.core.progress import ProgressStage
+from persistence.store.manifest import ComponentStatus
 from tests.qdrant.support import API_KEY, READ_KEY, Recorder, capture, leftover_parts, settings_for
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault
@@ -27,7 +27,7 @@ def test_three_collections_are_captured_verified_and_cleaned(
     qdrant_standin.add_collection("images", points=30, shards=2)
     settings = settings_for(qdrant_standin.url)
     recorder = Recorder()
-    component = build_component(settings, settings.resolved(), skip=False)
+    component = qdrant_component(settings, settings.resolved().qdrant_path, skip=False)
     record = component.capture(CaptureContext(tmp_path / "qdrant", recorder))
 
     assert record.status is ComponentStatus.CAPTURED

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient, models
 
-from persistence.errors import QdrantError
-from persistence.manifest import ComponentStatus
+from persistence.core.errors import QdrantError
 from persistence.qdrant import restore_embedded
+from persistence.store.manifest import ComponentStatus
 from tests.qdrant.support import capture, settings_for
 
 HOLDER = """

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 from tests.qdrant.support import capture, leftover_parts, settings_for
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from persistence.errors import QdrantError
-from persistence.manifest import ComponentStatus
+from persistence.core.errors import QdrantError
 from persistence.qdrant import QdrantRestClient, upload_snapshot
 from persistence.qdrant.names import validate_collection_name
+from persistence.store.manifest import ComponentStatus
 from tests.qdrant.support import capture, leftover_parts, settings_for
 from tests.qdrant_standin.archive import build_archive
 from tests.qdrant_standin.server import QdrantStandin

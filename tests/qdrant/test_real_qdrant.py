@@ -16,10 +16,10 @@ import pytest
 from pydantic import SecretStr
 from qdrant_client.http import models
 
-from persistence.errors import QdrantError
+from persistence.backup.sample_state import create_sample_state
+from persistence.core.errors import QdrantError
+from persistence.core.settings import load_settings
 from persistence.qdrant import QdrantRestClient, count_points_offline, upload_snapshot
-from persistence.sample_state import create_sample_state
-from persistence.settings import load_settings
 from tests.conftest import AppState, run_cli
 from tests.qdrant.openapi import validate_response
 from tests.qdrant.support import capture, settings_for

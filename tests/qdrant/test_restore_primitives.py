@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 from persistence.qdrant import (
     QdrantRestClient,
     SnapshotCorruptError,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from persistence.manifest import load_manifest
-from persistence.sample_state import create_sample_state
-from persistence.settings import load_settings
+from persistence.backup.sample_state import create_sample_state
+from persistence.core.settings import load_settings
+from persistence.store.manifest import load_manifest
 from tests.conftest import AppState, run_cli, tree_digest
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault

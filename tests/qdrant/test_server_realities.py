@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 from persistence.qdrant import QdrantRestClient, QdrantUploadError, upload_snapshot
 from persistence.qdrant.snapshots import fetch_snapshot
 from tests.qdrant.support import API_KEY, READ_KEY

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
-from persistence.sample_state import create_sample_state
-from persistence.settings import BackupSettings
+from persistence.backup.sample_state import create_sample_state
+from persistence.core.settings import BackupSettings
+from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
 from tests.qdrant_standin.server import QdrantStandin
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from persistence import service
-from persistence.paths import check_paths
+from persistence.core.paths import check_paths
 from persistence.restore.recovery import recover_interrupted_restores
 from tests.restore.support import make_state, tree_digest
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from persistence import service
-from persistence.errors import QdrantError
-from persistence.verify_qdrant import SCRATCH_PREFIX, scratch_name
+from persistence.core.errors import QdrantError
+from persistence.verify.qdrant_checks import SCRATCH_PREFIX, scratch_name
 from tests.qdrant_standin.archive import build_archive
 from tests.qdrant_standin.server import QdrantStandin
 from tests.restore.support import (
@@ -90,7 +90,7 @@ def test_scratch_name_never_reuses_an_existing_collection(
 ) -> None:
     first = scratch_name("docs", set())
     assert first.startswith(SCRATCH_PREFIX + "docs-") and first != scratch_name("docs", set())
-    monkeypatch.setattr("persistence.verify_qdrant.secrets.token_hex", lambda _n: "abc")
+    monkeypatch.setattr("persistence.verify.qdrant_checks.secrets.token_hex", lambda _n: "abc")
     with pytest.raises(QdrantError, match="already exists"):
         scratch_name("docs", {f"{SCRATCH_PREFIX}docs-abc"})
 

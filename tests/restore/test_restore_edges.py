@@ -9,7 +9,7 @@ from typing import NamedTuple
 import pytest
 
 from persistence import service
-from persistence.locking import backup_lock
+from persistence.store.locking import backup_lock
 from tests.qdrant_standin.server import QdrantStandin
 from tests.restore.support import latest_backup, make_state, settings_for, tree_digest
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from persistence import startup
-from persistence.errors import ConfigError
+from persistence.backup import startup
+from persistence.core.errors import ConfigError
 from tests.qdrant_standin.server import QdrantStandin
 from tests.restore.support import cli_env, run_json, settings_for
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from persistence import service
+from persistence.core.settings import BackupSettings
 from persistence.restore.run import restore_backup
-from persistence.settings import BackupSettings
-from persistence.verify import verify_backup
+from persistence.verify.run import verify_backup
 from tests.restore.support import (
     cli_env,
     latest_backup,

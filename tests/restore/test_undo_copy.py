@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from persistence import service
-from persistence.manifest import MANIFEST_NAME
+from persistence.store.manifest import MANIFEST_NAME
 from tests.restore.support import make_state, settings_for
 
 HOLD_DUCKDB = (

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import typer
 
 from persistence.cli.common import fail, setup_logging
-from persistence.errors import BackupError, ExitCode
+from persistence.core.errors import BackupError, ExitCode
 
 app = typer.Typer(
     name="backup",

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from persistence import service
+from persistence.backup.sample_state import create_sample_state
 from persistence.cli.app import app, guarded
 from persistence.cli.common import (
     BackupDirOption,
@@ -23,10 +24,9 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
-from persistence.display import human_bytes
-from persistence.results import CreateResult, PruneResult
-from persistence.sample_state import create_sample_state
-from persistence.settings import MAX_DAYS
+from persistence.core.display import human_bytes
+from persistence.core.results import CreateResult, PruneResult
+from persistence.core.settings import MAX_DAYS
 
 
 @app.command("create-backup")

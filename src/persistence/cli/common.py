@@ -22,9 +22,14 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from persistence.errors import ConfigError, ExitCode
-from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage, ignore_progress
-from persistence.settings import BackupSettings, load_settings
+from persistence.core.errors import ConfigError, ExitCode
+from persistence.core.progress import (
+    ProgressCallback,
+    ProgressEvent,
+    ProgressStage,
+    ignore_progress,
+)
+from persistence.core.settings import BackupSettings, load_settings
 
 err_console = Console(stderr=True, highlight=False)
 # Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.

@@ -23,10 +23,10 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
-from persistence.display import human_bytes
-from persistence.errors import ConfigError, ExitCode
+from persistence.core.display import human_bytes
+from persistence.core.errors import ConfigError, ExitCode
 from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
-from persistence.verify import first_problem
+from persistence.verify.run import first_problem
 
 BackupIdArgument = Annotated[
     str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from persistence.manifest import ComponentRecord
-from persistence.progress import ProgressCallback
+from persistence.core.progress import ProgressCallback
+from persistence.store.manifest import ComponentRecord
 
 
 @dataclass(frozen=True)

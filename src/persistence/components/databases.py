@@ -14,16 +14,16 @@ from pathlib import Path
 import duckdb
 
 from persistence.components.base import CaptureContext
-from persistence.errors import ComponentError
-from persistence.fsio import (
+from persistence.core.errors import ComponentError
+from persistence.core.fsio import (
     PRIVATE_FILE_MODE,
     CopiedFile,
     fsync_file,
     hash_file,
     make_private_dir,
 )
-from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
-from persistence.progress import ComponentProgress
+from persistence.core.progress import ComponentProgress
+from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DUCKDB_MAGIC = b"DUCK"

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from persistence.components.base import CaptureContext
-from persistence.errors import ComponentError
-from persistence.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
-from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
-from persistence.progress import ComponentProgress
+from persistence.core.errors import ComponentError
+from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
+from persistence.core.progress import ComponentProgress
+from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Literal
 import httpx
 from pydantic import JsonValue
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 from persistence.qdrant import models
 from persistence.qdrant.actions import (
     Action,

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 from persistence.qdrant.actions import SnapshotInfo, SnapshotListing
 from persistence.qdrant.client import QdrantRestClient
 from persistence.qdrant.journal import JournalEntry, SnapshotJournal

@@ -15,9 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from persistence.errors import QdrantError
-from persistence.fsio import copy_and_hash, fsync_tree, make_private_dir, sync_filesystem, walk_tree
-from persistence.manifest import FileRecord
+from persistence.core.errors import QdrantError
+from persistence.core.fsio import (
+    copy_and_hash,
+    fsync_tree,
+    make_private_dir,
+    sync_filesystem,
+    walk_tree,
+)
+from persistence.store.manifest import FileRecord
 
 LOCK_NAME = ".lock"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from persistence.errors import QdrantError
-from persistence.fsio import PRIVATE_FILE_MODE, write_atomic
+from persistence.core.errors import QdrantError
+from persistence.core.fsio import PRIVATE_FILE_MODE, write_atomic
 
 JOURNAL_NAME = ".qdrant-snapshot-journal.json"
 

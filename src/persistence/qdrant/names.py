@@ -7,7 +7,7 @@ collection names); in request paths the client percent-encodes every segment.
 
 from __future__ import annotations
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 
 # Qdrant itself caps collection names at 255 characters; snapshot names add a peer id and a
 # timestamp, so they get a little more room. Anything longer is not something Qdrant made.

@@ -16,7 +16,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 
 WAL_CAVEAT = "points only in the write-ahead log at snapshot time are not counted"
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from persistence.errors import QdrantError
-from persistence.fsio import PRIVATE_FILE_MODE, fsync_dir, make_private_dir, write_all
+from persistence.core.errors import QdrantError
+from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_dir, make_private_dir, write_all
 from persistence.qdrant.actions import CollectionInfo, SnapshotInfo
 from persistence.qdrant.client import QdrantRestClient
 from persistence.qdrant.creation import CreatePolicy, create_snapshot

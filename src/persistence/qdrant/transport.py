@@ -19,10 +19,10 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
+from persistence.core.settings import redact_url
 from persistence.qdrant.actions import Action
 from persistence.qdrant.wire import error_text, split_userinfo
-from persistence.settings import redact_url
 
 logger = logging.getLogger(__name__)
 

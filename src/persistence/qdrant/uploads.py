@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from persistence.errors import QdrantError
+from persistence.core.errors import QdrantError
 from persistence.qdrant.actions import SnapshotInfo
 from persistence.qdrant.client import QdrantRestClient, SnapshotPriority
 from persistence.qdrant.snapshots import delete_quietly

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.components.databases import DatabaseKind
-from persistence.errors import ComponentError
-from persistence.fsio import copy_and_hash, fsync_dir, fsync_file, fsync_tree, sync_filesystem
-from persistence.manifest import FileRecord
-from persistence.paths import join_inside
-from persistence.progress import ComponentProgress
+from persistence.core.errors import ComponentError
+from persistence.core.fsio import copy_and_hash, fsync_dir, fsync_file, fsync_tree, sync_filesystem
+from persistence.core.paths import join_inside
+from persistence.core.progress import ComponentProgress
 from persistence.restore.plan import db_sidecars, kind_of_copy, symlink_stays_inside
+from persistence.store.manifest import FileRecord
 
 DEFAULT_ROOT_MODE = 0o700
 

@@ -13,7 +13,6 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from persistence.catalog import PRE_RESTORE_PREFIX, CompleteBackup
 from persistence.components.databases import DatabaseKind, detect_kind
 from persistence.components.names import (
     DATABASE_COMPONENTS,
@@ -21,13 +20,14 @@ from persistence.components.names import (
     KNOWN_COMPONENTS,
     QDRANT_COMPONENT,
 )
-from persistence.errors import BackupError, ConfigError, VerificationError
-from persistence.fsio import hash_file, walk_tree
-from persistence.manifest import ComponentRecord, ComponentStatus, FileRecord
-from persistence.paths import SafePaths, is_within, safe_relative
+from persistence.core.errors import BackupError, ConfigError, VerificationError
+from persistence.core.fsio import hash_file, walk_tree
+from persistence.core.paths import SafePaths, is_within, safe_relative
+from persistence.core.settings import BackupSettings
 from persistence.restore.models import ComponentPlan, RestorePlan, SpaceCheck
 from persistence.restore.qdrant_restore import plan_qdrant
-from persistence.settings import BackupSettings
+from persistence.store.catalog import PRE_RESTORE_PREFIX, CompleteBackup
+from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 
 SQLITE_SIDECARS = ("-wal", "-shm", "-journal")
 DUCKDB_SIDECARS = (".wal",)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from persistence.errors import BackupError, QdrantError, VerificationError
-from persistence.manifest import ComponentRecord, QdrantCollectionRecord
-from persistence.paths import SafePaths, join_inside
-from persistence.progress import ComponentProgress
+from persistence.core.errors import BackupError, QdrantError, VerificationError
+from persistence.core.paths import SafePaths, join_inside
+from persistence.core.progress import ComponentProgress
+from persistence.core.settings import BackupSettings
 from persistence.qdrant import (
     QdrantRestClient,
     minor_version_gap,
@@ -20,7 +20,7 @@ from persistence.qdrant import (
 )
 from persistence.qdrant.names import validate_collection_name
 from persistence.restore.models import CollectionPlan, ComponentPlan, ComponentRestoreResult
-from persistence.settings import BackupSettings
+from persistence.store.manifest import ComponentRecord, QdrantCollectionRecord
 
 EMBEDDED_LOCK = ".lock"
 

@@ -14,8 +14,8 @@ import os
 import re
 from pathlib import Path
 
-from persistence.fsio import fsync_dir
-from persistence.paths import SafePaths
+from persistence.core.fsio import fsync_dir
+from persistence.core.paths import SafePaths
 from persistence.restore.apply import remove_any
 
 

@@ -6,20 +6,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.backup_run import describe_os_error
-from persistence.catalog import CompleteBackup, find_backup, scan_backups
+from persistence.backup.create import describe_os_error
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
-from persistence.errors import BackupError, ComponentError, ExitCode, VerificationError
-from persistence.locking import backup_lock
-from persistence.manifest import ComponentRecord, ComponentStatus
-from persistence.paths import SafePaths, check_paths
-from persistence.progress import (
+from persistence.core.errors import BackupError, ComponentError, ExitCode, VerificationError
+from persistence.core.paths import SafePaths, check_paths
+from persistence.core.progress import (
     ComponentProgress,
     ProgressCallback,
     ProgressEvent,
     ProgressStage,
     ignore_progress,
 )
+from persistence.core.settings import BackupSettings
 from persistence.restore.apply import (
     remove_target,
     restore_database,
@@ -36,10 +34,12 @@ from persistence.restore.plan import build_plan, checked_files, removable_sideca
 from persistence.restore.qdrant_restore import PartialQdrantRestore, restore_qdrant
 from persistence.restore.recovery import recover_interrupted_restores
 from persistence.restore.undo import RAW_COPY_METHOD, raw_copy_intact, save_current_state
-from persistence.runlog import RunKind, record_run
-from persistence.settings import BackupSettings
-from persistence.staging import remove_leftovers
-from persistence.verify import VerifyReport, first_problem, verify_loaded
+from persistence.store.catalog import CompleteBackup, find_backup, scan_backups
+from persistence.store.locking import backup_lock
+from persistence.store.manifest import ComponentRecord, ComponentStatus
+from persistence.store.runlog import RunKind, record_run
+from persistence.store.staging import remove_leftovers
+from persistence.verify.run import VerifyReport, first_problem, verify_loaded
 
 FORCE_WARNING = (
     "RESTORING A BACKUP THAT FAILED VERIFICATION (--force): {problem}. Files and snapshots "

@@ -23,8 +23,7 @@ from pathlib import Path
 import duckdb
 
 from persistence import __version__
-from persistence.backup_run import build_components, describe_os_error
-from persistence.catalog import PRE_RESTORE_PREFIX, new_backup_id
+from persistence.backup.create import describe_os_error
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.databases import DatabaseComponent, database_record
 from persistence.components.names import (
@@ -32,22 +31,24 @@ from persistence.components.names import (
     FILE_COMPONENTS,
     QDRANT_COMPONENT,
 )
+from persistence.components.qdrant import ServerComponent
+from persistence.components.registry import build_components
 from persistence.components.trees import TreeComponent
-from persistence.errors import BackupError, ComponentError
-from persistence.fsio import (
+from persistence.core.errors import BackupError, ComponentError
+from persistence.core.fsio import (
     PRIVATE_FILE_MODE,
     copy_and_hash,
     fsync_file,
     hash_file,
     make_private_dir,
 )
-from persistence.manifest import ComponentRecord, Manifest
-from persistence.paths import SafePaths, join_inside
-from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
-from persistence.qdrant.component import ServerComponent
+from persistence.core.paths import SafePaths, join_inside
+from persistence.core.progress import ProgressCallback, ProgressEvent, ProgressStage
+from persistence.core.settings import BackupSettings
 from persistence.restore.models import RestorePlan
-from persistence.settings import BackupSettings
-from persistence.staging import commit, open_staging, remove_tree
+from persistence.store.catalog import PRE_RESTORE_PREFIX, new_backup_id
+from persistence.store.manifest import ComponentRecord, Manifest
+from persistence.store.staging import commit, open_staging, remove_tree
 
 RAW_COPY_METHOD = "raw-copy"
 SQLITE_JOURNALS = ("-wal", "-shm", "-journal")

@@ -8,21 +8,21 @@ from pathlib import Path
 
 from persistence.components.base import CaptureContext
 from persistence.components.names import QDRANT_COMPONENT
-from persistence.errors import QdrantError
-from persistence.fsio import make_private_dir
-from persistence.manifest import (
+from persistence.core.errors import QdrantError
+from persistence.core.fsio import make_private_dir
+from persistence.core.progress import ComponentProgress
+from persistence.core.settings import BackupSettings, redact_url
+from persistence.qdrant.client import QdrantRestClient
+from persistence.qdrant.embedded import copy_embedded
+from persistence.qdrant.names import validate_collection_name
+from persistence.qdrant.snapshots import fetch_snapshot
+from persistence.store.manifest import (
     ComponentRecord,
     ComponentStatus,
     FileRecord,
     QdrantCollectionRecord,
     QdrantRecord,
 )
-from persistence.progress import ComponentProgress
-from persistence.qdrant.client import QdrantRestClient
-from persistence.qdrant.embedded import copy_embedded
-from persistence.qdrant.names import validate_collection_name
-from persistence.qdrant.snapshots import fetch_snapshot
-from persistence.settings import BackupSettings, redact_url
 
 logger = logging.getLogger(__name__)
 

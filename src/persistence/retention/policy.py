@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from persistence.catalog import CompleteBackup
-from persistence.manifest import ComponentStatus
+from persistence.store.catalog import CompleteBackup
+from persistence.store.manifest import ComponentStatus
 
 
 class RetentionPolicy(BaseModel):

@@ -6,9 +6,21 @@ import os
 import shutil
 from pathlib import Path
 
-from persistence.catalog import DELETING_PREFIX, STAGING_PREFIX
-from persistence.fsio import fsync_dir, fsync_tree, make_private_dir, sync_filesystem, write_atomic
-from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, Manifest, manifest_bytes, sidecar_text
+from persistence.core.fsio import (
+    fsync_dir,
+    fsync_tree,
+    make_private_dir,
+    sync_filesystem,
+    write_atomic,
+)
+from persistence.store.catalog import DELETING_PREFIX, STAGING_PREFIX
+from persistence.store.manifest import (
+    MANIFEST_NAME,
+    SIDECAR_NAME,
+    Manifest,
+    manifest_bytes,
+    sidecar_text,
+)
 
 
 def staging_dir_for(backup_dir: Path, backup_id: str) -> Path:

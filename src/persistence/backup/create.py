@@ -9,24 +9,27 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence import __version__, qdrant
-from persistence.catalog import new_backup_id
+from persistence import __version__
 from persistence.components.base import BackupComponent, CaptureContext
-from persistence.components.databases import DatabaseComponent
-from persistence.components.names import ANALYTICS_DB, CACHE_DB, LOGS, STORAGE, UPLOADS
-from persistence.components.trees import TreeComponent
-from persistence.errors import BackupError, ComponentError
-from persistence.locking import backup_lock
-from persistence.manifest import ComponentRecord, ComponentStatus, Manifest
-from persistence.paths import SafePaths, check_paths
-from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage, ignore_progress
-from persistence.pruning import apply_retention
+from persistence.components.registry import build_components
+from persistence.core.errors import BackupError, ComponentError
+from persistence.core.paths import SafePaths, check_paths
+from persistence.core.progress import (
+    ProgressCallback,
+    ProgressEvent,
+    ProgressStage,
+    ignore_progress,
+)
+from persistence.core.results import ComponentSummary, CreateResult
+from persistence.core.settings import BackupSettings
 from persistence.restore.recovery import recover_interrupted_restores
-from persistence.results import ComponentSummary, CreateResult
-from persistence.retention import RetentionPolicy
-from persistence.runlog import RunKind, record_run
-from persistence.settings import BackupSettings
-from persistence.staging import (
+from persistence.retention.policy import RetentionPolicy
+from persistence.retention.prune import apply_retention
+from persistence.store.catalog import new_backup_id
+from persistence.store.locking import backup_lock
+from persistence.store.manifest import ComponentRecord, ComponentStatus, Manifest
+from persistence.store.runlog import RunKind, record_run
+from persistence.store.staging import (
     commit,
     ensure_backup_root,
     open_staging,
@@ -35,24 +38,6 @@ from persistence.staging import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def build_components(
-    settings: BackupSettings, paths: SafePaths, *, skip_qdrant: bool
-) -> list[BackupComponent]:
-    return [
-        DatabaseComponent(CACHE_DB, paths.cache_db),
-        TreeComponent(STORAGE, paths.storage_dir),
-        TreeComponent(UPLOADS, paths.uploads_dir),
-        DatabaseComponent(ANALYTICS_DB, paths.analytics_db),
-        TreeComponent(
-            LOGS,
-            paths.logs_dir,
-            enabled=paths.include_logs,
-            disabled_reason="not included (BACKUP_INCLUDE_LOGS=false)",
-        ),
-        qdrant.build_component(settings, settings.resolved(), skip=skip_qdrant),
-    ]
 
 
 def describe_os_error(exc: OSError, component: str) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from persistence.errors import ConfigError
-from persistence.settings import ResolvedPaths
+from persistence.core.errors import ConfigError
+from persistence.core.settings import ResolvedPaths
 
 CACHE_ROWS = 500
 ANALYTICS_ROWS = 2_000

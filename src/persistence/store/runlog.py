@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, JsonValue, ValidationError
 
-from persistence.fsio import write_atomic
+from persistence.core.fsio import write_atomic
 
 logger = logging.getLogger(__name__)
 

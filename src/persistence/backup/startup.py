@@ -18,15 +18,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from persistence.errors import BackupError, ConfigError, ExitCode, PathSafetyError
-from persistence.fsio import sync_filesystem
-from persistence.locking import backup_lock
-from persistence.paths import is_within
+from persistence.core.errors import BackupError, ConfigError, ExitCode, PathSafetyError
+from persistence.core.fsio import sync_filesystem
+from persistence.core.paths import is_within
+from persistence.core.settings import BackupSettings, load_settings
 from persistence.qdrant import QdrantRestClient, copy_embedded
 from persistence.qdrant.names import validate_collection_name
 from persistence.qdrant.snapshots import fetch_snapshot
-from persistence.runlog import RunKind, record_run
-from persistence.settings import BackupSettings, load_settings
+from persistence.store.locking import backup_lock
+from persistence.store.runlog import RunKind, record_run
 
 logger = logging.getLogger(__name__)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.panel_ui import table
+from panel.ui import table
 from persistence import service
-from persistence.display import human_age, human_bytes, human_time
-from persistence.errors import BackupError
-from persistence.results import PruneResult
+from persistence.core.display import human_age, human_bytes, human_time
+from persistence.core.errors import BackupError
+from persistence.core.results import PruneResult
+from persistence.core.settings import BackupSettings
 from persistence.service import BackupListing
-from persistence.settings import BackupSettings
 
 PREVIEW_KEY = "panel_prune_preview"
 APPLIED_KEY = "panel_prune_applied"

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from persistence.errors import BackupError
+from persistence.core.errors import BackupError
+from persistence.core.settings import BackupSettings, redact_url
 from persistence.qdrant import QdrantRestClient
-from persistence.settings import BackupSettings, redact_url
 
 # A health probe must not hang the page; a backup run uses QDRANT_TIMEOUT instead.
 PROBE_TIMEOUT_SECONDS = 3.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from pydantic import BaseModel
 
-from pages.panel_jobs import (
+from panel.jobs import (
     Job,
     draw_progress,
     job_progress_fragment,
@@ -13,14 +13,14 @@ from pages.panel_jobs import (
     last_result,
     start_job,
 )
-from pages.panel_restore import draw_restore
-from pages.panel_ui import table
+from panel.restore import draw_restore
+from panel.ui import table
 from persistence import service
-from persistence.display import component_label, human_age, human_bytes, human_time
-from persistence.errors import BackupError
-from persistence.progress import ProgressCallback
+from persistence.core.display import component_label, human_age, human_bytes, human_time
+from persistence.core.errors import BackupError
+from persistence.core.progress import ProgressCallback
+from persistence.core.settings import BackupSettings
 from persistence.service import BackupListing, VerifyReport
-from persistence.settings import BackupSettings
 
 SELECTED_KEY = "panel_selected"
 DEEP_KEY = "panel_deep"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.catalog import scan_backups
-from persistence.errors import BackupError
-from persistence.results import IgnoredBackup, PruneResult
-from persistence.retention import RetentionPolicy, decide
-from persistence.staging import delete_backup_dir
+from persistence.core.errors import BackupError
+from persistence.core.results import IgnoredBackup, PruneResult
+from persistence.retention.policy import RetentionPolicy, decide
+from persistence.store.catalog import scan_backups
+from persistence.store.staging import delete_backup_dir
 
 
 def apply_retention(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from persistence.manifest import ComponentRecord
+from persistence.store.manifest import ComponentRecord
 
 
 class ComponentSummary(BaseModel):

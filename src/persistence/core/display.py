@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from persistence.progress import ProgressEvent
+from persistence.core.progress import ProgressEvent
 
 COMPONENT_LABELS: dict[str, str] = {
     "cache_db": "Cache database",

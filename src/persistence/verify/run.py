@@ -11,27 +11,27 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
-from persistence.catalog import (
+from persistence.core.errors import BackupError, ConfigError, ExitCode, VerificationError
+from persistence.core.paths import SafePaths, check_paths
+from persistence.core.progress import ProgressCallback, ignore_progress
+from persistence.core.settings import BackupSettings
+from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
     CompleteBackup,
     find_backup,
     scan_backups,
 )
-from persistence.errors import BackupError, ConfigError, ExitCode, VerificationError
-from persistence.locking import backup_lock
-from persistence.manifest import ComponentStatus
-from persistence.paths import SafePaths, check_paths
-from persistence.progress import ProgressCallback, ignore_progress
-from persistence.runlog import RunKind, record_run
-from persistence.settings import BackupSettings
-from persistence.verify_checks import (
+from persistence.store.locking import backup_lock
+from persistence.store.manifest import ComponentStatus
+from persistence.store.runlog import RunKind, record_run
+from persistence.verify.checks import (
     QDRANT_COMPONENT,
     Findings,
     check_component,
     unexpected_top_level,
 )
-from persistence.verify_qdrant import deep_check, drill_collections
+from persistence.verify.qdrant_checks import deep_check, drill_collections
 
 
 class ComponentVerdict(BaseModel):

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.errors import ConfigError, VerificationError
-from persistence.manifest import Manifest, load_manifest
+from persistence.core.errors import ConfigError, VerificationError
+from persistence.store.manifest import Manifest, load_manifest
 
 BACKUP_PREFIX = "backup_"
 PRE_RESTORE_PREFIX = "pre-restore_"

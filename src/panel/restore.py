@@ -7,7 +7,7 @@ from typing import cast
 import streamlit as st
 from pydantic import BaseModel
 
-from pages.panel_jobs import (
+from panel.jobs import (
     LAST_KEY,
     Job,
     draw_progress,
@@ -16,15 +16,15 @@ from pages.panel_jobs import (
     last_result,
     start_job,
 )
-from pages.panel_ui import table
+from panel.ui import table
 from persistence import service
-from persistence.catalog import PRE_RESTORE_PREFIX
-from persistence.display import component_label, human_bytes
-from persistence.errors import BackupError
-from persistence.progress import ProgressCallback
+from persistence.core.display import component_label, human_bytes
+from persistence.core.errors import BackupError
+from persistence.core.progress import ProgressCallback
+from persistence.core.settings import BackupSettings
 from persistence.restore.models import ComponentPlan
 from persistence.service import RestorePlan, RestoreResult
-from persistence.settings import BackupSettings
+from persistence.store.catalog import PRE_RESTORE_PREFIX
 
 PLAN_KEY = "panel_restore_plan"
 PLAN_ERROR_KEY = "panel_restore_plan_error"

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from persistence.components.names import ANALYTICS_DB, CACHE_DB, LOGS, STORAGE, UPLOADS
-from persistence.errors import PathSafetyError
-from persistence.settings import BackupSettings, ResolvedPaths
+from persistence.core.errors import PathSafetyError
+from persistence.core.settings import BackupSettings, ResolvedPaths
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,11 @@ from persistence.components.names import (
     KNOWN_COMPONENTS,
     QDRANT_COMPONENT,
 )
-from persistence.errors import BackupError
-from persistence.fsio import hash_file, walk_tree
-from persistence.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentRecord, ComponentStatus
-from persistence.paths import join_inside
-from persistence.progress import ComponentProgress, ProgressCallback
+from persistence.core.errors import BackupError
+from persistence.core.fsio import hash_file, walk_tree
+from persistence.core.paths import join_inside
+from persistence.core.progress import ComponentProgress, ProgressCallback
+from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentRecord, ComponentStatus
 
 _READ_CHUNK = 1024 * 1024
 

@@ -12,17 +12,17 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from persistence.errors import BackupError, QdrantError
-from persistence.manifest import QdrantCollectionRecord
-from persistence.paths import join_inside
+from persistence.core.errors import BackupError, QdrantError
+from persistence.core.paths import join_inside
+from persistence.core.settings import BackupSettings
 from persistence.qdrant import (
     QdrantRestClient,
     count_points_offline,
     upload_snapshot,
 )
 from persistence.qdrant.names import validate_collection_name
-from persistence.settings import BackupSettings
-from persistence.verify_checks import Findings
+from persistence.store.manifest import QdrantCollectionRecord
+from persistence.verify.checks import Findings
 
 SCRATCH_PREFIX = "verify-drill-"
 # Qdrant caps collection names at 255 bytes; leave room for the prefix and the suffix.

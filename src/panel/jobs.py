@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from persistence.display import component_label, progress_fraction, progress_text
-from persistence.errors import BackupError
-from persistence.progress import ProgressCallback, ProgressEvent, ProgressStage
-from persistence.settings import BackupSettings, load_settings
+from persistence.core.display import component_label, progress_fraction, progress_text
+from persistence.core.errors import BackupError
+from persistence.core.progress import ProgressCallback, ProgressEvent, ProgressStage
+from persistence.core.settings import BackupSettings, load_settings
 
 logger = logging.getLogger(__name__)
 

@@ -8,15 +8,15 @@ from dataclasses import dataclass
 import streamlit as st
 
 from persistence import service
-from persistence.display import (
+from persistence.core.display import (
     backup_health,
     health_sentence,
     human_age,
     human_bytes,
     human_time,
 )
+from persistence.core.settings import BackupSettings
 from persistence.service import QdrantHealth, QdrantMode, StatusReport
-from persistence.settings import BackupSettings
 
 QDRANT_KEY = "panel_qdrant_health"
 QDRANT_TTL_SECONDS = 30.0

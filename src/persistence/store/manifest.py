@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from persistence import TOOL_NAME
-from persistence.errors import VerificationError
+from persistence.core.errors import VerificationError
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
