@@ -124,6 +124,7 @@ class _Handler(RestoreRoutes):
         try:
             config = json.loads(self.body or b"{}")
             dim = int(config["vectors"]["size"])
+            shards = int(config.get("shard_number", 1))
         except (ValueError, KeyError, TypeError):
             self._error(400, "Bad request: Wrong input: vectors config is required")
             return
@@ -133,7 +134,7 @@ class _Handler(RestoreRoutes):
             if name in self.state.collections:
                 self._error(400, f"Bad request: Wrong input: Collection `{name}` already exists!")
                 return
-            self.state.add_collection(name, archive=build_archive(0, dim, 1))
+            self.state.add_collection(name, archive=build_archive(0, dim, shards))
         self._ok(True)
 
     def _delete_collection(self, name: str) -> None:

@@ -50,7 +50,14 @@ class QdrantCollectionRecord(BaseModel):
     sha256: str
     server_checksum: str | None = None
     points_count: int | None = None
+    # True when points_count is the exact count (`points/count` with exact=true); older
+    # manifests hold the approximate count of collection info.
+    points_count_exact: bool = False
     vectors_config: JsonValue = None
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    collection_config: JsonValue = None  # the whole config, to recreate the collection
+    payload_schema: JsonValue = None  # payload indexes
     server_snapshot_deleted: bool = False
 
 
@@ -61,6 +68,8 @@ class QdrantRecord(BaseModel):
     url: str | None = None
     server_version: str | None = None
     collections: list[QdrantCollectionRecord] = Field(default_factory=lambda: [])
+    # Snapshots earlier runs left on the server (found through the journal), deleted now.
+    orphans_removed: list[str] = Field(default_factory=lambda: [])
 
 
 class ComponentRecord(BaseModel):
