@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from tests.qdrant_standin.cluster_routes import ClusterRoutes
 from tests.qdrant_standin.protocol import Abort, StandinServer, collection_info, describe
 from tests.qdrant_standin.restore_routes import RestoreRoutes
 from tests.qdrant_standin.state import (
@@ -33,10 +34,13 @@ from tests.qdrant_standin.state import (
 CHUNK = 64 * 1024
 
 
-class _Handler(RestoreRoutes):
+class _Handler(RestoreRoutes, ClusterRoutes):
     # --- routes -------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], fault: Fault | None) -> None:
+        if self.state.cluster is not None and path != "/":
+            self._cluster_route(self.state.cluster, method, query)
+            return
         creating = method == "POST" and path.endswith("/snapshots")
         if fault is not None and fault.delay_seconds and not creating:
             self.state.stop_event.wait(fault.delay_seconds)

@@ -6,8 +6,12 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.qdrant_standin.archive import BuiltArchive, build_archive
+
+if TYPE_CHECKING:
+    from tests.qdrant_standin.cluster_state import ClusterView
 
 
 @dataclass
@@ -121,6 +125,7 @@ class StandinState:
         self.same_second_collisions = 0
         self.creates_running: dict[str, int] = {}
         self.connections = 0  # TCP connections accepted
+        self.cluster: ClusterView | None = None  # cluster mode: the view shared by all nodes
 
     def add_collection(
         self,
