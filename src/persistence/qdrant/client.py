@@ -15,7 +15,7 @@ import logging
 from collections.abc import Generator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 import httpx
 from pydantic import JsonValue
@@ -64,7 +64,7 @@ def snapshots_path(collection: str, shard: int | None, *rest: str) -> str:
 
 
 class QdrantRestClient(QdrantTransport):
-    def __enter__(self) -> QdrantRestClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:

@@ -91,3 +91,26 @@ class ClusterStatus(QdrantModel):
 
     status: str
     peers: dict[str, JsonValue] | None = None
+
+
+class LocalShard(QdrantModel):
+    shard_id: int
+    points_count: int | None = None
+    state: str
+    shard_key: JsonValue = None
+
+
+class RemoteShard(QdrantModel):
+    shard_id: int
+    peer_id: int
+    state: str
+    shard_key: JsonValue = None
+
+
+class CollectionClusterInfo(QdrantModel):
+    """`GET /collections/{c}/cluster`: the shards of the node asked, and the others'."""
+
+    peer_id: int
+    shard_count: int
+    local_shards: list[LocalShard]
+    remote_shards: list[RemoteShard]
