@@ -7,7 +7,6 @@ draws and asks for confirmation.
 from __future__ import annotations
 
 import streamlit as st
-from pydantic import BaseModel
 
 from panel.actions import draw_selected_backup
 from panel.health import draw_health
@@ -37,8 +36,7 @@ from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback
 from persistence.core.results import CreateResult
 from persistence.core.settings import BackupSettings
-from persistence.service import BackupListing
-from persistence.store.locking import LockHolder
+from persistence.service import BackupListing, LockHolder
 
 NOTICE_KEY = "panel_notice"
 
@@ -56,7 +54,7 @@ def _start_create(settings: BackupSettings) -> None:
         )
         return
 
-    def work(progress: ProgressCallback) -> BaseModel:
+    def work(progress: ProgressCallback) -> service.RunResult:
         return service.create_backup(settings, progress=progress)
 
     if not start_job(Job(kind="create", title="Creating a backup", work=work)):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-from pydantic import BaseModel
 
 from panel.jobs import (
     Job,
@@ -30,7 +29,7 @@ NOTICE_KEY = "panel_action_notice"
 def _start_verify(settings: BackupSettings, backup_id: str) -> None:
     deep = st.session_state.get(DEEP_KEY) is True
 
-    def work(progress: ProgressCallback) -> BaseModel:
+    def work(progress: ProgressCallback) -> service.RunResult:
         return service.verify_backup(settings, backup_id, deep=deep, progress=progress)
 
     title = f"Verifying {backup_id}" + (" (deep)" if deep else "")

@@ -16,11 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import streamlit as st
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from persistence.core.display import component_label, progress_fraction, progress_text
 from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback, ProgressEvent, ProgressStage
+from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class JobView:
     running: bool
     components: dict[str, ProgressEvent]
     messages: list[str]
-    result: BaseModel | None
+    result: RunResult | None
     error: str | None
 
 
@@ -48,12 +49,12 @@ class JobView:
 class Job:
     kind: str  # "create", "verify", "restore": the page picks how to show the result
     title: str
-    work: Callable[[ProgressCallback], BaseModel]
+    work: Callable[[ProgressCallback], RunResult]
     backup_id: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _components: dict[str, ProgressEvent] = field(default_factory=lambda: {})
     _messages: list[str] = field(default_factory=lambda: [])
-    _result: BaseModel | None = None
+    _result: RunResult | None = None
     _error: str | None = None
     _thread: threading.Thread | None = None
 
@@ -147,17 +148,11 @@ def last_result(kind: str, backup_id: str | None = None) -> JobView | None:
     return view
 
 
-def _result_ok(result: BaseModel | None) -> object:
-    """The `ok` field every service result has (CreateResult, VerifyReport, RestoreResult)."""
-    ok: object = getattr(result, "ok", None)
-    return ok
-
-
 def draw_progress(view: JobView) -> None:
     """An `st.status` box with one `st.progress` bar per component."""
     if view.running:
         state = "running"
-    elif view.error is not None or _result_ok(view.result) is False:
+    elif view.error is not None or (view.result is not None and not view.result.ok):
         state = "error"
     else:
         state = "complete"

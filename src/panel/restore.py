@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import cast
 
 import streamlit as st
-from pydantic import BaseModel
 
 from panel.jobs import (
     LAST_KEY,
@@ -22,9 +21,7 @@ from persistence.core.display import component_label, human_bytes
 from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback
 from persistence.core.settings import BackupSettings
-from persistence.restore.models import ComponentPlan
-from persistence.service import RestorePlan, RestoreResult
-from persistence.store.catalog import PRE_RESTORE_PREFIX
+from persistence.service import PRE_RESTORE_PREFIX, ComponentPlan, RestorePlan, RestoreResult
 
 PLAN_KEY = "panel_restore_plan"
 PLAN_ERROR_KEY = "panel_restore_plan_error"
@@ -58,7 +55,7 @@ def _start_restore(settings: BackupSettings, plan: RestorePlan) -> None:
     st.session_state[CONFIRM_KEY] = False
     st.session_state.pop(PLAN_KEY, None)
 
-    def work(progress: ProgressCallback) -> BaseModel:
+    def work(progress: ProgressCallback) -> service.RunResult:
         return service.restore_backup(settings, plan.backup_id, only=plan.only, progress=progress)
 
     start_job(

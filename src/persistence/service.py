@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
-from persistence.core.errors import BackupError
 from persistence.core.paths import check_paths
-from persistence.core.results import CreateResult, PruneResult
+from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
-from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
-from persistence.retention.policy import RetentionPolicy
-from persistence.retention.prune import apply_retention
+from persistence.retention.prune import prune_backups
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
@@ -28,26 +26,29 @@ from persistence.store.catalog import (
     scan_backups,
     summarize,
 )
-from persistence.store.locking import LockHolder, backup_lock, current_holder
+from persistence.store.locking import LockHolder, current_holder
 from persistence.store.manifest import MANIFEST_NAME
 from persistence.store.runlog import (
     RunKind,
     RunRecord,
     last_run,
     read_runs,
-    record_run,
     verified_at,
 )
 from persistence.verify.run import VerifyReport, verify_all, verify_backup
 
 __all__ = [
+    "PRE_RESTORE_PREFIX",
     "BackupListing",
+    "ComponentPlan",
     "CreateResult",
+    "LockHolder",
     "PruneResult",
     "QdrantHealth",
     "QdrantMode",
     "RestorePlan",
     "RestoreResult",
+    "RunResult",
     "SnapshotReport",
     "StatusReport",
     "VerifyReport",
@@ -89,47 +90,6 @@ def _listings(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
     ]
     listings += [BackupListing(**summarize(b).model_dump()) for b in scan.broken]
     return listings
-
-
-def prune_backups(
-    settings: BackupSettings,
-    *,
-    dry_run: bool = False,
-    keep_last: int | None = None,
-    keep_within_days: float | None = None,
-) -> PruneResult:
-    started = datetime.now(UTC)
-    try:
-        paths = check_paths(settings)
-        policy = RetentionPolicy(
-            keep_last=keep_last if keep_last is not None else settings.keep_last,
-            keep_within_days=(
-                keep_within_days if keep_within_days is not None else settings.retention_days
-            ),
-        )
-        if not paths.backup_dir.is_dir():
-            return PruneResult(ok=True, dry_run=dry_run)
-        with backup_lock(paths.backup_dir, "prune-backups", settings.lock_timeout):
-            try:
-                result = apply_retention(paths.backup_dir, policy, dry_run=dry_run)
-            except BackupError as exc:
-                result = PruneResult(
-                    ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
-                )
-            if not dry_run:
-                record_run(
-                    paths.backup_dir,
-                    RunKind.PRUNE,
-                    ok=result.ok,
-                    started_at=started,
-                    error=result.error,
-                    summary=f"deleted {len(result.deleted)}, kept {len(result.kept)}",
-                )
-            return result
-    except BackupError as exc:
-        return PruneResult(
-            ok=False, dry_run=dry_run, error=exc.message, exit_code=int(exc.exit_code)
-        )
 
 
 def lock_holder(settings: BackupSettings) -> LockHolder | None:

@@ -12,7 +12,7 @@ import pytest
 
 from persistence import service
 from persistence.core.paths import check_paths
-from persistence.restore.recovery import recover_interrupted_restores
+from persistence.runs.recovery import recover_interrupted_restores
 from tests.restore.support import make_state, tree_digest
 
 

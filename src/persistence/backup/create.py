@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import socket
 import time
@@ -12,8 +11,8 @@ from pathlib import Path
 from persistence import __version__
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.registry import build_components
-from persistence.core.errors import BackupError, ComponentError
-from persistence.core.paths import SafePaths, check_paths
+from persistence.core.errors import BackupError, ComponentError, describe_os_error
+from persistence.core.paths import SafePaths
 from persistence.core.progress import (
     ProgressCallback,
     ProgressEvent,
@@ -22,34 +21,19 @@ from persistence.core.progress import (
 )
 from persistence.core.results import ComponentSummary, CreateResult
 from persistence.core.settings import BackupSettings
-from persistence.restore.recovery import recover_interrupted_restores
 from persistence.retention.policy import RetentionPolicy
 from persistence.retention.prune import apply_retention
+from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import new_backup_id
-from persistence.store.locking import backup_lock
 from persistence.store.manifest import ComponentRecord, ComponentStatus, Manifest
-from persistence.store.runlog import RunKind, record_run
+from persistence.store.runlog import RunKind
 from persistence.store.staging import (
     commit,
-    ensure_backup_root,
     open_staging,
-    remove_leftovers,
     remove_tree,
 )
 
 logger = logging.getLogger(__name__)
-
-
-def describe_os_error(exc: OSError, component: str) -> str:
-    where = f" ({exc.filename})" if exc.filename else ""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return (
-            f"{component}: no room to write{where} ({exc.strerror}); "
-            "free space or move BACKUP_DIR to a bigger disk"
-        )
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"{component}: permission denied{where}"
-    return f"{component}: {exc.strerror or exc}{where}"
 
 
 def _capture_all(
@@ -93,6 +77,23 @@ class _RunFailed(Exception):
         self.records = records
 
 
+def _create_log(result: CreateResult) -> list[LogEntry]:
+    return [LogEntry(ok=result.ok, backup_id=result.backup_id, error=result.error)]
+
+
+def _create_failed(message: str, exit_code: int) -> CreateResult:
+    return CreateResult(ok=False, error=message, exit_code=exit_code)
+
+
+CREATE = Command(
+    label="create-backup",
+    kind=RunKind.CREATE,
+    failed=_create_failed,
+    log=_create_log,
+    announce_finish=True,
+)
+
+
 def create_backup(
     settings: BackupSettings,
     *,
@@ -101,75 +102,32 @@ def create_backup(
     skip_qdrant: bool = False,
 ) -> CreateResult:
     """Make one backup. Never raises for expected failures: the result says what went wrong."""
-    started = datetime.now(UTC)
     clock = time.monotonic()
-    try:
-        paths = check_paths(settings)
-        ensure_backup_root(paths.backup_dir)
-        with backup_lock(paths.backup_dir, "create-backup", settings.lock_timeout):
-            try:
-                result = _locked_run(settings, paths, progress, prune, skip_qdrant, started, clock)
-            except BackupError as exc:
-                result = CreateResult(ok=False, error=exc.message, exit_code=int(exc.exit_code))
-            except OSError as exc:
-                result = CreateResult(
-                    ok=False, error=describe_os_error(exc, "backup root"), exit_code=1
-                )
-            record_run(
-                paths.backup_dir,
-                RunKind.CREATE,
-                ok=result.ok,
-                started_at=started,
-                backup_id=result.backup_id,
-                error=result.error,
-            )
-    except BackupError as exc:
-        result = CreateResult(ok=False, error=exc.message, exit_code=int(exc.exit_code))
-    except OSError as exc:
-        message = describe_os_error(exc, "backup root")
-        result = CreateResult(ok=False, error=message, exit_code=1)
-    progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
-    return result.model_copy(
-        update={"started_at": started.isoformat(), "duration_seconds": time.monotonic() - clock}
-    )
+
+    def body(scope: RunScope) -> CreateResult:
+        result = _capture_run(scope, skip_qdrant, clock)
+        if result.ok and prune:
+            return _retention_after(settings, scope.paths, result)
+        return result
+
+    return run_command(settings, CREATE, body, progress=progress)
 
 
-def _locked_run(
-    settings: BackupSettings,
-    paths: SafePaths,
-    progress: ProgressCallback,
-    prune: bool,
-    skip_qdrant: bool,
-    started: datetime,
-    clock: float,
-) -> CreateResult:
-    leftovers = remove_leftovers(paths.backup_dir)
-    # A restore killed mid-swap may have left a source renamed aside: put it back before
-    # capturing, or this backup would record it as absent.
-    for message in recover_interrupted_restores(paths):
-        progress(ProgressEvent(ProgressStage.MESSAGE, message=message))
-        leftovers.append(message)
-    if leftovers:
-        progress(
-            ProgressEvent(
-                ProgressStage.MESSAGE,
-                message=f"removed leftovers of interrupted runs: {', '.join(leftovers)}",
-            )
-        )
+def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResult:
+    settings, paths, progress = scope.settings, scope.paths, scope.progress
+    leftovers = [*scope.cleanup.removed, *scope.cleanup.recovered]
     backup_id = new_backup_id(paths.backup_dir)
     progress(ProgressEvent(ProgressStage.RUN_STARTED, message=backup_id))
     staging = open_staging(paths.backup_dir, backup_id)
     try:
-        records = _capture_all(
-            build_components(settings, paths, skip_qdrant=skip_qdrant), staging, progress
-        )
-        finished = datetime.now(UTC)
+        components = build_components(settings, paths, skip_qdrant=skip_qdrant)
+        records = _capture_all(components, staging, progress)
         manifest = Manifest(
             tool_version=__version__,
             backup_id=backup_id,
             host=socket.gethostname(),
-            started_at=started,
-            finished_at=finished,
+            started_at=scope.started,
+            finished_at=datetime.now(UTC),
             duration_seconds=time.monotonic() - clock,
             settings=settings.redacted(),
             components=records,
@@ -181,43 +139,49 @@ def _locked_run(
         remove_tree(staging)
         return CreateResult(
             ok=False,
-            backup_id=None,
             error=str(failure),
             exit_code=int(failure.cause.exit_code),
-            components=[ComponentSummary.of(r) for r in failure.records],
+            components=[_summary_of(r) for r in failure.records],
             leftovers_removed=leftovers,
         )
     except BaseException:
         remove_tree(staging)
         raise
-    result = CreateResult(
+    return CreateResult(
         ok=True,
         backup_id=backup_id,
         path=str(final),
-        components=[ComponentSummary.of(r) for r in records],
+        components=[_summary_of(r) for r in records],
         warnings=manifest.warnings,
         leftovers_removed=leftovers,
     )
-    if prune and _nothing_captured(records):
-        return result.model_copy(
-            update={
-                "warnings": [*result.warnings, "retention skipped: this backup captured nothing"]
-            }
-        )
-    if prune:
-        policy = RetentionPolicy(
-            keep_last=settings.keep_last, keep_within_days=settings.retention_days
-        )
-        try:
-            pruned = apply_retention(paths.backup_dir, policy, dry_run=False, protect=backup_id)
-        except (BackupError, OSError) as exc:
-            reason = exc.message if isinstance(exc, BackupError) else str(exc)
-            return result.model_copy(
-                update={
-                    "ok": False,
-                    "exit_code": 1,
-                    "error": f"backup {backup_id} is complete, but retention failed: {reason}",
-                }
-            )
-        result = result.model_copy(update={"prune": pruned})
-    return result
+
+
+def _retention_after(
+    settings: BackupSettings, paths: SafePaths, result: CreateResult
+) -> CreateResult:
+    """Retention only after a complete backup, and never after one that captured nothing."""
+    if not any(c.status == ComponentStatus.CAPTURED for c in result.components):
+        warnings = [*result.warnings, "retention skipped: this backup captured nothing"]
+        return result.model_copy(update={"warnings": warnings})
+    policy = RetentionPolicy(keep_last=settings.keep_last, keep_within_days=settings.retention_days)
+    try:
+        pruned = apply_retention(paths.backup_dir, policy, dry_run=False, protect=result.backup_id)
+    except (BackupError, OSError) as exc:
+        reason = exc.message if isinstance(exc, BackupError) else str(exc)
+        error = f"backup {result.backup_id} is complete, but retention failed: {reason}"
+        return result.model_copy(update={"ok": False, "exit_code": 1, "error": error})
+    return result.model_copy(update={"prune": pruned})
+
+
+def _summary_of(record: ComponentRecord) -> ComponentSummary:
+    return ComponentSummary(
+        name=record.name,
+        status=record.status.value,
+        method=record.method,
+        source=record.source,
+        bytes=record.bytes,
+        file_count=record.file_count,
+        error=record.error,
+        warnings=record.warnings,
+    )

@@ -16,17 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from persistence.core.errors import BackupError, ConfigError, ExitCode, PathSafetyError
+from persistence.core.errors import BackupError, ConfigError, ExitCode
 from persistence.core.fsio import sync_filesystem
-from persistence.core.paths import is_within
+from persistence.core.paths import SafePaths, check_paths
+from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings, load_settings
 from persistence.qdrant import QdrantRestClient, copy_embedded
 from persistence.qdrant.names import validate_collection_name
 from persistence.qdrant.snapshots import fetch_snapshot
-from persistence.store.locking import backup_lock
-from persistence.store.runlog import RunKind, record_run
+from persistence.runs.wrapper import Command, LogEntry, MissingRoot, RunScope, run_command
+from persistence.store.runlog import RunKind
 
 logger = logging.getLogger(__name__)
 
@@ -43,40 +44,28 @@ class SnapshotStatus(BaseModel):
     error: str | None = None
 
 
-class SnapshotReport(BaseModel):
-    ok: bool
+class SnapshotReport(RunResult):
     enabled: bool = True
     directory: str | None = None
-    targets: list[SnapshotStatus] = []
-    error: str | None = None
-    exit_code: int = 0
-    started_at: str | None = None
-    duration_seconds: float = 0.0
+    targets: list[SnapshotStatus] = Field(default_factory=lambda: list[SnapshotStatus]())
 
 
 def snapshot_directory(settings: BackupSettings) -> Path:
-    """QDRANT_SNAPSHOT_DIR, created if needed and proven writable; ConfigError otherwise."""
-    resolved = settings.resolved()
-    folder = resolved.qdrant_snapshot_dir
-    if folder is None:
+    """QDRANT_SNAPSHOT_DIR, checked, created if needed and proven writable; ConfigError else."""
+    if settings.qdrant_snapshot_dir is None:
         raise ConfigError("QDRANT_SNAPSHOT_DIR is not set: say where the snapshots go")
-    real = Path(os.path.realpath(folder))
-    roots = tuple(Path(os.path.realpath(r)) for r in resolved.allowed_roots)
-    if not any(is_within(real, root) for root in roots):
-        raise PathSafetyError(
-            f"QDRANT_SNAPSHOT_DIR {folder} is outside the data root; allow its folder with "
-            "BACKUP_ALLOWED_ROOTS"
-        )
-    probe = real / f".write-probe-{os.getpid()}"
+    folder = check_paths(settings).qdrant_snapshot_dir
+    assert folder is not None
+    probe = folder / f".write-probe-{os.getpid()}"
     try:
-        real.mkdir(parents=True, exist_ok=True, mode=0o700)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
         raise ConfigError(
             f"QDRANT_SNAPSHOT_DIR {folder} cannot be created or written: {exc.strerror or exc}"
         ) from None
-    return real
+    return folder
 
 
 def take_snapshots(settings: BackupSettings, directory: Path) -> list[SnapshotStatus]:
@@ -158,48 +147,52 @@ def _failed(target: str, message: str, clock: float) -> SnapshotStatus:
     )
 
 
-def _record(settings: BackupSettings, report: SnapshotReport, started: datetime) -> None:
-    """Best effort: the run log lives in the backup root, which may not exist here."""
-    backup_dir = settings.resolved().backup_dir
-    if not backup_dir.is_dir():
-        return
+def _snapshot_log(report: SnapshotReport) -> list[LogEntry]:
     failed = [t.target for t in report.targets if t.status == "failed"]
-    try:
-        # Short wait: an app must not hang at start behind a long backup for a log line.
-        with backup_lock(backup_dir, "snapshot", min(settings.lock_timeout, 2.0)):
-            record_run(
-                backup_dir,
-                RunKind.SNAPSHOT,
-                ok=report.ok,
-                started_at=started,
-                error=f"failed: {', '.join(failed)}" if failed else None,
-                summary=f"{len(report.targets)} target(s) into {report.directory}",
-            )
-    except (BackupError, OSError) as exc:
-        logger.warning("snapshot run not recorded: %s", exc)
+    return [
+        LogEntry(
+            ok=report.ok,
+            error=f"failed: {', '.join(failed)}" if failed else None,
+            summary=f"{len(report.targets)} target(s) into {report.directory}",
+        )
+    ]
 
 
 def snapshot_now(settings: BackupSettings) -> SnapshotReport:
-    """The `snapshot` command: never raises for expected failures."""
-    started = datetime.now(UTC)
-    clock = time.monotonic()
-    try:
-        directory = snapshot_directory(settings)
-    except BackupError as exc:
-        return SnapshotReport(ok=False, error=exc.message, exit_code=int(exc.exit_code))
-    targets = take_snapshots(settings, directory)
-    ok = all(t.status != "failed" for t in targets)
-    report = SnapshotReport(
-        ok=ok,
-        directory=str(directory),
-        targets=targets,
-        error=None if ok else "; ".join(t.error or t.target for t in targets if t.error),
-        exit_code=0 if ok else int(ExitCode.FAILED),
-        started_at=started.isoformat(),
-        duration_seconds=time.monotonic() - clock,
+    """The `snapshot` command: never raises for expected failures.
+
+    It holds the backup lock (a short wait: an app must not hang at start behind a long
+    backup), so a start-up snapshot and a backup of the same data root never overlap.
+    """
+    directories: list[Path] = []
+
+    def check_directory(paths: SafePaths) -> SnapshotReport | None:
+        del paths
+        directories.append(snapshot_directory(settings))
+        return None
+
+    def body(scope: RunScope) -> SnapshotReport:
+        del scope
+        targets = take_snapshots(settings, directories[0])
+        ok = all(t.status != "failed" for t in targets)
+        return SnapshotReport(
+            ok=ok,
+            directory=str(directories[0]),
+            targets=targets,
+            error=None if ok else "; ".join(t.error or t.target for t in targets if t.error),
+            exit_code=0 if ok else int(ExitCode.FAILED),
+        )
+
+    command = Command(
+        label="snapshot",
+        kind=RunKind.SNAPSHOT,
+        failed=lambda message, code: SnapshotReport(ok=False, error=message, exit_code=code),
+        log=_snapshot_log,
+        missing_root=MissingRoot.UNLOCKED,
+        lock_timeout=min(settings.lock_timeout, 2.0),
+        before_lock=check_directory,
     )
-    _record(settings, report, started)
-    return report
+    return run_command(settings, command, body)
 
 
 _once_lock = threading.Lock()

@@ -43,3 +43,15 @@ def build_components(
         ),
         qdrant_component(settings, paths.qdrant_path, skip=skip_qdrant),
     ]
+
+
+def source_of(paths: SafePaths, component: str) -> Path:
+    """Where a file component lives in the data root (from the CURRENT settings)."""
+    sources = {
+        CACHE_DB: paths.cache_db,
+        STORAGE: paths.storage_dir,
+        UPLOADS: paths.uploads_dir,
+        ANALYTICS_DB: paths.analytics_db,
+        LOGS: paths.logs_dir,
+    }
+    return sources[component]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -51,3 +52,15 @@ class VerificationError(BackupError):
     """A backup did not pass verification."""
 
     exit_code = ExitCode.VERIFY_FAILED
+
+
+def describe_os_error(exc: OSError, component: str) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (
+            f"{component}: no room to write{where} ({exc.strerror}); "
+            "free space or move BACKUP_DIR to a bigger disk"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"{component}: permission denied{where}"
+    return f"{component}: {exc.strerror or exc}{where}"

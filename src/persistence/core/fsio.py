@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -168,3 +169,17 @@ def sync_filesystem(path: Path) -> None:
             os.sync()
     finally:
         os.close(fd)
+
+
+def remove_any(path: Path) -> None:
+    """Remove a tree (even where restored modes made a folder read-only for its owner), a
+    file or a symlink; nothing there is fine."""
+
+    def retry(func: Callable[..., object], failed: str, _exc: object) -> None:
+        Path(failed).parent.chmod(stat.S_IRWXU)
+        func(failed)
+
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, onerror=retry)

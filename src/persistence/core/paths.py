@@ -9,7 +9,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from persistence.components.names import ANALYTICS_DB, CACHE_DB, LOGS, STORAGE, UPLOADS
 from persistence.core.errors import PathSafetyError
 from persistence.core.settings import BackupSettings, ResolvedPaths
 
@@ -27,17 +26,8 @@ class SafePaths:
     logs_dir: Path
     include_logs: bool
     qdrant_path: Path | None
+    qdrant_snapshot_dir: Path | None
     allowed_roots: tuple[Path, ...]
-
-    def source_for(self, component: str) -> Path:
-        sources = {
-            CACHE_DB: self.cache_db,
-            STORAGE: self.storage_dir,
-            UPLOADS: self.uploads_dir,
-            ANALYTICS_DB: self.analytics_db,
-            LOGS: self.logs_dir,
-        }
-        return sources[component]
 
 
 def is_within(path: Path, root: Path) -> bool:
@@ -74,6 +64,11 @@ def check_paths(settings: BackupSettings, resolved: ResolvedPaths | None = None)
         include_logs=settings.include_logs,
         qdrant_path=(
             _checked("QDRANT_PATH", paths.qdrant_path, roots) if paths.qdrant_path else None
+        ),
+        qdrant_snapshot_dir=(
+            _checked("QDRANT_SNAPSHOT_DIR", paths.qdrant_snapshot_dir, roots)
+            if paths.qdrant_snapshot_dir
+            else None
         ),
         allowed_roots=roots,
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from persistence.store.manifest import ComponentRecord
-
 
 class ComponentSummary(BaseModel):
     name: str
@@ -17,18 +15,15 @@ class ComponentSummary(BaseModel):
     error: str | None = None
     warnings: list[str] = []
 
-    @classmethod
-    def of(cls, record: ComponentRecord) -> ComponentSummary:
-        return cls(
-            name=record.name,
-            status=record.status.value,
-            method=record.method,
-            source=record.source,
-            bytes=record.bytes,
-            file_count=record.file_count,
-            error=record.error,
-            warnings=record.warnings,
-        )
+
+class RunResult(BaseModel):
+    """What every command's result carries: scripts read these first."""
+
+    ok: bool
+    error: str | None = None
+    exit_code: int = 0
+    started_at: str | None = None
+    duration_seconds: float = 0.0
 
 
 class IgnoredBackup(BaseModel):
@@ -36,25 +31,17 @@ class IgnoredBackup(BaseModel):
     reason: str
 
 
-class PruneResult(BaseModel):
-    ok: bool
+class PruneResult(RunResult):
     dry_run: bool
     deleted: list[str] = []
     kept: list[str] = []
     keep_rules: dict[str, list[str]] = {}
     ignored: list[IgnoredBackup] = []
-    error: str | None = None
-    exit_code: int = 0
 
 
-class CreateResult(BaseModel):
-    ok: bool
+class CreateResult(RunResult):
     backup_id: str | None = None
     path: str | None = None
-    error: str | None = None
-    exit_code: int = 0
-    started_at: str | None = None
-    duration_seconds: float = 0.0
     components: list[ComponentSummary] = []
     warnings: list[str] = []
     leftovers_removed: list[str] = []

@@ -8,15 +8,20 @@ with the manifest, so a backup changed after verification is caught before it la
 from __future__ import annotations
 
 import os
-import shutil
 import stat
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.components.databases import DatabaseKind
 from persistence.core.errors import ComponentError
-from persistence.core.fsio import copy_and_hash, fsync_dir, fsync_file, fsync_tree, sync_filesystem
+from persistence.core.fsio import (
+    copy_and_hash,
+    fsync_dir,
+    fsync_file,
+    fsync_tree,
+    remove_any,
+    sync_filesystem,
+)
 from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress
 from persistence.restore.plan import db_sidecars, kind_of_copy, symlink_stays_inside
@@ -39,20 +44,6 @@ class Applied:
 # file setuid or setgid, whoever edited it.
 FILE_MODE_MASK = 0o777
 DIR_MODE_MASK = 0o1777
-
-
-def remove_any(path: Path) -> None:
-    """Remove a tree (even where restored modes made a folder read-only for its owner), a
-    file or a symlink; nothing there is fine."""
-
-    def retry(func: Callable[..., object], failed: str, _exc: object) -> None:
-        Path(failed).parent.chmod(stat.S_IRWXU)
-        func(failed)
-
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path, onerror=retry)
 
 
 def _copy_checked(

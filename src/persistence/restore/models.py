@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from persistence.core.results import RunResult
 
 # restore: the component is rebuilt from the backup and swapped in;
 # restore-missing: (--if-empty) only what is missing is written;
@@ -87,16 +89,13 @@ class ComponentRestoreResult(BaseModel):
     warnings: list[str] = []
 
 
-class RestoreResult(BaseModel):
-    ok: bool
+class RestoreResult(RunResult):
     backup_id: str | None = None
     undo_id: str | None = None
-    error: str | None = None
-    exit_code: int = 0
     forced: bool = False
     verified: bool = False
     nothing_to_do: bool = False
-    components: list[ComponentRestoreResult] = []
-    warnings: list[str] = []
-    started_at: str | None = None
-    duration_seconds: float = 0.0
+    components: list[ComponentRestoreResult] = Field(
+        default_factory=lambda: list[ComponentRestoreResult]()
+    )
+    warnings: list[str] = Field(default_factory=lambda: list[str]())

@@ -20,6 +20,7 @@ from persistence.components.names import (
     KNOWN_COMPONENTS,
     QDRANT_COMPONENT,
 )
+from persistence.components.registry import source_of
 from persistence.core.errors import BackupError, ConfigError, VerificationError
 from persistence.core.fsio import hash_file, walk_tree
 from persistence.core.paths import SafePaths, is_within, safe_relative
@@ -220,7 +221,7 @@ def _plan_component(
         and name != QDRANT_COMPONENT
         and not if_empty
     ):
-        return plan_removal(name, paths.source_for(name))
+        return plan_removal(name, source_of(paths, name))
     if record is None or record.status is not ComponentStatus.CAPTURED:
         status = record.status.value if record is not None else "not recorded"
         return ComponentPlan(
@@ -228,7 +229,7 @@ def _plan_component(
         )
     if name == QDRANT_COMPONENT:
         return plan_qdrant(settings, paths, backup.path / name, record, if_empty=if_empty)
-    target = paths.source_for(name)
+    target = source_of(paths, name)
     if name in DATABASE_COMPONENTS:
         first = record.files[0].path if record.files else ""
         backup_file = backup.path / name / first

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence.backup.create import describe_os_error
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
-from persistence.core.errors import BackupError, ComponentError, ExitCode, VerificationError
+from persistence.core.errors import (
+    BackupError,
+    ComponentError,
+    ExitCode,
+    VerificationError,
+    describe_os_error,
+)
 from persistence.core.paths import SafePaths, check_paths
 from persistence.core.progress import (
     ComponentProgress,
@@ -32,14 +35,12 @@ from persistence.restore.models import (
 )
 from persistence.restore.plan import build_plan, checked_files, removable_sidecars
 from persistence.restore.qdrant_restore import PartialQdrantRestore, restore_qdrant
-from persistence.restore.recovery import recover_interrupted_restores
 from persistence.restore.undo import RAW_COPY_METHOD, raw_copy_intact, save_current_state
+from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import CompleteBackup, find_backup, scan_backups
-from persistence.store.locking import backup_lock
 from persistence.store.manifest import ComponentRecord, ComponentStatus
-from persistence.store.runlog import RunKind, record_run
-from persistence.store.staging import remove_leftovers
-from persistence.verify.run import VerifyReport, first_problem, verify_loaded
+from persistence.store.runlog import RunKind
+from persistence.verify.run import VerifyReport, first_problem, verify_loaded, verify_log_entry
 
 FORCE_WARNING = (
     "RESTORING A BACKUP THAT FAILED VERIFICATION (--force): {problem}. Files and snapshots "
@@ -79,10 +80,9 @@ def restore_backup(
     progress: ProgressCallback = ignore_progress,
 ) -> RestoreResult:
     """Restore a backup. Never raises for expected failures: the result says what went wrong."""
-    started = datetime.now(UTC)
-    clock = time.monotonic()
-    try:
-        paths = check_paths(settings)
+    chosen: list[CompleteBackup] = []
+
+    def before_lock(paths: SafePaths) -> RestoreResult | None:
         if (
             if_empty
             and latest
@@ -90,31 +90,30 @@ def restore_backup(
             and not scan_backups(paths.backup_dir).complete
         ):
             # A container's first start: no backup yet is not a failure of the entrypoint.
-            result = RestoreResult(
+            return RestoreResult(
                 ok=True, nothing_to_do=True, warnings=["no complete backup: nothing to restore"]
             )
-        else:
-            backup = find_backup(paths.backup_dir, backup_id, latest=latest)
-            if if_empty and _nothing_missing(settings, paths, backup, only):
-                # Checked before taking the lock: a no-op start-up writes nothing at all.
-                result = RestoreResult(ok=True, backup_id=backup.backup_id, nothing_to_do=True)
-            else:
-                with backup_lock(paths.backup_dir, "restore-backup", settings.lock_timeout):
-                    result = _locked_run(settings, paths, backup, only, force, if_empty, progress)
-                    if not result.nothing_to_do or not result.ok:
-                        _record(paths, result, started)
-    except BackupError as exc:
-        result = RestoreResult(
-            ok=False, backup_id=backup_id, error=exc.message, exit_code=int(exc.exit_code)
-        )
-    except OSError as exc:
-        result = RestoreResult(
-            ok=False, backup_id=backup_id, error=describe_os_error(exc, "restore"), exit_code=1
-        )
-    progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
-    return result.model_copy(
-        update={"started_at": started.isoformat(), "duration_seconds": time.monotonic() - clock}
+        backup = find_backup(paths.backup_dir, backup_id, latest=latest)
+        if if_empty and _nothing_missing(settings, paths, backup, only):
+            # Checked before taking the lock: a no-op start-up writes nothing at all.
+            return RestoreResult(ok=True, backup_id=backup.backup_id, nothing_to_do=True)
+        chosen.append(backup)
+        return None
+
+    def body(scope: RunScope) -> RestoreResult:
+        return _locked_run(scope, chosen[0], only, force, if_empty)
+
+    command = Command(
+        label="restore-backup",
+        kind=RunKind.RESTORE,
+        failed=lambda message, code: RestoreResult(
+            ok=False, backup_id=backup_id, error=message, exit_code=code
+        ),
+        log=_log_entries,
+        before_lock=before_lock,
+        announce_finish=True,
     )
+    return run_command(settings, command, body, progress=progress)
 
 
 def _nothing_missing(
@@ -124,38 +123,18 @@ def _nothing_missing(
     return plan.nothing_to_do and not plan.problems
 
 
-def _record(paths: SafePaths, result: RestoreResult, started: datetime) -> None:
+def _log_entries(result: RestoreResult) -> list[LogEntry]:
+    if result.nothing_to_do and result.ok:
+        return []
     undo = f"; undo: restore-backup {result.undo_id}" if result.undo_id else ""
-    record_run(
-        paths.backup_dir,
-        RunKind.RESTORE,
-        ok=result.ok,
-        started_at=started,
-        backup_id=result.backup_id,
-        error=result.error,
-        summary=f"{'restored' if result.ok else 'failed'}{undo}",
-    )
+    summary = f"{'restored' if result.ok else 'failed'}{undo}"
+    return [LogEntry(ok=result.ok, backup_id=result.backup_id, error=result.error, summary=summary)]
 
 
-def _verify_first(
-    settings: BackupSettings,
-    paths: SafePaths,
-    backup: CompleteBackup,
-    force: bool,
-    progress: ProgressCallback,
-) -> VerifyReport:
+def _verify_first(scope: RunScope, backup: CompleteBackup, force: bool) -> VerifyReport:
     """Refuse a backup that fails verification unless forced; the verdict is recorded."""
-    started = datetime.now(UTC)
-    report = verify_loaded(settings, backup, progress=progress)
-    record_run(
-        paths.backup_dir,
-        RunKind.VERIFY,
-        ok=report.ok,
-        started_at=started,
-        backup_id=backup.backup_id,
-        error=None if report.ok else first_problem(report),
-        summary="before restore",
-    )
+    report = verify_loaded(scope.settings, backup, progress=scope.progress)
+    scope.record(RunKind.VERIFY, verify_log_entry(report, "before restore"))
     if not report.ok and not force:
         raise VerificationError(
             f"backup {backup.backup_id} fails verification, nothing was restored: "
@@ -181,25 +160,21 @@ def _damaged(report: VerifyReport, backup: CompleteBackup) -> dict[str, set[str]
 
 
 def _locked_run(
-    settings: BackupSettings,
-    paths: SafePaths,
+    scope: RunScope,
     backup: CompleteBackup,
     only: list[str] | None,
     force: bool,
     if_empty: bool,
-    progress: ProgressCallback,
 ) -> RestoreResult:
-    remove_leftovers(paths.backup_dir)
+    settings, paths, progress = scope.settings, scope.paths, scope.progress
     progress(ProgressEvent(ProgressStage.RUN_STARTED, message=backup.backup_id))
-    # Before planning: a tree a killed restore left renamed aside must be back in place first.
-    recovered = recover_interrupted_restores(paths)
-    for message in recovered:
-        progress(ProgressEvent(ProgressStage.MESSAGE, message=message))
+    # The wrapper already put back what a killed restore left renamed aside.
+    recovered = scope.cleanup.recovered
     plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty)
     base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=[*recovered, *plan.warnings])
     if plan.nothing_to_do and not plan.problems:
         return base.model_copy(update={"nothing_to_do": True})
-    report = _verify_first(settings, paths, backup, force, progress)
+    report = _verify_first(scope, backup, force)
     damaged = _damaged(report, backup)
     warnings: list[str] = []
     if not report.ok:

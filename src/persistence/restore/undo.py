@@ -23,7 +23,6 @@ from pathlib import Path
 import duckdb
 
 from persistence import __version__
-from persistence.backup.create import describe_os_error
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.databases import DatabaseComponent, database_record
 from persistence.components.names import (
@@ -32,9 +31,9 @@ from persistence.components.names import (
     QDRANT_COMPONENT,
 )
 from persistence.components.qdrant import ServerComponent
-from persistence.components.registry import build_components
+from persistence.components.registry import build_components, source_of
 from persistence.components.trees import TreeComponent
-from persistence.core.errors import BackupError, ComponentError
+from persistence.core.errors import BackupError, ComponentError, describe_os_error
 from persistence.core.fsio import (
     PRIVATE_FILE_MODE,
     copy_and_hash,
@@ -70,9 +69,9 @@ def _components(
     # Built here rather than by build_components: the include flags (BACKUP_INCLUDE_LOGS)
     # choose what a backup keeps, but the restore replaces whatever the plan touches.
     chosen: list[BackupComponent] = [
-        DatabaseComponent(name, paths.source_for(name))
+        DatabaseComponent(name, source_of(paths, name))
         if name in DATABASE_COMPONENTS
-        else TreeComponent(name, paths.source_for(name))
+        else TreeComponent(name, source_of(paths, name))
         for name in FILE_COMPONENTS
         if name in touched
     ]

@@ -6,9 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from persistence.core.errors import BackupError
+from persistence.core.paths import SafePaths
 from persistence.core.results import IgnoredBackup, PruneResult
+from persistence.core.settings import BackupSettings
 from persistence.retention.policy import RetentionPolicy, decide
+from persistence.runs.wrapper import Command, LogEntry, run_command
 from persistence.store.catalog import scan_backups
+from persistence.store.runlog import RunKind
 from persistence.store.staging import delete_backup_dir
 
 
@@ -44,4 +48,44 @@ def apply_retention(
         kept=[b.backup_id for b in complete if b.backup_id in decision.keep],
         keep_rules=decision.keep,
         ignored=ignored,
+    )
+
+
+def prune_backups(
+    settings: BackupSettings,
+    *,
+    dry_run: bool = False,
+    keep_last: int | None = None,
+    keep_within_days: float | None = None,
+) -> PruneResult:
+    """The prune-backups command. Never raises for expected failures."""
+    policy = RetentionPolicy(
+        keep_last=keep_last if keep_last is not None else settings.keep_last,
+        keep_within_days=(
+            keep_within_days if keep_within_days is not None else settings.retention_days
+        ),
+    )
+
+    def nothing_to_prune(paths: SafePaths) -> PruneResult | None:
+        return None if paths.backup_dir.is_dir() else PruneResult(ok=True, dry_run=dry_run)
+
+    def log(result: PruneResult) -> list[LogEntry]:
+        if dry_run:
+            return []
+        summary = f"deleted {len(result.deleted)}, kept {len(result.kept)}"
+        return [LogEntry(ok=result.ok, error=result.error, summary=summary)]
+
+    command = Command(
+        label="prune-backups",
+        kind=RunKind.PRUNE,
+        failed=lambda message, code: PruneResult(
+            ok=False, dry_run=dry_run, error=message, exit_code=code
+        ),
+        log=log,
+        before_lock=nothing_to_prune,
+    )
+    return run_command(
+        settings,
+        command,
+        lambda scope: apply_retention(scope.paths.backup_dir, policy, dry_run=dry_run),
     )

@@ -7,14 +7,16 @@ the run record is appended safely; restore calls `verify_loaded` while already h
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from persistence.core.errors import BackupError, ConfigError, ExitCode, VerificationError
-from persistence.core.paths import SafePaths, check_paths
+from persistence.core.errors import ConfigError, ExitCode, VerificationError
+from persistence.core.paths import SafePaths
 from persistence.core.progress import ProgressCallback, ignore_progress
+from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings
+from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
@@ -22,9 +24,8 @@ from persistence.store.catalog import (
     find_backup,
     scan_backups,
 )
-from persistence.store.locking import backup_lock
 from persistence.store.manifest import ComponentStatus
-from persistence.store.runlog import RunKind, record_run
+from persistence.store.runlog import RunKind
 from persistence.verify.checks import (
     QDRANT_COMPONENT,
     Findings,
@@ -39,7 +40,7 @@ class ComponentVerdict(BaseModel):
     ok: bool
     status: str
     files_checked: int = 0
-    problems: list[str] = []
+    problems: list[str] = Field(default_factory=lambda: list[str]())
     notes: list[str] = []
 
 
@@ -49,19 +50,14 @@ class FailedFile(BaseModel):
     problem: str
 
 
-class VerifyReport(BaseModel):
-    ok: bool
+class VerifyReport(RunResult):
     backup_id: str | None = None
     path: str | None = None
     deep: bool = False
     drill: bool = False
-    components: list[ComponentVerdict] = []
-    failed_files: list[FailedFile] = []
-    problems: list[str] = []
-    error: str | None = None
-    exit_code: int = 0
-    started_at: str | None = None
-    duration_seconds: float = 0.0
+    components: list[ComponentVerdict] = Field(default_factory=lambda: list[ComponentVerdict]())
+    failed_files: list[FailedFile] = Field(default_factory=lambda: list[FailedFile]())
+    problems: list[str] = Field(default_factory=lambda: list[str]())
 
 
 def verify_loaded(
@@ -137,13 +133,11 @@ def first_problem(report: VerifyReport) -> str:
     return "; ".join(shown) + more
 
 
-def _check_request(settings: BackupSettings, drill_on_server: bool) -> SafePaths:
-    paths = check_paths(settings)
+def _check_request(settings: BackupSettings, paths: SafePaths, drill_on_server: bool) -> None:
     if drill_on_server and not settings.qdrant_url:
         raise ConfigError("--drill restores into a scratch collection on a server: set QDRANT_URL")
     if not paths.backup_dir.is_dir():
         raise ConfigError(f"no backup root at {paths.backup_dir}: nothing to verify")
-    return paths
 
 
 def _verify_one_locked(
@@ -172,19 +166,44 @@ def _verify_one_locked(
     )
 
 
-def _record(paths: SafePaths, report: VerifyReport, started: datetime) -> VerifyReport:
+def verify_log_entry(report: VerifyReport, note: str = "") -> LogEntry:
     flags = " ".join(f for f, on in (("--deep", report.deep), ("--drill", report.drill)) if on)
-    summary = f"{'passed' if report.ok else 'failed'} {flags}".strip()
-    record_run(
-        paths.backup_dir,
-        RunKind.VERIFY,
+    summary = note or f"{'passed' if report.ok else 'failed'} {flags}".strip()
+    return LogEntry(
         ok=report.ok,
-        started_at=started,
         backup_id=report.backup_id,
         error=None if report.ok else first_problem(report),
         summary=summary,
     )
-    return report.model_copy(update={"started_at": started.isoformat()})
+
+
+class VerifyBatch(RunResult):
+    """verify-backup --all: one report per backup, each recorded in the run log."""
+
+    reports: list[VerifyReport] = Field(default_factory=lambda: list[VerifyReport]())
+
+
+def _command(label: str, drill: bool, settings: BackupSettings) -> Command[VerifyBatch]:
+    def refuse_early(paths: SafePaths) -> VerifyBatch | None:
+        _check_request(settings, paths, drill)
+        return None
+
+    def failed(message: str, exit_code: int) -> VerifyBatch:
+        report = VerifyReport(ok=False, error=message, exit_code=exit_code)
+        return VerifyBatch(ok=False, error=message, exit_code=exit_code, reports=[report])
+
+    return Command(
+        label=label,
+        kind=RunKind.VERIFY,
+        failed=failed,
+        log=lambda batch: [verify_log_entry(r) for r in batch.reports if r.backup_id or r.ok],
+        before_lock=refuse_early,
+    )
+
+
+def _batch(reports: list[VerifyReport], started: datetime) -> VerifyBatch:
+    stamped = [r.model_copy(update={"started_at": started.isoformat()}) for r in reports]
+    return VerifyBatch(ok=all(r.ok for r in reports), reports=stamped)
 
 
 def verify_backup(
@@ -197,16 +216,18 @@ def verify_backup(
     progress: ProgressCallback = ignore_progress,
 ) -> VerifyReport:
     """Verify one backup and record the verdict. Never raises for expected failures."""
-    started = datetime.now(UTC)
-    try:
-        paths = _check_request(settings, drill)
-        with backup_lock(paths.backup_dir, "verify-backup", settings.lock_timeout):
-            report = _verify_one_locked(settings, paths, backup_id, latest, deep, drill, progress)
-            return _record(paths, report, started)
-    except BackupError as exc:
-        return VerifyReport(
-            ok=False, backup_id=backup_id, error=exc.message, exit_code=int(exc.exit_code)
+
+    def body(scope: RunScope) -> VerifyBatch:
+        report = _verify_one_locked(
+            settings, scope.paths, backup_id, latest, deep, drill, scope.progress
         )
+        return _batch([report], scope.started)
+
+    batch = run_command(settings, _command("verify-backup", drill, settings), body)
+    report = batch.reports[0]
+    if report.error and not report.backup_id and backup_id:
+        report = report.model_copy(update={"backup_id": backup_id})
+    return report
 
 
 def verify_all(
@@ -217,32 +238,24 @@ def verify_all(
     progress: ProgressCallback = ignore_progress,
 ) -> list[VerifyReport]:
     """Verify every backup and pre-restore copy in the root, oldest first; broken ones fail."""
-    started = datetime.now(UTC)
-    try:
-        paths = _check_request(settings, drill)
-        with backup_lock(paths.backup_dir, "verify-backup --all", settings.lock_timeout):
-            scan = scan_backups(paths.backup_dir, prefixes=(BACKUP_PREFIX, PRE_RESTORE_PREFIX))
-            complete, broken = scan.complete, scan.broken
-            reports = [
-                _record(
-                    paths,
-                    verify_loaded(
-                        settings, backup, deep=deep, drill_on_server=drill, progress=progress
-                    ),
-                    started,
-                )
-                for backup in complete
-            ]
-            for item in broken:
-                report = VerifyReport(
-                    ok=False,
-                    backup_id=item.backup_id,
-                    path=str(item.path),
-                    problems=[item.problem],
-                    error=item.problem,
-                    exit_code=int(ExitCode.VERIFY_FAILED),
-                )
-                reports.append(_record(paths, report, started))
-            return reports
-    except BackupError as exc:
-        return [VerifyReport(ok=False, error=exc.message, exit_code=int(exc.exit_code))]
+
+    def body(scope: RunScope) -> VerifyBatch:
+        scan = scan_backups(scope.paths.backup_dir, prefixes=(BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+        reports = [
+            verify_loaded(settings, backup, deep=deep, drill_on_server=drill, progress=progress)
+            for backup in scan.complete
+        ]
+        reports += [
+            VerifyReport(
+                ok=False,
+                backup_id=item.backup_id,
+                path=str(item.path),
+                problems=[item.problem],
+                error=item.problem,
+                exit_code=int(ExitCode.VERIFY_FAILED),
+            )
+            for item in scan.broken
+        ]
+        return _batch(reports, scope.started)
+
+    return run_command(settings, _command("verify-backup --all", drill, settings), body).reports

@@ -14,9 +14,8 @@ import os
 import re
 from pathlib import Path
 
-from persistence.core.fsio import fsync_dir
+from persistence.core.fsio import fsync_dir, remove_any
 from persistence.core.paths import SafePaths
-from persistence.restore.apply import remove_any
 
 
 def recover_interrupted_restores(paths: SafePaths) -> list[str]:
@@ -35,7 +34,7 @@ def recover_interrupted_restores(paths: SafePaths) -> list[str]:
     return messages
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Our own pid counts as alive; so does a pid we may not signal (another user's)."""
     if pid == os.getpid():
         return True
@@ -74,7 +73,7 @@ def _recover(target: Path) -> list[str]:
     messages: list[str] = []
     stale: list[tuple[Path, int]] = []
     for path, pid in [*olds, *rest]:
-        if _alive(pid):
+        if process_alive(pid):
             whose = "this process's id" if pid == os.getpid() else f"the id of running {pid}"
             messages.append(
                 f"left {path} alone: it carries {whose}; remove it by hand if no restore is running"
