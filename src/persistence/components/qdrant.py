@@ -12,17 +12,15 @@ from persistence.core.errors import QdrantError
 from persistence.core.fsio import make_private_dir
 from persistence.core.progress import ComponentProgress
 from persistence.core.settings import BackupSettings, redact_url
-from persistence.qdrant.client import QdrantRestClient
+from persistence.qdrant.capture import (
+    CapturedCollection,
+    capture_collection,
+    open_server,
+    strict_name_warnings,
+)
 from persistence.qdrant.embedded import copy_embedded
 from persistence.qdrant.names import validate_collection_name
-from persistence.qdrant.snapshots import fetch_snapshot
-from persistence.store.manifest import (
-    ComponentRecord,
-    ComponentStatus,
-    FileRecord,
-    QdrantCollectionRecord,
-    QdrantRecord,
-)
+from persistence.store.manifest import ComponentRecord, ComponentStatus, QdrantRecord
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +32,7 @@ METHOD_EMBEDDED = "embedded-copy"
 PROGRESS_STEP = 4 * 1024 * 1024
 
 
-class _ThrottledProgress:
+class ThrottledProgress:
     def __init__(self, progress: ComponentProgress) -> None:
         self._progress = progress
         self._pending = 0
@@ -48,13 +46,6 @@ class _ThrottledProgress:
         if self._pending or message:
             self._progress.advance(bytes_done=self._pending, message=message)
             self._pending = 0
-
-
-@dataclass(frozen=True)
-class _Captured:
-    record: QdrantCollectionRecord
-    file: FileRecord
-    warning: str | None
 
 
 @dataclass(frozen=True)
@@ -74,7 +65,10 @@ class SkippedComponent:
 
 @dataclass(frozen=True)
 class ServerComponent:
-    """Snapshot every selected collection of a single-node server, one after the other."""
+    """Snapshot every selected collection of a single-node server, one after the other.
+
+    Opening the server first deletes what earlier runs left there (the snapshot journal).
+    """
 
     settings: BackupSettings
     name: str = COMPONENT_NAME
@@ -88,21 +82,27 @@ class ServerComponent:
         warnings: list[str] = []
         if settings.qdrant_path is not None:
             warnings.append("QDRANT_PATH is ignored because QDRANT_URL is set")
-        with QdrantRestClient(
-            settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
-        ) as client:
+        with open_server(settings, settings.qdrant_url) as session:
+            client = session.client
+            warnings.extend(session.warnings)
             version = client.server_version()
-            client.require_single_node(
-                "this backup could not be restored: back up each node separately or use a "
-                "single-node server"
+            unknown = client.require_single_node(
+                "this backup could not be restored: list every node's REST URL in QDRANT_URL "
+                "(comma-separated) to back up a cluster shard by shard"
             )
+            warnings.extend([unknown] if unknown else [])
             names = settings.collection_names() or client.list_collections()
             for name in names:
                 validate_collection_name(name)
+            warnings.extend(strict_name_warnings(names))
             if not names:
                 warnings.append("the Qdrant server has no collections")
-            reporter = _ThrottledProgress(progress)
-            captured = [self._one(client, name, ctx.target_dir, reporter) for name in names]
+            reporter = ThrottledProgress(progress)
+            captured: list[CapturedCollection] = []
+            for name in names:
+                one = capture_collection(session, settings, name, ctx.target_dir, reporter)
+                reporter.flush(f"{name}: {one.file.size} bytes")
+                captured.append(one)
         warnings.extend(c.warning for c in captured if c.warning)
         total = sum(c.file.size for c in captured)
         progress.finish(f"{len(captured)} Qdrant collection(s), {total} bytes")
@@ -120,42 +120,9 @@ class ServerComponent:
                 url=client.shown_url,
                 server_version=version,
                 collections=[c.record for c in captured],
+                orphans_removed=session.orphans_removed,
             ),
         )
-
-    def _one(
-        self,
-        client: QdrantRestClient,
-        collection: str,
-        target_dir: Path,
-        reporter: _ThrottledProgress,
-    ) -> _Captured:
-        settings = self.settings
-        fetched = fetch_snapshot(
-            client,
-            collection,
-            target_dir / collection,
-            poll_for=settings.qdrant_timeout,
-            deadline_seconds=settings.qdrant_download_deadline,
-            delete_server_copy=settings.qdrant_delete_server_snapshot,
-            on_chunk=reporter,
-        )
-        downloaded = fetched.downloaded
-        reporter.flush(f"{collection}: {downloaded.size} bytes")
-        relative = f"{collection}/{fetched.snapshot.name}"
-        record = QdrantCollectionRecord(
-            name=collection,
-            snapshot_name=fetched.snapshot.name,
-            file=relative,
-            size=downloaded.size,
-            sha256=downloaded.sha256,
-            server_checksum=downloaded.server_checksum,
-            points_count=fetched.info.points_count,
-            vectors_config=fetched.info.vectors_config,
-            server_snapshot_deleted=fetched.server_copy_deleted,
-        )
-        file = FileRecord(path=relative, size=downloaded.size, sha256=downloaded.sha256)
-        return _Captured(record=record, file=file, warning=fetched.warning)
 
 
 @dataclass(frozen=True)
@@ -177,7 +144,7 @@ class EmbeddedComponent:
             )
         progress = ComponentProgress(component=self.name, callback=ctx.progress)
         progress.start(f"embedded Qdrant {self.folder}")
-        reporter = _ThrottledProgress(progress)
+        reporter = ThrottledProgress(progress)
         copied = copy_embedded(self.folder, ctx.target_dir, reporter)
         reporter.flush()
         progress.finish(f"{len(copied.files)} file(s), {copied.bytes} bytes")

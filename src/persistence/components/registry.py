@@ -8,6 +8,7 @@ from persistence.components.base import BackupComponent
 from persistence.components.databases import DatabaseComponent
 from persistence.components.names import ANALYTICS_DB, CACHE_DB, LOGS, STORAGE, UPLOADS
 from persistence.components.qdrant import EmbeddedComponent, ServerComponent, SkippedComponent
+from persistence.components.qdrant_cluster import ClusterComponent
 from persistence.components.trees import TreeComponent
 from persistence.core.paths import SafePaths
 from persistence.core.settings import BackupSettings
@@ -19,6 +20,8 @@ def qdrant_component(
     """The Qdrant component for this run: skipped, a server, or an embedded folder."""
     if skip:
         return SkippedComponent(reason="skipped (--no-qdrant)")
+    if len(settings.qdrant_urls()) > 1:
+        return ClusterComponent(settings=settings)
     if settings.qdrant_url:
         return ServerComponent(settings=settings)
     if qdrant_path is not None:

@@ -208,6 +208,7 @@ def _plan_component(
     name: str,
     *,
     if_empty: bool,
+    force: bool = False,
 ) -> ComponentPlan:
     record = backup.manifest.component(name)
     if name == "logs" and not paths.include_logs and record is not None:
@@ -228,7 +229,8 @@ def _plan_component(
             name=name, action="leave", reason=f"not in this backup ({status}): left as is"
         )
     if name == QDRANT_COMPONENT:
-        return plan_qdrant(settings, paths, backup.path / name, record, if_empty=if_empty)
+        folder = backup.path / name
+        return plan_qdrant(settings, paths, folder, record, if_empty=if_empty, force=force)
     target = source_of(paths, name)
     if name in DATABASE_COMPONENTS:
         first = record.files[0].path if record.files else ""
@@ -286,6 +288,7 @@ def build_plan(
     *,
     only: list[str] | None,
     if_empty: bool,
+    force: bool = False,
 ) -> RestorePlan:
     unknown = [name for name in only or [] if name not in KNOWN_COMPONENTS]
     if unknown:
@@ -298,7 +301,9 @@ def build_plan(
         if only and name not in only:
             components.append(ComponentPlan(name=name, action="skip", reason="not selected"))
         else:
-            components.append(_plan_component(settings, paths, backup, name, if_empty=if_empty))
+            components.append(
+                _plan_component(settings, paths, backup, name, if_empty=if_empty, force=force)
+            )
     nothing = not any(c.changes for c in components)
     undo = not if_empty and not nothing
     space = space_checks(paths, components, undo)

@@ -19,7 +19,9 @@ from persistence.qdrant import (
     upload_snapshot,
 )
 from persistence.qdrant.names import validate_collection_name
+from persistence.qdrant.uploads import strict_name_problem
 from persistence.restore.models import CollectionPlan, ComponentPlan, ComponentRestoreResult
+from persistence.restore.qdrant_cluster import plan_cluster, restore_cluster
 from persistence.store.manifest import ComponentRecord, QdrantCollectionRecord
 
 EMBEDDED_LOCK = ".lock"
@@ -53,6 +55,7 @@ def plan_qdrant(
     record: ComponentRecord,
     *,
     if_empty: bool,
+    force: bool = False,
 ) -> ComponentPlan:
     qdrant = record.qdrant
     plan = ComponentPlan(name=record.name, action="leave")
@@ -61,7 +64,15 @@ def plan_qdrant(
         return plan
     if qdrant.mode == "embedded":
         return _plan_embedded(settings, paths, record, plan, if_empty=if_empty)
+    if qdrant.mode == "cluster":
+        return plan_cluster(settings, folder, record, plan, force=force)
     collections = _checked_collections(folder, record)
+    if len(settings.qdrant_urls()) > 1:
+        plan.problems.append("the backup holds single-node snapshots: set QDRANT_URL to one node")
+        return plan
+    for collection in collections:
+        if (problem := strict_name_problem(collection.name)) is not None:
+            plan.problems.append(problem)
     if not settings.qdrant_url:
         plan.problems.append("the backup holds server snapshots: set QDRANT_URL to restore them")
         return plan
@@ -72,9 +83,7 @@ def plan_qdrant(
             client.require_single_node("refusing to restore into a cluster")
             existing = set(client.list_collections())
             counts = {
-                c.name: client.collection_info(c.name).points_count
-                for c in collections
-                if c.name in existing
+                c.name: client.count_points(c.name) for c in collections if c.name in existing
             }
     except QdrantError as exc:
         plan.problems.append(exc.message)
@@ -156,6 +165,8 @@ def restore_qdrant(
     """
     result = ComponentRestoreResult(name=record.name, ok=True, action=plan.action)
     assert record.qdrant is not None
+    if record.qdrant.mode == "cluster":
+        return restore_cluster(settings, folder, record, plan, meter)
     if record.qdrant.mode == "embedded":
         assert plan.target is not None
         copied = restore_embedded(folder, Path(plan.target))
@@ -178,7 +189,7 @@ def restore_qdrant(
                 uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
                 if uploaded.warning:
                     result.warnings.append(f"{step.name}: {uploaded.warning}")
-                points = client.collection_info(step.name).points_count
+                points = client.count_points(step.name)  # info's count is approximate
             except QdrantError as exc:
                 problems.append(f"'{step.name}' failed: {exc.message}")
                 continue

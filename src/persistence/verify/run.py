@@ -32,7 +32,7 @@ from persistence.verify.checks import (
     check_component,
     unexpected_top_level,
 )
-from persistence.verify.qdrant_checks import deep_check, drill_collections
+from persistence.verify.qdrant_checks import deep_check, deep_check_cluster, drill_collections
 
 
 class ComponentVerdict(BaseModel):
@@ -88,6 +88,8 @@ def verify_loaded(
             folder = backup.path / record.name
             if deep and qdrant.mode == "server":
                 deep_check(folder, qdrant.collections, found)
+            elif deep and qdrant.mode == "cluster":
+                deep_check_cluster(folder, qdrant.cluster_collections, found)
             elif deep:
                 found.notes.append(f"no deep check: Qdrant was captured in {qdrant.mode} mode")
             if drill_on_server and qdrant.mode == "server":
