@@ -255,13 +255,16 @@ def describe(snapshot: StoredSnapshot, *, s3: bool = False) -> dict[str, object]
     }
 
 
-def collection_info(collection: StandinCollection) -> dict[str, object]:
+def collection_info(collection: StandinCollection, offset: int = 0) -> dict[str, object]:
+    """CollectionInfo; its points_count is approximate (`info_points`, or off by `offset`)."""
     return {
         "status": "green",
         "optimizer_status": "ok",
         "indexed_vectors_count": 0,
         "points_count": (
-            collection.points_count if collection.info_points is None else collection.info_points
+            collection.points_count + offset
+            if collection.info_points is None
+            else collection.info_points
         ),
         "segments_count": collection.shards,
         "config": collection_config(collection.dim, collection.shards),

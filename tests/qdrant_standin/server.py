@@ -91,7 +91,7 @@ class _Handler(RestoreRoutes, ClusterRoutes):
                 # `POST /collections/{c}/points/count` with `exact: true` counts for real.
                 self._ok({"count": c.points_count})
         elif method == "GET" and (c := self._collection(name)):
-            self._ok(collection_info(c))
+            self._ok(collection_info(c, self.state.info_offset))
         elif method == "PUT":
             self._create_collection(name)
         elif method == "DELETE":

@@ -125,6 +125,9 @@ class StandinState:
         self.same_second_collisions = 0
         self.creates_running: dict[str, int] = {}
         self.connections = 0  # TCP connections accepted
+        # Added to every collection's info count (not to the exact count): an optimizer at
+        # work after a recovery makes the approximate count drift.
+        self.info_offset = 0
         self.cluster: ClusterView | None = None  # cluster mode: the view shared by all nodes
 
     def add_collection(
