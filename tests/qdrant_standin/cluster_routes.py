@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import tarfile
 import uuid
 from datetime import UTC, datetime
 
@@ -170,14 +169,20 @@ class ClusterRoutes(BaseQdrantHandler):
             return
         known = view.known.get(actual)
         if known is None:
+            # A shard this cluster did not build: count it with the real engine.
+            from persistence.core.errors import BackupError
+            from persistence.qdrant.offline import count_shard_offline
+
+            work = stored.with_suffix(".work")
             try:
-                with tarfile.open(stored, "r:"):
-                    pass
-            except tarfile.TarError as exc:
-                self._error(400, f"Bad request: Invalid snapshot: {exc}")
+                points = count_shard_offline(stored, work)
+            except BackupError as exc:
+                self._error(400, f"Bad request: Invalid snapshot: {exc.message}")
                 return
-            self._error(400, "Bad request: the stand-in recovers only shards it built")
-            return
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            known = ShardArchive(stored, actual, stored.stat().st_size, points)
+            view.known[actual] = known
         with view.lock:
             shard.data = ShardArchive(stored, actual, known.size, known.points)
         self._ok(True)

@@ -49,6 +49,8 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.connections += 1
         super().setup()
+        with self.state.lock:
+            self.state.open_sockets.append(self.connection)
         # Idle keep-alive connections close after `http_keep_alive_timeout_sec` (5 s by
         # default, `src/settings.rs`): the socket timeout ends the wait for a next request.
         self.connection.settimeout(self.state.idle_close_seconds)
@@ -95,6 +97,8 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
             # Faults aimed at the upload are for the upload itself, not a body-less probe.
             probe = upload and not early
             fault = None if probe else self.state.take_fault(method, path)
+            if fault is not None and fault.before is not None:
+                fault.before()
             if fault is not None and fault.drop_connection:
                 raise Abort
             if fault is not None and fault.status is not None and fault.proxy_status is None:

@@ -8,6 +8,7 @@ HTTP plumbing in protocol.py, upload/recover in restore_routes.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -358,9 +359,14 @@ class QdrantStandin:
         return self
 
     def stop(self) -> None:
+        """Go down as a node does: no new connections, and the open ones are cut."""
         self.state.stop_event.set()
         self._server.shutdown()
         self._server.server_close()
+        with self.state.lock:
+            for sock in self.state.open_sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
 
     # Shortcuts so tests read naturally.

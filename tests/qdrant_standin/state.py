@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +41,8 @@ class Fault:
     proxy_status: int | None = None
     # Close the connection without any answer (a keep-alive connection dropped under it).
     drop_connection: bool = False
+    # Run this first (e.g. stop another node: a node going down in the middle of a run).
+    before: Callable[[], None] | None = None
     wrong_checksum: bool = False  # create: report a checksum that does not match the bytes
     # create: report (and list) the snapshot under this name; upload: the server keeps the
     # uploaded file under this name instead of the uploaded file name (not listed unless it
@@ -128,6 +132,7 @@ class StandinState:
         # Added to every collection's info count (not to the exact count): an optimizer at
         # work after a recovery makes the approximate count drift.
         self.info_offset = 0
+        self.open_sockets: list[socket.socket] = []  # closed when the node goes down
         self.cluster: ClusterView | None = None  # cluster mode: the view shared by all nodes
 
     def add_collection(

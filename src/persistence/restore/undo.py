@@ -30,8 +30,7 @@ from persistence.components.names import (
     FILE_COMPONENTS,
     QDRANT_COMPONENT,
 )
-from persistence.components.qdrant import ServerComponent
-from persistence.components.registry import build_components, source_of
+from persistence.components.registry import build_components, qdrant_component, source_of
 from persistence.components.trees import TreeComponent
 from persistence.core.errors import BackupError, ComponentError, describe_os_error
 from persistence.core.fsio import (
@@ -84,7 +83,8 @@ def _components(
         replaced = [c.name for c in qdrant.collections if c.action == "replace"]
         if replaced:
             narrowed = settings.model_copy(update={"qdrant_collections": ",".join(replaced)})
-            chosen.append(ServerComponent(settings=narrowed))
+            # A cluster's collections are saved shard by shard (ClusterComponent).
+            chosen.append(qdrant_component(narrowed, None, skip=False))
     else:
         chosen += [
             c
