@@ -69,6 +69,10 @@ def test_cluster_backup_verify_deep_and_restore_into_an_empty_cluster(
         target_env = cli_env(data, target)
         code, plan = run_json(["restore-backup", "--latest", "--dry-run"], target_env, tmp_path)
         assert code == 0, plan
+        planned = next(c for c in plan["components"] if c["name"] == "qdrant")  # type: ignore[union-attr]
+        steps = {c["name"]: c["shards"] for c in planned["collections"]}
+        assert [s["shard_id"] for s in steps["docs"]] == [0, 1, 2, 3]
+        assert all(s["file"].startswith("docs/docs-shard-") for s in steps["docs"])
         code, restored = run_json(
             ["restore-backup", "--latest", "--only", "qdrant"], target_env, tmp_path
         )
