@@ -9,6 +9,12 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from persistence.components.models import (
+    CollectionPlan,
+    ComponentPlan,
+    ComponentRestoreResult,
+    ShardPlan,
+)
 from persistence.core.errors import QdrantError
 from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress
@@ -16,12 +22,6 @@ from persistence.core.settings import BackupSettings
 from persistence.qdrant.cluster_restore import plan_cluster_collection, restore_cluster_collection
 from persistence.qdrant.names import validate_collection_name
 from persistence.qdrant.nodes import QdrantNodeClient, open_nodes
-from persistence.restore.models import (
-    CollectionPlan,
-    ComponentPlan,
-    ComponentRestoreResult,
-    ShardPlan,
-)
 from persistence.store.manifest import ComponentRecord, QdrantClusterCollectionRecord
 
 PLACED_ON_CREATE = "(placed by the server when the collection is created)"
