@@ -21,7 +21,8 @@ from pydantic import SecretStr
 
 from persistence.qdrant import QdrantRestClient, QdrantUploadError, upload_snapshot
 from persistence.qdrant.snapshots import fetch_snapshot
-from tests.restore.support import cli_env, run_json
+from tests.restore.support import cli_env
+from tests.support.cli import run_json
 
 pytestmark = pytest.mark.real_qdrant
 
@@ -147,15 +148,17 @@ def test_real_cluster_backup_verify_deep_restore(
     if KEY:
         extra["QDRANT_API_KEY"] = KEY
     env = cli_env(data, ",".join(CLUSTER), **extra)
-    code, created = run_json(["create-backup"], env, tmp_path)
+    code, created = run_json("create-backup", env=env, cwd=tmp_path)
     assert code == 0, created
-    code, deep = run_json(["verify-backup", "--latest", "--deep"], env, tmp_path)
+    code, deep = run_json("verify-backup", "--latest", "--deep", env=env, cwd=tmp_path)
     assert code == 0, deep
     headers = {"api-key": KEY} if KEY else {}
     with httpx.Client(base_url=CLUSTER[0], headers=headers, timeout=60) as http:
         for name in cluster_collections:
             http.delete(f"/collections/{name}").raise_for_status()
-        code, restored = run_json(["restore-backup", "--latest", "--only", "qdrant"], env, tmp_path)
+        code, restored = run_json(
+            "restore-backup", "--latest", "--only", "qdrant", env=env, cwd=tmp_path
+        )
         assert code == 0, json.dumps(restored)
         for name in cluster_collections:
             count = http.post(f"/collections/{name}/points/count", json={"exact": True})

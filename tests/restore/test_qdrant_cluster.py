@@ -14,7 +14,9 @@ import pytest
 from persistence import service
 from tests.qdrant_standin.cluster import StandinCluster
 from tests.qdrant_standin.state import Fault
-from tests.restore.support import cli_env, latest_backup, run_json, settings_for
+from tests.restore.support import cli_env, latest_backup
+from tests.support.cli import run_json
+from tests.support.settings import settings_for
 
 
 @pytest.fixture
@@ -44,10 +46,10 @@ def test_cluster_backup_verify_deep_and_restore_into_an_empty_cluster(
     (data / "backups").mkdir(parents=True)
     url_list = ",".join(cluster.urls)
     env = cli_env(data, url_list)
-    code, created = run_json(["create-backup"], env, tmp_path)
+    code, created = run_json("create-backup", env=env, cwd=tmp_path)
     assert code == 0, created
     assert cluster.snapshot_count() == 0, "every shard snapshot was deleted on its node"
-    backup = latest_backup(settings_for(data, url_list))
+    backup = latest_backup(settings_for(data=data, url=url_list))
     manifest = json.loads((backup / "manifest.json").read_text())
     qdrant = next(c for c in manifest["components"] if c["name"] == "qdrant")["qdrant"]
     assert qdrant["mode"] == "cluster" and len(qdrant["nodes"]) == 3
@@ -58,7 +60,7 @@ def test_cluster_backup_verify_deep_and_restore_into_an_empty_cluster(
     assert len(shards) == 6 and all(len(s["sha256"]) == 64 for s in shards)
     assert {s["node"] for s in by_name["docs"]["shards"]} == set(cluster.urls)
 
-    code, deep = run_json(["verify-backup", backup.name, "--deep"], env, tmp_path)
+    code, deep = run_json("verify-backup", backup.name, "--deep", env=env, cwd=tmp_path)
     assert code == 0, deep
     notes = [n for c in deep["components"] for n in c["notes"]]  # type: ignore[union-attr]
     assert any("docs: 25 points counted offline" in n for n in notes), notes
@@ -67,14 +69,16 @@ def test_cluster_backup_verify_deep_and_restore_into_an_empty_cluster(
     try:
         target = ",".join(empty.urls)
         target_env = cli_env(data, target)
-        code, plan = run_json(["restore-backup", "--latest", "--dry-run"], target_env, tmp_path)
+        code, plan = run_json(
+            "restore-backup", "--latest", "--dry-run", env=target_env, cwd=tmp_path
+        )
         assert code == 0, plan
         planned = next(c for c in plan["components"] if c["name"] == "qdrant")  # type: ignore[union-attr]
         steps = {c["name"]: c["shards"] for c in planned["collections"]}
         assert [s["shard_id"] for s in steps["docs"]] == [0, 1, 2, 3]
         assert all(s["file"].startswith("docs/docs-shard-") for s in steps["docs"])
         code, restored = run_json(
-            ["restore-backup", "--latest", "--only", "qdrant"], target_env, tmp_path
+            "restore-backup", "--latest", "--only", "qdrant", env=target_env, cwd=tmp_path
         )
         assert code == 0, restored
         assert _counts(empty.urls) == _counts(cluster.urls) == {"docs": 25, "faq": 9}
@@ -87,12 +91,12 @@ def test_a_restore_into_a_differing_collection_is_refused(
 ) -> None:
     data = tmp_path / "data"
     (data / "backups").mkdir(parents=True)
-    settings = settings_for(data, ",".join(cluster.urls))
+    settings = settings_for(data=data, url=",".join(cluster.urls))
     assert service.create_backup(settings).ok
     other = StandinCluster(tmp_path / "other", nodes=3)
     try:
         other.add_collection("docs", shard_points=[1, 1])  # 2 shards, the backup has 4
-        target = settings_for(data, ",".join(other.urls))
+        target = settings_for(data=data, url=",".join(other.urls))
         plan = service.plan_restore(target, None, latest=True, only=["qdrant"])
         assert any("2 shards, the backup has 4" in p for p in plan.problems)
         result = service.restore_backup(target, None, latest=True, only=["qdrant"])
@@ -107,7 +111,7 @@ def test_a_restore_into_a_differing_collection_is_refused(
 def test_a_node_down_during_backup_fails_cleanly(cluster: StandinCluster, tmp_path: Path) -> None:
     data = tmp_path / "data"
     (data / "backups").mkdir(parents=True)
-    settings = settings_for(data, ",".join(cluster.urls), qdrant_timeout=3.0)
+    settings = settings_for(data=data, url=",".join(cluster.urls), qdrant_timeout=3.0)
     # The third node goes down as the first shard snapshot is taken on the first one.
     down = cluster.nodes[2]
     cluster.nodes[0].inject(

@@ -15,7 +15,9 @@ from pathlib import Path
 from persistence import service
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault
-from tests.restore.support import SCRIPT, cli_env, latest_backup, run_json, settings_for
+from tests.restore.support import cli_env, latest_backup
+from tests.support.cli import BACKUP_SCRIPT, run_json
+from tests.support.settings import settings_for
 
 CREATE = r"/collections/docs/snapshots"
 
@@ -34,7 +36,7 @@ def test_sigkill_mid_create_leaves_an_orphan_the_next_backup_removes(
     env = cli_env(data, qdrant_standin.url)
     qdrant_standin.inject(Fault("POST", CREATE, delay_seconds=2.0))
     child = subprocess.Popen(
-        [sys.executable, str(SCRIPT), "create-backup", "--json"],
+        [sys.executable, str(BACKUP_SCRIPT), "create-backup", "--json"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
@@ -50,7 +52,7 @@ def test_sigkill_mid_create_leaves_an_orphan_the_next_backup_removes(
         time.sleep(0.05)
     orphan = qdrant_standin.snapshot_names("docs")
     assert len(orphan) == 1, "the server finished the create the killed run asked for"
-    code, result = run_json(["create-backup"], env, tmp_path)
+    code, result = run_json("create-backup", env=env, cwd=tmp_path)
     assert code == 0, result
     assert result["orphans_removed"] == orphan
     assert qdrant_standin.snapshot_names("docs") == []
@@ -63,7 +65,7 @@ def test_two_start_up_snapshots_and_a_backup_at_once_never_collide(
     expected = hashlib.sha256(qdrant_standin.archive_bytes("docs")).hexdigest()
     data = _data(tmp_path)
     settings = settings_for(
-        data, qdrant_standin.url, qdrant_snapshot_dir=data / "snaps", lock_timeout=30.0
+        data=data, url=qdrant_standin.url, qdrant_snapshot_dir=data / "snaps", lock_timeout=30.0
     )
     # Every create takes a moment, so unserialised runs would overlap in one second.
     qdrant_standin.inject(Fault("POST", CREATE, delay_seconds=0.4, times=10))
@@ -91,7 +93,7 @@ def test_restore_into_a_collection_with_another_config_fails_and_leaves_nothing(
 ) -> None:
     qdrant_standin.add_collection("docs", points=21, dim=4)
     data = _data(tmp_path)
-    settings = settings_for(data, qdrant_standin.url)
+    settings = settings_for(data=data, url=qdrant_standin.url)
     assert service.create_backup(settings).ok
     qdrant_standin.add_collection("docs", points=5, dim=8)  # recreated with other vectors
     result = service.restore_backup(settings, None, latest=True, only=["qdrant"])
@@ -105,7 +107,7 @@ def test_a_failed_drill_leaves_no_scratch_collection_and_no_file(
 ) -> None:
     qdrant_standin.add_collection("docs", points=21)
     data = _data(tmp_path)
-    settings = settings_for(data, qdrant_standin.url)
+    settings = settings_for(data=data, url=qdrant_standin.url)
     assert service.create_backup(settings).ok
     backup = latest_backup(settings)
     qdrant_standin.fail("POST", r"/collections/verify-drill-.*/snapshots/upload", 500, "boom")
@@ -123,7 +125,7 @@ def test_counts_are_exact_where_info_is_approximate(
     qdrant_standin.add_collection("docs", points=21).info_points = 19
     qdrant_standin.state.info_offset = -2  # every recovered collection, too
     data = _data(tmp_path)
-    settings = settings_for(data, qdrant_standin.url)
+    settings = settings_for(data=data, url=qdrant_standin.url)
     assert service.create_backup(settings).ok
     backup = latest_backup(settings)
     manifest = (backup / "manifest.json").read_text()
@@ -133,5 +135,5 @@ def test_counts_are_exact_where_info_is_approximate(
     restored = service.restore_backup(settings, None, latest=True, only=["qdrant"])
     assert restored.ok, restored.error
     env = cli_env(data, qdrant_standin.url)
-    code, plan = run_json(["restore-backup", "--latest", "--dry-run"], env, tmp_path)
+    code, plan = run_json("restore-backup", "--latest", "--dry-run", env=env, cwd=tmp_path)
     assert code == 0, plan
