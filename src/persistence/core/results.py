@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel
+
+
+class ComponentStatus(StrEnum):
+    """What a backup holds of a component (a manifest field and a `--json` field)."""
+
+    CAPTURED = "captured"
+    ABSENT = "absent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class ComponentSummary(BaseModel):
     name: str
-    status: str
+    status: ComponentStatus
     method: str | None = None
     source: str | None = None
     bytes: int = 0
