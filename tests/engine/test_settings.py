@@ -36,6 +36,7 @@ CONTRACT = {
     "QDRANT_PATH": ("qdrant_path", "qd", Path("qd")),
     "QDRANT_TIMEOUT": ("qdrant_timeout", "7", 7.0),
     "QDRANT_DOWNLOAD_DEADLINE": ("qdrant_download_deadline", "90", 90.0),
+    "QDRANT_SNAPSHOT_DEADLINE": ("qdrant_snapshot_deadline", "120", 120.0),
     "QDRANT_DELETE_SERVER_SNAPSHOT": ("qdrant_delete_server_snapshot", "false", False),
     "QDRANT_SNAPSHOT_ON_START": ("qdrant_snapshot_on_start", "1", True),
     "QDRANT_SNAPSHOT_DIR": ("qdrant_snapshot_dir", "snaps", Path("snaps")),

@@ -159,6 +159,7 @@ def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResu
         components=[_summary_of(r) for r in records],
         warnings=manifest.warnings,
         leftovers_removed=leftovers,
+        orphans_removed=[o for r in records if r.qdrant for o in r.qdrant.orphans_removed],
     )
 
 

@@ -69,5 +69,7 @@ class CreateResult(RunResult):
     components: list[ComponentSummary] = []
     warnings: list[str] = []
     leftovers_removed: list[str] = []
+    # Server-side snapshots earlier runs asked for and never cleaned up, deleted by this run.
+    orphans_removed: list[str] = []
     prune: PruneResult | None = None
     remote: RemotePush | None = None  # set when the backup was pushed (--push)

@@ -77,6 +77,11 @@ class BackupSettings(BaseSettings):
     qdrant_download_deadline: float = Field(
         default=3600.0, gt=0, validation_alias="QDRANT_DOWNLOAD_DEADLINE"
     )
+    # How long a snapshot may take to appear on the server after its create was asked for
+    # (a create outlives the request's QDRANT_TIMEOUT on big collections).
+    qdrant_snapshot_deadline: float = Field(
+        default=3600.0, gt=0, validation_alias="QDRANT_SNAPSHOT_DEADLINE"
+    )
     qdrant_delete_server_snapshot: bool = Field(
         default=True, validation_alias="QDRANT_DELETE_SERVER_SNAPSHOT"
     )
@@ -109,15 +114,22 @@ class BackupSettings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         if isinstance(value, str):
-            try:
-                parsed = urlsplit(value.strip())
-                _ = parsed.port  # raises on a malformed port
-            except ValueError as exc:
-                raise ValueError(f"not a valid URL ({exc})") from None
-            if parsed.scheme not in ("http", "https") or not parsed.hostname:
-                raise ValueError("expected http://host:port or https://host:port")
-            return value.strip()
+            # A cluster: every node's REST URL, comma-separated.
+            urls = [part.strip() for part in value.split(",") if part.strip()]
+            for url in urls:
+                try:
+                    parsed = urlsplit(url)
+                    _ = parsed.port  # raises on a malformed port
+                except ValueError as exc:
+                    raise ValueError(f"not a valid URL ({exc})") from None
+                if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                    raise ValueError("expected http://host:port or https://host:port")
+            return ",".join(urls)
         return value
+
+    def qdrant_urls(self) -> list[str]:
+        """QDRANT_URL as a list: one URL for a single node, every node's for a cluster."""
+        return self.qdrant_url.split(",") if self.qdrant_url else []
 
     def collection_names(self) -> list[str] | None:
         """The configured collections, or None for every collection the server lists."""
@@ -168,7 +180,9 @@ class BackupSettings(BaseSettings):
 
 
 def redact_url(url: str) -> str:
-    """Drop any user:password@ part so a URL can be shown."""
+    """Drop any user:password@ part so a URL (or a comma list of them) can be shown."""
+    if "," in url:
+        return ",".join(redact_url(part) for part in url.split(","))
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url

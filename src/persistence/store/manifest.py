@@ -43,17 +43,58 @@ class QdrantCollectionRecord(BaseModel):
     sha256: str
     server_checksum: str | None = None
     points_count: int | None = None
+    # True when points_count is the exact count (`points/count` with exact=true); older
+    # manifests hold the approximate count of collection info.
+    points_count_exact: bool = False
     vectors_config: JsonValue = None
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    collection_config: JsonValue = None  # the whole config, to recreate the collection
+    payload_schema: JsonValue = None  # payload indexes
     server_snapshot_deleted: bool = False
+
+
+class QdrantShardRecord(BaseModel):
+    """One shard snapshot of a distributed collection, taken on a node where it is local."""
+
+    model_config = ConfigDict(frozen=True)
+
+    shard_id: int
+    file: str  # relative to the qdrant component folder
+    size: int
+    sha256: str
+    points_count: int | None = None  # as the hosting node reported it for its local shard
+    shard_key: JsonValue = None
+    node: str | None = None  # the node's REST URL as shown (credentials removed)
+
+
+class QdrantClusterCollectionRecord(BaseModel):
+    """A collection of a cluster: its layout, to recreate it, and one file per shard."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    points_count: int | None = None  # exact total (`points/count` with exact=true)
+    vectors_config: JsonValue = None
+    shard_number: int
+    replication_factor: int | None = None
+    collection_config: JsonValue = None
+    payload_schema: JsonValue = None
+    shard_keys: list[JsonValue] = Field(default_factory=lambda: [])
+    shards: list[QdrantShardRecord] = Field(default_factory=lambda: [])
 
 
 class QdrantRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    mode: Literal["server", "embedded", "not-configured"]
+    mode: Literal["server", "cluster", "embedded", "not-configured"]
     url: str | None = None
+    nodes: list[str] = Field(default_factory=lambda: [])  # cluster: every node's URL as shown
     server_version: str | None = None
     collections: list[QdrantCollectionRecord] = Field(default_factory=lambda: [])
+    cluster_collections: list[QdrantClusterCollectionRecord] = Field(default_factory=lambda: [])
+    # Snapshots earlier runs left on the server (found through the journal), deleted now.
+    orphans_removed: list[str] = Field(default_factory=lambda: [])
 
 
 class ComponentRecord(BaseModel):
