@@ -18,6 +18,7 @@ from persistence.monitoring.status import compute_status as _compute_status
 from persistence.offsite import commands as remote_commands
 from persistence.offsite.flows import create_and_push, plan_from_remote, restore_from_remote
 from persistence.offsite.listing import RemoteBackupSummary
+from persistence.offsite.overview import RemoteOverview, remote_overview
 from persistence.offsite.results import (
     PullRunResult,
     PushRunResult,
@@ -64,6 +65,7 @@ __all__ = [
     "QdrantHealth",
     "QdrantMode",
     "RemoteBackupSummary",
+    "RemoteOverview",
     "RemotePruneResult",
     "RemoteVerifyResult",
     "RestorePlan",
@@ -90,6 +92,7 @@ __all__ = [
     "pull_backup",
     "push_backup",
     "qdrant_health",
+    "remote_overview",
     "restore_backup",
     "restore_from_remote",
     "schedule_install",
