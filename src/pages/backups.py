@@ -21,6 +21,9 @@ from panel.jobs import (
     load_panel_settings,
     start_job,
 )
+from panel.offsite import draw_offsite_health, with_location
+from panel.offsite_prune import draw_remote_prune
+from panel.offsite_push import draw_push
 from panel.prune import draw_prune
 from panel.schedule import draw_alarm, draw_schedule
 from panel.ui import table
@@ -162,7 +165,7 @@ def _draw_table(listings: list[BackupListing]) -> None:
         }
         for item in reversed(listings)
     ]
-    table(rows, key="panel_table")
+    table(with_location(rows), key="panel_table")
 
 
 def main() -> None:
@@ -178,6 +181,7 @@ def main() -> None:
     listings = status.backups
     draw_alarm(settings, status)  # late or failing, prominently (includes the run's error)
     draw_health(settings, status, show_run_error=False)
+    draw_offsite_health(settings)
     draw_schedule(settings)
 
     running = job_running()
@@ -212,8 +216,10 @@ def main() -> None:
         _draw_table(listings)
         with st.container(border=True):
             draw_selected_backup(settings, listings, busy=busy)
+            draw_push(settings, busy=busy)
         st.subheader("Clean up old backups")
         draw_prune(settings, listings, busy=busy)
+        draw_remote_prune(settings, busy=busy)
 
 
 main()

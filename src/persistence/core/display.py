@@ -18,6 +18,7 @@ COMPONENT_LABELS: dict[str, str] = {
     "analytics_db": "Analytics database",
     "logs": "Logs",
     "qdrant": "Qdrant",
+    "push": "Off-site upload",  # the progress stage of push-backup
 }
 
 # Below this many multiples of the expected interval the badge is amber, above it red.
