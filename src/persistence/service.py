@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
+from persistence.browse.commands import diff_backups, ls_backup
+from persistence.browse.models import BackupContents, BackupDiff
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
@@ -39,6 +41,8 @@ from persistence.verify.run import VerifyReport, verify_all, verify_backup
 
 __all__ = [
     "PRE_RESTORE_PREFIX",
+    "BackupContents",
+    "BackupDiff",
     "BackupListing",
     "ComponentPlan",
     "CreateResult",
@@ -53,8 +57,10 @@ __all__ = [
     "StatusReport",
     "VerifyReport",
     "create_backup",
+    "diff_backups",
     "list_backups",
     "lock_holder",
+    "ls_backup",
     "manifest_bytes_of",
     "plan_restore",
     "prune_backups",
