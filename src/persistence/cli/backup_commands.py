@@ -33,7 +33,8 @@ from persistence.core.settings import MAX_DAYS
 def create_backup(
     json_output: JsonOption = False,
     keep_last: Annotated[
-        int | None, typer.Option("--keep-last", min=1, help="Keep the last N (BACKUP_KEEP_LAST).")
+        int | None,
+        typer.Option("--keep-last", min=1, metavar="N", help="Keep the last N (BACKUP_KEEP_LAST)."),
     ] = None,
     no_prune: Annotated[bool, typer.Option("--no-prune", help="Skip retention this run.")] = False,
     no_qdrant: Annotated[bool, typer.Option("--no-qdrant", help="Skip Qdrant this run.")] = False,
@@ -41,7 +42,9 @@ def create_backup(
     collection: Annotated[
         list[str] | None,
         typer.Option(
-            "--collection", help="Collection to back up (repeatable; QDRANT_COLLECTIONS)."
+            "--collection",
+            metavar="NAME",
+            help="Collection to back up (repeatable; QDRANT_COLLECTIONS).",
         ),
     ] = None,
     data_dir: DataDirOption = None,
@@ -121,11 +124,20 @@ def list_backups(
 def prune_backups(
     json_output: JsonOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would go.")] = False,
-    keep_last: Annotated[int | None, typer.Option("--keep-last", min=1)] = None,
+    keep_last: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-last", min=1, metavar="N", help="Keep the last N backups (BACKUP_KEEP_LAST)."
+        ),
+    ] = None,
     keep_within_days: Annotated[
         float | None,
         typer.Option(
-            "--keep-within-days", min=0.0, max=MAX_DAYS, help="Keep backups newer than D days."
+            "--keep-within-days",
+            min=0.0,
+            max=MAX_DAYS,
+            metavar="D",
+            help="Keep backups newer than D days (BACKUP_RETENTION_DAYS).",
         ),
     ] = None,
     data_dir: DataDirOption = None,
@@ -159,7 +171,12 @@ def _print_prune(result: PruneResult) -> None:
 @app.command("sample-data")
 def sample_data(
     data_dir: DataDirOption = None,
-    large_file_mib: Annotated[int, typer.Option("--large-file-mib", min=1)] = 32,
+    large_file_mib: Annotated[
+        int,
+        typer.Option(
+            "--large-file-mib", min=1, metavar="MIB", help="Size of the one large upload in MiB."
+        ),
+    ] = 32,
     debug: DebugOption = False,
 ) -> None:
     """Create realistic sample app state (SQLite cache, DuckDB analytics, trees) to try the tool."""

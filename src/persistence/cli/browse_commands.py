@@ -27,11 +27,13 @@ HASH_SHOWN = 12
 @app.command("ls-backup")
 def ls_backup(
     backup_id: Annotated[
-        str | None, typer.Argument(help="Backup id (see list-backups).", show_default=False)
+        str | None,
+        typer.Argument(metavar="ID", help="Backup id (see list-backups).", show_default=False),
     ] = None,
     path: Annotated[
         str | None,
         typer.Argument(
+            metavar="PATH",
             help="Only entries at or under this path, as <component>/<path>, e.g. storage/notes.",
             show_default=False,
         ),
@@ -85,11 +87,15 @@ def _print_contents(result: service.BackupContents) -> None:
 
 @app.command("diff-backups")
 def diff_backups(
-    old_id: Annotated[str, typer.Argument(help="The older backup id.", show_default=False)],
+    old_id: Annotated[
+        str, typer.Argument(metavar="ID1", help="The older backup id.", show_default=False)
+    ],
     new_id: Annotated[
         str,
         typer.Argument(
-            help="The newer backup id, or 'live' for the data root now.", show_default=False
+            metavar="ID2",
+            help="The newer backup id, or 'live' for the data root now.",
+            show_default=False,
         ),
     ],
     json_output: JsonOption = False,

@@ -36,14 +36,19 @@ err_console = Console(stderr=True, highlight=False)
 out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data root (BACKUP_DATA_DIR).", show_default=False)
+    Path | None,
+    typer.Option(
+        "--data-dir", metavar="DIR", help="Data root (BACKUP_DATA_DIR).", show_default=False
+    ),
 ]
 BackupDirOption = Annotated[
     Path | None,
-    typer.Option("--backup-dir", help="Backup root (BACKUP_DIR).", show_default=False),
+    typer.Option(
+        "--backup-dir", metavar="DIR", help="Backup root (BACKUP_DIR).", show_default=False
+    ),
 ]
 QdrantUrlOption = Annotated[
-    str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
+    str | None, typer.Option("--qdrant-url", metavar="URL", help="Qdrant server URL (QDRANT_URL).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]

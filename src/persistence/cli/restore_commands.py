@@ -29,7 +29,8 @@ from persistence.service import RestorePlan, RestoreResult, SnapshotReport, Veri
 from persistence.verify.run import first_problem
 
 BackupIdArgument = Annotated[
-    str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)
+    str | None,
+    typer.Argument(metavar="ID", help="backup_<ts> or pre-restore_<ts>.", show_default=False),
 ]
 LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
 
@@ -76,7 +77,7 @@ def verify_backup_command(
             emit_json(list(reports) if every else reports[0])
             for report in reports:
                 if not report.ok:
-                    error_line(f"{report.backup_id or '-'}: {first_problem(report)}")
+                    error_line(f"{report.backup_id or '-'}: {_with_hint(report)}")
         else:
             for report in reports:
                 _print_verify(report)
@@ -105,9 +106,17 @@ def _print_verify(report: VerifyReport) -> None:
     if report.ok:
         out_console.print(f"[green]{name}: verification passed[/] ({report.duration_seconds:.1f}s)")
     elif report.exit_code != ExitCode.VERIFY_FAILED:
-        error_line(report.error or "")  # not a verdict: the check could not run
+        error_line(_with_hint(report))  # not a verdict: the check could not run
     else:
         error_line(f"{name}: verification failed: {first_problem(report)}")
+
+
+def _with_hint(report: VerifyReport) -> str:
+    """A usage error names the other ways to pick backups: --latest, or --all for every one."""
+    message = first_problem(report)
+    if report.exit_code == ExitCode.USAGE and "--all" not in message:
+        message += " (or verify-backup --latest, or --all for every backup)"
+    return message
 
 
 @app.command("restore-backup")
@@ -119,7 +128,11 @@ def restore_backup_command(
     ] = False,
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Restore only this component (repeatable or comma list)."),
+        typer.Option(
+            "--only",
+            metavar="COMPONENT",
+            help="Restore only this component (repeatable or comma list).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Restore even a backup that fails verification.")
