@@ -12,6 +12,7 @@ from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.browse.commands import diff_backups, ls_backup
 from persistence.browse.models import BackupContents, BackupDiff
+from persistence.browse.verification import NEVER_VERIFIED, VerifyState, last_verifications
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
@@ -56,6 +57,7 @@ __all__ = [
     "SnapshotReport",
     "StatusReport",
     "VerifyReport",
+    "VerifyState",
     "create_backup",
     "diff_backups",
     "list_backups",
@@ -75,7 +77,9 @@ __all__ = [
 
 
 class BackupListing(BackupSummary):
-    verified_at: datetime | None = None
+    verified_at: datetime | None = None  # when it last passed
+    last_verify: VerifyState = VerifyState.NEVER  # the verdict of its newest verification
+    last_verify_at: datetime | None = None
 
 
 def list_backups(settings: BackupSettings) -> list[BackupListing]:
@@ -90,12 +94,16 @@ def _scan_all(backup_dir: Path) -> BackupScan:
 
 def _listings(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
     verified = verified_at(runs)
-    listings = [
-        BackupListing(**summarize(b).model_dump(), verified_at=verified.get(b.backup_id))
-        for b in scan.complete
+    verdicts = last_verifications(runs)
+    return [
+        BackupListing(
+            **summarize(b).model_dump(),
+            verified_at=verified.get(b.backup_id),
+            last_verify=verdicts.get(b.backup_id, NEVER_VERIFIED).state,
+            last_verify_at=verdicts.get(b.backup_id, NEVER_VERIFIED).at,
+        )
+        for b in [*scan.complete, *scan.broken]
     ]
-    listings += [BackupListing(**summarize(b).model_dump()) for b in scan.broken]
-    return listings
 
 
 def lock_holder(settings: BackupSettings) -> LockHolder | None:
@@ -114,6 +122,8 @@ class StatusReport(BaseModel):
     last_success_at: datetime | None
     last_run: RunRecord | None
     backups_bytes: int
+    undo_count: int = 0  # pre-restore undo copies, kept apart from backups
+    undo_bytes: int = 0
     free_bytes: int | None
     lock: LockHolder | None
     backups: list[BackupListing]  # what list_backups gives, from the same single scan
@@ -125,6 +135,7 @@ def status_report(settings: BackupSettings) -> StatusReport:
     scan = _scan_all(paths.backup_dir)
     runs = read_runs(paths.backup_dir)
     complete = [b for b in scan.complete if b.backup_id.startswith(BACKUP_PREFIX)]
+    undo = [b for b in scan.complete if b.backup_id.startswith(PRE_RESTORE_PREFIX)]
     success = last_run(runs, RunKind.CREATE, ok=True)
     newest = complete[-1].created_at if complete else None
     last_success = max(
@@ -140,6 +151,8 @@ def status_report(settings: BackupSettings) -> StatusReport:
         last_success_at=last_success,
         last_run=last_run(runs, RunKind.CREATE),
         backups_bytes=sum(b.manifest.total_bytes for b in complete),
+        undo_count=len(undo),
+        undo_bytes=sum(b.manifest.total_bytes for b in undo),
         free_bytes=shutil.disk_usage(probe).free,
         lock=current_holder(paths.backup_dir),
         backups=_listings(scan, runs),

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from persistence import service
 from persistence.backup.sample_state import create_sample_state
@@ -24,6 +23,7 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
+from persistence.cli.listing import print_listings
 from persistence.core.display import human_bytes
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
@@ -94,7 +94,7 @@ def list_backups(
     backup_dir: BackupDirOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """List backups, oldest first."""
+    """List backups newest first, then pre-restore undo copies (--json: oldest first)."""
 
     def run() -> int:
         listings = service.list_backups(settings_from(data_dir=data_dir, backup_dir=backup_dir))
@@ -104,17 +104,7 @@ def list_backups(
         if not listings:
             out_console.print("no backups yet: run create-backup")
             return 0
-        table = Table()
-        for title in ("created (UTC)", "size", "verified", "backup id", "components"):
-            table.add_column(title, no_wrap=title != "components")
-        for item in listings:
-            created = f"{item.created_at:%Y-%m-%d %H:%M:%S}" if item.created_at else "-"
-            captured = ", ".join(k for k, v in item.components.items() if v == "captured")
-            verified = f"{item.verified_at:%Y-%m-%d %H:%M}" if item.verified_at else ""
-            if not item.valid:
-                captured = f"[red]broken: {item.problem}[/]"
-            table.add_row(created, human_bytes(item.size_bytes), verified, item.backup_id, captured)
-        out_console.print(table)
+        print_listings(listings)
         return 0
 
     guarded(debug, run)
@@ -161,6 +151,12 @@ def _print_prune(result: PruneResult) -> None:
     for backup_id in result.deleted:
         out_console.print(f"  {verb:<12} {backup_id}")
     for backup_id in result.kept:
+        out_console.print(
+            f"  {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
+        )
+    for backup_id in result.undo_deleted:
+        out_console.print(f"  {verb:<12} {backup_id}  (undo copy)")
+    for backup_id in result.undo_kept:
         out_console.print(
             f"  {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
         )

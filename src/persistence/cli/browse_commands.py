@@ -34,7 +34,7 @@ def ls_backup(
         str | None,
         typer.Argument(
             metavar="PATH",
-            help="Only entries at or under this path, as <component>/<path>, e.g. storage/notes.",
+            help="Only entries at or under this path, as COMPONENT/PATH, e.g. storage/notes.",
             show_default=False,
         ),
     ] = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,8 +33,10 @@ from persistence.core.progress import (
 from persistence.core.settings import BackupSettings, load_settings
 
 err_console = Console(stderr=True, highlight=False)
-# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.
-out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default, unless
+# COLUMNS says how wide the reader is.
+_width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+out_console = Console(highlight=False, soft_wrap=True, width=_width)
 
 DataDirOption = Annotated[
     Path | None,

@@ -35,9 +35,11 @@ BackupIdArgument = Annotated[
 LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
 
 
-def _one_of(backup_id: str | None, latest: bool, every: bool = False) -> None:
+def _one_of(
+    backup_id: str | None, latest: bool, every: bool = False, *, offer_all: bool = False
+) -> None:
     if sum((backup_id is not None, latest, every)) != 1:
-        choices = "an ID, --latest or --all" if every else "an ID or --latest"
+        choices = "an ID, --latest or --all" if offer_all else "an ID or --latest"
         raise ConfigError(f"name exactly one of {choices}")
 
 
@@ -63,7 +65,7 @@ def verify_backup_command(
     """Check a backup end to end; exit 0 only when everything passes (4 when it fails)."""
 
     def run() -> int:
-        _one_of(backup_id, latest, every)
+        _one_of(backup_id, latest, every, offer_all=True)
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
         with progress_for(json_output) as progress:
             if every:
