@@ -47,11 +47,12 @@ def _label(listing: BackupListing) -> str:
 
 def draw_selected_backup(
     settings: BackupSettings, listings: list[BackupListing], *, busy: bool
-) -> None:
+) -> str | None:
+    """The backup picker and its actions; gives the picked backup's id."""
     by_id = {item.backup_id: item for item in reversed(listings) if item.valid}
     if not by_id:
         st.warning("No complete backup to act on: every backup in the folder is broken.")
-        return
+        return None
     if st.session_state.get(SELECTED_KEY) not in by_id:
         st.session_state[SELECTED_KEY] = next(iter(by_id))
     selected = st.selectbox(
@@ -91,6 +92,7 @@ def draw_selected_backup(
             draw_verify_report(view.result)
     st.divider()
     draw_restore(settings, backup_id, busy=busy)
+    return backup_id
 
 
 def _download_button(settings: BackupSettings, backup_id: str) -> None:
@@ -146,11 +148,12 @@ def draw_verify_report(report: VerifyReport) -> None:
             "Verdict": _verdict(c.ok, c.status),
             "Status": c.status,
             "Files checked": c.files_checked,
-            "Problems and notes": "; ".join([*c.problems, *c.notes]),
+            "Problems and notes": "\n".join([*c.problems, *c.notes]) or "none",
         }
         for c in report.components
     ]
-    table(rows)
+    # st.table wraps long cells, so every problem can be read in full (a dataframe cuts them).
+    st.table(rows, hide_index=True)  # pyright: ignore[reportUnknownMemberType]
     if report.failed_files:
         st.caption("Files that failed the check")
         failed = [

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.browse.commands import diff_backups, ls_backup
+from persistence.browse.files import backup_file_bytes
 from persistence.browse.models import BackupContents, BackupDiff
 from persistence.browse.verification import NEVER_VERIFIED, VerifyState, last_verifications
 from persistence.core.paths import check_paths
@@ -58,6 +59,7 @@ __all__ = [
     "StatusReport",
     "VerifyReport",
     "VerifyState",
+    "backup_file_bytes",
     "create_backup",
     "diff_backups",
     "list_backups",
