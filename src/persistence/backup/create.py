@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from persistence import __version__
-from persistence.components.base import BackupComponent, CaptureContext
+from persistence.components.base import CaptureContext, Component
 from persistence.components.registry import build_components
 from persistence.core.errors import BackupError, ComponentError, describe_os_error
 from persistence.core.paths import SafePaths
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 def _capture_all(
-    components: list[BackupComponent], staging: Path, progress: ProgressCallback
+    components: list[Component], staging: Path, progress: ProgressCallback
 ) -> list[ComponentRecord]:
     records: list[ComponentRecord] = []
     for component in components:
