@@ -12,13 +12,9 @@ from typing import Any
 import typer
 
 from persistence.cli import app
+from tests.browse.support import run_cli, run_json
 from tests.engine.helpers import backdate
-from tests.restore.support import cli_env, make_state, run_cli
-from tests.restore.support import run_json as _run_json
-
-
-def run_json(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, Any]:
-    return _run_json(args, env, cwd)
+from tests.restore.support import cli_env, make_state
 
 
 def _create(env: dict[str, str], cwd: Path) -> str:

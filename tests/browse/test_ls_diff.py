@@ -6,18 +6,14 @@ import hashlib
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
 from persistence import __version__
+from tests.browse.support import run_cli, run_json
 from tests.qdrant_standin.server import QdrantStandin
-from tests.restore.support import cli_env, make_state, run_cli, tree_digest
-from tests.restore.support import run_json as _run_json
-
-
-def run_json(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:
-    return _run_json(args, env, cwd)
+from tests.restore.support import cli_env, make_state
+from tests.support.trees import tree_digest
 
 
 def _create(env: dict[str, str], cwd: Path) -> str:

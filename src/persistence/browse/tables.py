@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from persistence.components.databases import DatabaseKind, detect_kind
+from persistence.components.database_copy import DatabaseKind, detect_kind
 from persistence.core.errors import ComponentError
 
 
