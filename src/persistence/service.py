@@ -18,6 +18,8 @@ from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.restore.extract_models import FileRestoreResult
+from persistence.restore.extract_run import restore_some
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import prune_backups
@@ -48,6 +50,7 @@ __all__ = [
     "BackupListing",
     "ComponentPlan",
     "CreateResult",
+    "FileRestoreResult",
     "LockHolder",
     "PruneResult",
     "QdrantHealth",
@@ -70,6 +73,7 @@ __all__ = [
     "prune_backups",
     "qdrant_health",
     "restore_backup",
+    "restore_some",
     "snapshot_now",
     "snapshot_on_start",
     "status_report",

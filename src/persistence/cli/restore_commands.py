@@ -23,6 +23,13 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
+from persistence.cli.restore_files import (
+    PathOption,
+    QdrantPrefixOption,
+    SomeFiles,
+    TargetOption,
+    restore_some_files,
+)
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError, ExitCode
 from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
@@ -143,6 +150,9 @@ def restore_backup_command(
         bool,
         typer.Option("--if-empty", help="Only what is missing or empty (container start-up)."),
     ] = False,
+    target: TargetOption = None,
+    path: PathOption = None,
+    qdrant_prefix: QdrantPrefixOption = None,
     json_output: JsonOption = False,
     qdrant_url: QdrantUrlOption = None,
     data_dir: DataDirOption = None,
@@ -154,6 +164,14 @@ def restore_backup_command(
     def run() -> int:
         _one_of(backup_id, latest)
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
+        if target is not None or path or qdrant_prefix is not None:
+            refused = [
+                f
+                for f, on in (("--only", only), ("--force", force), ("--if-empty", if_empty))
+                if on
+            ]
+            some = SomeFiles(target, path or [], qdrant_prefix, dry_run)
+            return restore_some_files(settings, backup_id, latest, some, refused, json_output)
         chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
         if dry_run:
             plan = service.plan_restore(
