@@ -91,7 +91,7 @@ def test_flag_browse_and_diff_in_a_real_browser(
             _shot(page, picture(tmp_path, PICTURES[0]))
 
             page.get_by_text("Files in this backup").click()
-            box = page.get_by_label("Only under")
+            box = page.get_by_role("textbox", name="Only under")
             clock = time.monotonic()
             box.fill("storage/notes")
             box.press("Enter")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -30,7 +31,7 @@ from persistence.cli.restore_files import (
     TargetOption,
     restore_some_files,
 )
-from persistence.core.display import human_bytes
+from persistence.core.display import human_bytes, local_time
 from persistence.core.errors import ConfigError, ExitCode
 from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 from persistence.verify.run import first_problem
@@ -202,11 +203,15 @@ def restore_backup_command(
     guarded(debug, run)
 
 
+def _created(plan: RestorePlan) -> str:
+    return local_time(datetime.fromisoformat(plan.created_at)) if plan.created_at else "-"
+
+
 def _print_plan(plan: RestorePlan) -> None:
     if not plan.ok:
         return
     out_console.print(
-        f"restore plan for {plan.backup_id} (created {plan.created_at}); nothing is changed"
+        f"restore plan for {plan.backup_id} (created {_created(plan)}); nothing is changed"
     )
     for step in plan.components:
         where = f" -> {escape(step.target)}" if step.target else ""
@@ -227,7 +232,10 @@ def _print_plan(plan: RestorePlan) -> None:
                 f"{human_bytes(collection.bytes)} to upload"
             )
         if step.changes:
-            out_console.print(f"      {human_bytes(step.bytes_to_write)} changed")
+            out_console.print(
+                f"      writes {human_bytes(step.bytes_to_write)} "
+                f"({human_bytes(step.bytes_changed)} of it new or changed)"
+            )
     for space in plan.space:
         mark = "ok" if space.ok else "[red]NOT ENOUGH[/]"
         out_console.print(
