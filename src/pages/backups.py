@@ -195,7 +195,7 @@ def main() -> None:
             selected = draw_selected_backup(settings, listings, busy=busy)
         if selected is not None:
             with st.expander("Files in this backup", icon=":material/folder_open:"):
-                draw_files(settings, selected)
+                draw_files(settings, selected, busy=busy)
             with st.expander("What changed", icon=":material/difference:"):
                 draw_diff(settings, listings, selected)
         st.subheader("Clean up old backups")

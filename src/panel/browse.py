@@ -11,7 +11,7 @@ from persistence import service
 from persistence.core.display import component_label, human_bytes
 from persistence.core.errors import BackupError
 from persistence.core.settings import BackupSettings
-from persistence.service import BackupDiff, BackupListing
+from persistence.service import BackupDiff, BackupListing, FileRestoreResult
 
 FILTER_KEY = "panel_files_filter"
 FILE_KEY = "panel_file_pick"
@@ -20,9 +20,11 @@ DIFF_AGAINST_KEY = "panel_diff_against"
 PREVIOUS = "the previous backup"
 NOW = "now (the data root)"
 HASH_SHOWN = 12
+FILE_RESTORE_KEY = "panel_file_restored"
+DATABASES = ("cache_db", "analytics_db")
 
 
-def draw_files(settings: BackupSettings, backup_id: str) -> None:
+def draw_files(settings: BackupSettings, backup_id: str, *, busy: bool = False) -> None:
     wanted = st.text_input(
         "Only under",
         key=FILTER_KEY,
@@ -55,14 +57,50 @@ def draw_files(settings: BackupSettings, backup_id: str) -> None:
         return
     picked = st.selectbox("File", list(downloadable), key=FILE_KEY)
     entry = downloadable[str(picked)]
-    st.download_button(
-        f"Download {entry.path.rsplit('/', 1)[-1]} ({human_bytes(entry.size)})",
-        data=_reader(settings, backup_id, entry.component, entry.path),
-        file_name=entry.path.rsplit("/", 1)[-1],
-        icon=":material/download:",
-        on_click="ignore",
-        key="panel_file_download",
-    )
+    with st.container(horizontal=True):
+        st.download_button(
+            f"Download {entry.path.rsplit('/', 1)[-1]} ({human_bytes(entry.size)})",
+            data=_reader(settings, backup_id, entry.component, entry.path),
+            file_name=entry.path.rsplit("/", 1)[-1],
+            icon=":material/download:",
+            on_click="ignore",
+            key="panel_file_download",
+        )
+        if entry.component not in DATABASES:
+            st.button(
+                "Restore this file",
+                icon=":material/settings_backup_restore:",
+                on_click=_restore_one,
+                args=(settings, backup_id, f"{entry.component}/{entry.path}"),
+                disabled=busy,
+                help="Put this file back where it belongs if it is missing; a file that "
+                "exists with other content is left alone.",
+                key="panel_file_restore",
+            )
+    _draw_file_restore()
+
+
+def _restore_one(settings: BackupSettings, backup_id: str, path: str) -> None:
+    st.session_state[FILE_RESTORE_KEY] = service.restore_some(settings, backup_id, paths=[path])
+
+
+def _draw_file_restore() -> None:
+    done: object = st.session_state.get(FILE_RESTORE_KEY)
+    if not isinstance(done, FileRestoreResult):
+        return
+    if not done.ok:
+        st.error(f"Not restored: {done.error}", icon=":material/error:")
+    elif done.written:
+        st.success(f"Restored {', '.join(done.written)}.", icon=":material/check_circle:")
+    elif done.conflicts:
+        st.warning(
+            f"{', '.join(done.conflicts)} exists with other content and was left alone. "
+            "Download the backup's version above, or restore it elsewhere with "
+            "`restore-backup --target DIR`.",
+            icon=":material/warning:",
+        )
+    else:
+        st.info(f"{', '.join(done.unchanged)} is already as in the backup.")
 
 
 def _reader(

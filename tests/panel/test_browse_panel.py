@@ -87,3 +87,21 @@ def test_settings_page_shows_every_setting(panel_env: AppState, panel: AppTest) 
     names = table_column(panel, 0, "Setting")
     assert len(names) == len(BackupSettings.model_fields)
     assert "BACKUP_KEEP_UNDO" in names
+
+
+def test_restore_this_file_puts_back_one_lost_file(panel_env: AppState, panel: AppTest) -> None:
+    settings = panel_env.settings
+    make_backups(settings, 1)
+    lost = settings.resolved().uploads_dir / "2026" / "11" / "report.pdf"
+    original = lost.read_bytes()
+    lost.unlink()
+    other = settings.resolved().storage_dir / "docstore.json"
+    other.unlink()
+    panel.run()
+    panel.text_input(key="panel_files_filter").input("uploads/2026").run()
+    assert panel.selectbox(key="panel_file_pick").value == "uploads/2026/11/report.pdf"
+    panel.button(key="panel_file_restore").click().run()
+    assert not panel.exception
+    assert any("Restored uploads/2026/11/report.pdf" in v for v in values(panel.success))
+    assert lost.read_bytes() == original
+    assert not other.exists()  # one file, nothing else
