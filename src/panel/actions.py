@@ -13,9 +13,9 @@ from panel.jobs import (
     start_job,
 )
 from panel.restore import draw_restore
-from panel.ui import table
+from panel.ui import browser_time, table
 from persistence import service
-from persistence.core.display import component_label, human_age, human_bytes, human_time
+from persistence.core.display import component_label, human_age, human_bytes
 from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback
 from persistence.core.settings import BackupSettings
@@ -40,7 +40,7 @@ def _start_verify(settings: BackupSettings, backup_id: str) -> None:
 
 def _label(listing: BackupListing) -> str:
     return (
-        f"{human_time(listing.created_at)} ({human_age(listing.created_at)}) · "
+        f"{browser_time(listing.created_at)} ({human_age(listing.created_at)}) · "
         f"{human_bytes(listing.size_bytes)} · {listing.backup_id}"
     )
 

@@ -86,8 +86,12 @@ def test_flag_browse_and_diff_in_a_real_browser(
             timings["first render (create enabled, flag shown)"] = time.monotonic() - clock
             flag = page.get_by_text("failed its last verification")
             assert damaged in flag.inner_text()
-            # The project's config hides Streamlit's developer chrome.
+            # The project's config hides Streamlit's developer chrome, and the primary action
+            # is blue (#1f6feb), not Streamlit's danger-like default red.
             expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+            create = page.get_by_role("button", name="Create backup now")
+            colour = create.evaluate("e => getComputedStyle(e).backgroundColor")
+            assert colour == "rgb(31, 111, 235)", colour
             _shot(page, picture(tmp_path, PICTURES[0]))
 
             page.get_by_text("Files in this backup").click()
