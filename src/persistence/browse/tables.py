@@ -32,8 +32,11 @@ def _quoted(identifier: str) -> str:
 
 def _sqlite_counts(path: Path, *, frozen: bool) -> dict[str, int]:
     # immutable=1 makes SQLite skip locking and never create -wal/-shm: right for a copy
-    # nobody writes, wrong for a live file an app may be writing.
-    mode = "ro&immutable=1" if frozen else "ro"
+    # nobody writes, or a live file at rest (no pending -wal); with a pending -wal the live
+    # file is read as a reader would (its latest transactions are in that -wal).
+    wal = path.with_name(path.name + "-wal")
+    pending = not frozen and wal.exists() and wal.stat().st_size > 0
+    mode = "ro" if pending else "ro&immutable=1"
     con = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, timeout=10)
     try:
         names = [

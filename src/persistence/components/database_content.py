@@ -32,14 +32,23 @@ def content_digest(path: Path, *, frozen: bool) -> str | None:
         raise
 
 
+def has_pending_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
 def same_content(backup_copy: Path, live: Path) -> bool:
     ours = content_digest(backup_copy, frozen=True)
     return ours is not None and ours == content_digest(live, frozen=False)
 
 
-def _sqlite_digest(path: Path, *, frozen: bool) -> str:
-    # immutable=1 for a backup copy: no -wal/-shm may appear inside a backup.
-    mode = "ro&immutable=1" if frozen else "ro"
+def _sqlite_digest(path: Path, *, frozen: bool) -> str | None:
+    if not frozen and has_pending_wal(path):
+        # Its last transactions live in the -wal: reading them would create or touch -shm
+        # in the app's folder, and a plan only reads. Unknown content counts as different.
+        return None
+    # immutable=1: SQLite takes no lock and never creates -wal/-shm (the file is at rest).
+    mode = "ro&immutable=1"
     con = sqlite3.connect(f"{path.as_uri()}?mode={mode}", uri=True, timeout=10)
     try:
         digest = hashlib.sha256()
