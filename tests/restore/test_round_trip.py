@@ -88,7 +88,9 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
     ).read_bytes(), "the database file is the backup's copy, byte for byte"
     # The analytics database was not damaged: same tables and rows, so it is left alone
     # (its rows are compared by db_contents above), not rewritten for differing bytes.
-    restored_actions = {c["name"]: c["action"] for c in result["components"]}
+    steps = result["components"]
+    assert isinstance(steps, list)
+    restored_actions = {c["name"]: c["action"] for c in steps}
     assert restored_actions["analytics_db"] == "leave"
     # Qdrant: one upload per collection, with the checksum and priority=snapshot.
     uploads = qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
