@@ -8,7 +8,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.browse.commands import diff_backups, ls_backup
 from persistence.browse.files import backup_file_bytes
@@ -18,11 +17,24 @@ from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.monitoring.status import BackupFacts, BackupState, HealthStatus, assess
+from persistence.monitoring.status import compute_status as _compute_status
+from persistence.offsite import commands as remote_commands
+from persistence.offsite.flows import create_and_push, plan_from_remote, restore_from_remote
+from persistence.offsite.listing import RemoteBackupSummary
+from persistence.offsite.results import (
+    PullRunResult,
+    PushRunResult,
+    RemotePruneResult,
+    RemoteVerifyResult,
+)
 from persistence.restore.extract_models import FileRestoreResult
 from persistence.restore.extract_run import restore_some
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import prune_backups
+from persistence.schedule import Every, ScheduleResult, SchedulerKind, ScheduleStatus
+from persistence.schedule.for_settings import install_for, remove_for, status_for
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
@@ -48,38 +60,70 @@ __all__ = [
     "BackupContents",
     "BackupDiff",
     "BackupListing",
+    "BackupState",
     "ComponentPlan",
     "CreateResult",
+    "Every",
     "FileRestoreResult",
+    "HealthStatus",
     "LockHolder",
     "PruneResult",
+    "PullRunResult",
+    "PushRunResult",
     "QdrantHealth",
     "QdrantMode",
+    "RemoteBackupSummary",
+    "RemotePruneResult",
+    "RemoteVerifyResult",
     "RestorePlan",
     "RestoreResult",
+    "RunRecord",
     "RunResult",
+    "ScheduleResult",
+    "ScheduleStatus",
+    "SchedulerKind",
     "SnapshotReport",
     "StatusReport",
     "VerifyReport",
     "VerifyState",
     "backup_file_bytes",
+    "backup_health",
     "create_backup",
     "diff_backups",
+    "health_of_report",
     "list_backups",
+    "list_remote_backups",
     "lock_holder",
     "ls_backup",
     "manifest_bytes_of",
+    "plan_from_remote",
     "plan_restore",
     "prune_backups",
+    "prune_remote_backups",
+    "pull_backup",
+    "push_backup",
     "qdrant_health",
     "restore_backup",
+    "restore_from_remote",
     "restore_some",
+    "schedule_install",
+    "schedule_remove",
+    "schedule_status",
     "snapshot_now",
     "snapshot_on_start",
     "status_report",
     "verify_all",
     "verify_backup",
+    "verify_remote_backup",
 ]
+
+# Every shell creates through this, so BACKUP_PUSH_AFTER_CREATE holds for the panel as well.
+create_backup = create_and_push
+push_backup = remote_commands.push
+pull_backup = remote_commands.pull
+list_remote_backups = remote_commands.list_remote
+verify_remote_backup = remote_commands.verify
+prune_remote_backups = remote_commands.prune
 
 
 class BackupListing(BackupSummary):
@@ -163,3 +207,39 @@ def status_report(settings: BackupSettings) -> StatusReport:
         lock=current_holder(paths.backup_dir),
         backups=_listings(scan, runs),
     )
+
+
+def schedule_install(
+    settings: BackupSettings, *, every: str = "daily", at: str | None = None, dry_run: bool = False
+) -> ScheduleResult:
+    """Register create-backup for this data root with the system's scheduler (replaces)."""
+    return install_for(settings, every=every, at=at, dry_run=dry_run)
+
+
+def schedule_status(settings: BackupSettings) -> ScheduleStatus:
+    return status_for(settings)
+
+
+def schedule_remove(settings: BackupSettings) -> ScheduleResult:
+    return remove_for(settings)
+
+
+def backup_health(settings: BackupSettings) -> HealthStatus:
+    """ok / late / failing / never (raises BackupError on unusable settings)."""
+    paths = check_paths(settings)
+    return _compute_status(
+        paths.backup_dir,
+        settings.expected_interval_hours,
+        remote_probe=lambda: remote_commands.remote_newest(settings),
+    )
+
+
+def health_of_report(report: StatusReport, expected_interval_hours: float) -> HealthStatus:
+    """The same verdict as `backup_health`, from the listing a status report already read."""
+    complete = [b for b in report.backups if b.valid and b.kind == "backup" and b.created_at]
+    newest = None
+    if complete:
+        item = complete[-1]  # the listing is oldest first
+        assert item.created_at is not None
+        newest = BackupFacts(item.backup_id, item.created_at, item.size_bytes)
+    return assess(report.backup_dir, newest, report.last_run, expected_interval_hours)

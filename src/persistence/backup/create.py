@@ -21,6 +21,7 @@ from persistence.core.progress import (
 )
 from persistence.core.results import ComponentSummary, CreateResult
 from persistence.core.settings import BackupSettings
+from persistence.monitoring.notify import RunNotifications
 from persistence.retention.policy import RetentionPolicy
 from persistence.retention.prune import apply_retention
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
@@ -110,7 +111,11 @@ def create_backup(
             return _retention_after(settings, scope.paths, result)
         return result
 
-    return run_command(settings, CREATE, body, progress=progress)
+    notifications = RunNotifications.for_settings(
+        settings, f"create-backup started for {settings.resolved().data_dir}"
+    )
+    result = run_command(settings, CREATE, body, progress=progress, observer=notifications)
+    return notifications.add_warnings(result) if notifications else result
 
 
 def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResult:
@@ -181,7 +186,7 @@ def _retention_after(
 def _summary_of(record: ComponentRecord) -> ComponentSummary:
     return ComponentSummary(
         name=record.name,
-        status=record.status.value,
+        status=record.status,
         method=record.method,
         source=record.source,
         bytes=record.bytes,

@@ -68,11 +68,13 @@ def snapshot_directory(settings: BackupSettings) -> Path:
     return folder
 
 
-def take_snapshots(settings: BackupSettings, directory: Path) -> list[SnapshotStatus]:
+def take_snapshots(
+    settings: BackupSettings, paths: SafePaths, directory: Path
+) -> list[SnapshotStatus]:
     """One status per target; Qdrant failures become `failed` statuses, never exceptions."""
     if settings.qdrant_url:
         return _server_snapshots(settings, settings.qdrant_url, directory)
-    folder = settings.resolved().qdrant_path
+    folder = paths.qdrant_path
     if folder is not None:
         return [_embedded_snapshot(folder, directory)]
     return [SnapshotStatus(target="qdrant", status="skipped", error="Qdrant is not configured")]
@@ -172,8 +174,7 @@ def snapshot_now(settings: BackupSettings) -> SnapshotReport:
         return None
 
     def body(scope: RunScope) -> SnapshotReport:
-        del scope
-        targets = take_snapshots(settings, directories[0])
+        targets = take_snapshots(settings, scope.paths, directories[0])
         ok = all(t.status != "failed" for t in targets)
         return SnapshotReport(
             ok=ok,

@@ -24,6 +24,7 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
+from persistence.cli.remote_commands import RemoteOption, verify_remote
 from persistence.cli.restore_files import (
     PathOption,
     QdrantPrefixOption,
@@ -33,6 +34,8 @@ from persistence.cli.restore_files import (
 )
 from persistence.core.display import human_bytes, local_time
 from persistence.core.errors import ConfigError, ExitCode
+from persistence.core.progress import ProgressCallback
+from persistence.core.settings import BackupSettings
 from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 from persistence.verify.run import first_problem
 
@@ -64,6 +67,12 @@ def verify_backup_command(
     drill: Annotated[
         bool, typer.Option("--drill", help="Restore each snapshot into a scratch collection.")
     ] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote", help="Check the copy on the remote (--deep: download and re-hash)."
+        ),
+    ] = False,
     json_output: JsonOption = False,
     qdrant_url: QdrantUrlOption = None,
     data_dir: DataDirOption = None,
@@ -74,6 +83,10 @@ def verify_backup_command(
 
     def run() -> int:
         _one_of(backup_id, latest, every, offer_all=True)
+        if remote:
+            if every or drill:
+                raise ConfigError("--remote takes an ID or --latest, not --all or --drill")
+            return verify_remote(backup_id, deep, json_output, data_dir, backup_dir)
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
         with progress_for(json_output) as progress:
             if every:
@@ -154,6 +167,13 @@ def restore_backup_command(
     target: TargetOption = None,
     path: PathOption = None,
     qdrant_prefix: QdrantPrefixOption = None,
+    from_remote: Annotated[
+        bool,
+        typer.Option(
+            "--from-remote", help="Pull the backup from the remote first (BACKUP_REMOTE)."
+        ),
+    ] = False,
+    remote: RemoteOption = None,
     json_output: JsonOption = False,
     qdrant_url: QdrantUrlOption = None,
     data_dir: DataDirOption = None,
@@ -164,16 +184,28 @@ def restore_backup_command(
 
     def run() -> int:
         _one_of(backup_id, latest)
-        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
+        settings = settings_from(
+            data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url, remote=remote
+        )
         if target is not None or path or qdrant_prefix is not None:
             refused = [
                 f
-                for f, on in (("--only", only), ("--force", force), ("--if-empty", if_empty))
+                for f, on in (
+                    ("--only", only),
+                    ("--force", force),
+                    ("--if-empty", if_empty),
+                    ("--from-remote", from_remote),
+                )
                 if on
             ]
             some = SomeFiles(target, path or [], qdrant_prefix, dry_run)
             return restore_some_files(settings, backup_id, latest, some, refused, json_output)
         chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
+        if from_remote:
+            with progress_for(json_output) as progress:
+                return _from_remote(
+                    settings, backup_id, chosen, dry_run, force, if_empty, json_output, progress
+                )
         if dry_run:
             plan = service.plan_restore(
                 settings, backup_id, latest=latest, only=chosen, if_empty=if_empty
@@ -205,6 +237,37 @@ def restore_backup_command(
 
 def _created(plan: RestorePlan) -> str:
     return local_time(datetime.fromisoformat(plan.created_at)) if plan.created_at else "-"
+
+
+def _from_remote(
+    settings: BackupSettings,
+    backup_id: str | None,
+    only: list[str] | None,
+    dry_run: bool,
+    force: bool,
+    if_empty: bool,
+    json_output: bool,
+    progress: ProgressCallback,
+) -> int:
+    if dry_run:
+        plan = service.plan_from_remote(
+            settings, backup_id, only=only, if_empty=if_empty, progress=progress
+        )
+        if json_output:
+            emit_json(plan)
+        else:
+            for warning in plan.warnings:
+                out_console.print(escape(warning))
+            if plan.backup_id is not None:
+                _print_plan(plan)
+        if not plan.ok:
+            error_line(plan.error or "")
+            return plan.exit_code
+        return int(ExitCode.FAILED) if plan.problems else 0
+    result = service.restore_from_remote(
+        settings, backup_id, only=only, force=force, if_empty=if_empty, progress=progress
+    )
+    return finish(result, json_output, _print_restore)
 
 
 def _print_plan(plan: RestorePlan) -> None:

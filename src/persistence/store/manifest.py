@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -13,17 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from persistence import TOOL_NAME
 from persistence.core.errors import VerificationError
+from persistence.core.results import ComponentStatus
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 SIDECAR_NAME = "manifest.json.sha256"
-
-
-class ComponentStatus(StrEnum):
-    CAPTURED = "captured"
-    ABSENT = "absent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
 
 
 class FileRecord(BaseModel):
