@@ -3,5 +3,7 @@
 # screenshot under pytest's tmp_path instead, so test runs never rewrite tracked files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BACKUP_WRITE_SCREENSHOTS=1 uv run pytest tests/panel/test_browser.py -m browser -q "$@"
-git status --short docs/panel.png
+# test_browser_browse.py runs last: its main-page picture (damaged flag, charts) is the one kept.
+BACKUP_WRITE_SCREENSHOTS=1 uv run pytest tests/panel/test_browser.py tests/panel/test_browser_browse.py \
+    -m browser -q "$@"
+git status --short docs/panel.png docs/panel-browse.png docs/panel-diff.png

@@ -9,7 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from panel.actions import draw_selected_backup
+from panel.browse import draw_diff, draw_files
 from panel.health import draw_health
+from panel.history import draw_backups_table, draw_history_charts
 from panel.jobs import (
     Job,
     JobView,
@@ -21,7 +23,7 @@ from panel.jobs import (
     load_panel_settings,
     start_job,
 )
-from panel.offsite import draw_offsite_health, with_location
+from panel.offsite import draw_offsite_health
 from panel.offsite_prune import draw_remote_prune
 from panel.offsite_push import draw_push
 from panel.prune import draw_prune
@@ -30,17 +32,15 @@ from panel.ui import table
 from persistence import service
 from persistence.core.display import (
     component_label,
-    components_summary,
     human_age,
     human_bytes,
     human_duration,
-    human_time,
 )
 from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback
 from persistence.core.results import CreateResult
 from persistence.core.settings import BackupSettings
-from persistence.service import BackupListing, LockHolder
+from persistence.service import LockHolder
 
 NOTICE_KEY = "panel_notice"
 
@@ -151,23 +151,6 @@ def _draw_create_result(view: JobView) -> None:
         st.info(f"Retention removed {len(result.prune.deleted)} old backup(s): {gone}")
 
 
-def _draw_table(listings: list[BackupListing]) -> None:
-    rows = [
-        {
-            "Backup": item.backup_id,
-            "Created": human_time(item.created_at),
-            "Age": human_age(item.created_at),
-            "Size": human_bytes(item.size_bytes) if item.valid else "—",
-            "Components": (
-                components_summary(item.components) if item.valid else f"broken: {item.problem}"
-            ),
-            "Verified": human_age(item.verified_at) if item.verified_at else "not yet",
-        }
-        for item in reversed(listings)
-    ]
-    table(with_location(rows), key="panel_table")
-
-
 def main() -> None:
     st.title("Backups")
     collect_finished_job()  # before reading the disk, so health and table include its result
@@ -213,10 +196,16 @@ def main() -> None:
 
     if listings:
         st.subheader("Your backups")
-        _draw_table(listings)
+        draw_backups_table(listings)
+        draw_history_charts(listings)
         with st.container(border=True):
-            draw_selected_backup(settings, listings, busy=busy)
+            selected = draw_selected_backup(settings, listings, busy=busy)
             draw_push(settings, busy=busy)
+        if selected is not None:
+            with st.expander("Files in this backup", icon=":material/folder_open:"):
+                draw_files(settings, selected, busy=busy)
+            with st.expander("What changed", icon=":material/difference:"):
+                draw_diff(settings, listings, selected)
         st.subheader("Clean up old backups")
         draw_prune(settings, listings, busy=busy)
         draw_remote_prune(settings, busy=busy)

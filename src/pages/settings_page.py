@@ -36,7 +36,7 @@ def main() -> None:
         }
         for name, value in shown.items()
     ]
-    table(rows)
+    table(rows, height="content")
     paths = settings.resolved()
     st.subheader("Resolved locations")
     table(
@@ -49,6 +49,7 @@ def main() -> None:
             {"What": "Analytics database", "Path": str(paths.analytics_db)},
             {"What": "Logs", "Path": str(paths.logs_dir)},
         ],
+        height="content",
     )
 
 

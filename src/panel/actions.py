@@ -13,9 +13,9 @@ from panel.jobs import (
     start_job,
 )
 from panel.restore import draw_restore
-from panel.ui import table
+from panel.ui import browser_time, table
 from persistence import service
-from persistence.core.display import component_label, human_age, human_bytes, human_time
+from persistence.core.display import component_label, human_age, human_bytes
 from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback
 from persistence.core.settings import BackupSettings
@@ -40,18 +40,19 @@ def _start_verify(settings: BackupSettings, backup_id: str) -> None:
 
 def _label(listing: BackupListing) -> str:
     return (
-        f"{human_time(listing.created_at)} ({human_age(listing.created_at)}) · "
+        f"{browser_time(listing.created_at)} ({human_age(listing.created_at)}) · "
         f"{human_bytes(listing.size_bytes)} · {listing.backup_id}"
     )
 
 
 def draw_selected_backup(
     settings: BackupSettings, listings: list[BackupListing], *, busy: bool
-) -> None:
+) -> str | None:
+    """The backup picker and its actions; gives the picked backup's id."""
     by_id = {item.backup_id: item for item in reversed(listings) if item.valid}
     if not by_id:
         st.warning("No complete backup to act on: every backup in the folder is broken.")
-        return
+        return None
     if st.session_state.get(SELECTED_KEY) not in by_id:
         st.session_state[SELECTED_KEY] = next(iter(by_id))
     selected = st.selectbox(
@@ -91,6 +92,7 @@ def draw_selected_backup(
             draw_verify_report(view.result)
     st.divider()
     draw_restore(settings, backup_id, busy=busy)
+    return backup_id
 
 
 def _download_button(settings: BackupSettings, backup_id: str) -> None:
@@ -146,11 +148,12 @@ def draw_verify_report(report: VerifyReport) -> None:
             "Verdict": _verdict(c.ok, c.status),
             "Status": c.status,
             "Files checked": c.files_checked,
-            "Problems and notes": "; ".join([*c.problems, *c.notes]),
+            "Problems and notes": "\n".join([*c.problems, *c.notes]) or "none",
         }
         for c in report.components
     ]
-    table(rows)
+    # st.table wraps long cells, so every problem can be read in full (a dataframe cuts them).
+    st.table(rows, hide_index=True)  # pyright: ignore[reportUnknownMemberType]
     if report.failed_files:
         st.caption("Files that failed the check")
         failed = [

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from panel.ui import browser_time
 from persistence import service
 from persistence.core.display import (
     backup_health,
     health_sentence,
     human_age,
     human_bytes,
-    human_time,
 )
 from persistence.core.settings import BackupSettings
 from persistence.service import QdrantHealth, QdrantMode, StatusReport
@@ -71,7 +71,7 @@ def draw_health(
         age = human_age(status.last_success_at) if status.last_success_at else "never"
         detail = health_sentence(level, settings.expected_interval_hours)
         if status.last_success_at:
-            detail = f"{human_time(status.last_success_at)} · {detail}"
+            detail = f"{browser_time(status.last_success_at)} · {detail}"
         _card("Last successful backup", f":{level.colour}[{level.icon} **{age}**]", detail)
 
     run = status.last_run

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from panel.ui import table
+from panel.ui import browser_time, table
 from persistence import service
-from persistence.core.display import human_age, human_bytes, human_time
+from persistence.core.display import human_age, human_bytes
 from persistence.core.errors import BackupError
 from persistence.core.results import PruneResult
 from persistence.core.settings import BackupSettings
@@ -110,7 +110,7 @@ def _draw_preview(
         item = known.get(backup_id)
         return {
             "Backup": backup_id,
-            "Created": human_time(item.created_at) if item else "—",
+            "Created": browser_time(item.created_at) if item else "—",
             "Age": human_age(item.created_at) if item else "—",
             "Size": human_bytes(item.size_bytes) if item else "—",
         }

@@ -9,6 +9,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
+from persistence.browse.commands import diff_backups, ls_backup
+from persistence.browse.files import backup_file_bytes
+from persistence.browse.models import BackupContents, BackupDiff
+from persistence.browse.verification import NEVER_VERIFIED, VerifyState, last_verifications
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
@@ -25,6 +29,8 @@ from persistence.offsite.results import (
     RemotePruneResult,
     RemoteVerifyResult,
 )
+from persistence.restore.extract_models import FileRestoreResult
+from persistence.restore.extract_run import restore_some
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import prune_backups
@@ -52,11 +58,14 @@ from persistence.verify.run import VerifyReport, verify_all, verify_backup
 
 __all__ = [
     "PRE_RESTORE_PREFIX",
+    "BackupContents",
+    "BackupDiff",
     "BackupListing",
     "BackupState",
     "ComponentPlan",
     "CreateResult",
     "Every",
+    "FileRestoreResult",
     "HealthStatus",
     "LockHolder",
     "PruneResult",
@@ -78,12 +87,16 @@ __all__ = [
     "SnapshotReport",
     "StatusReport",
     "VerifyReport",
+    "VerifyState",
+    "backup_file_bytes",
     "backup_health",
     "create_backup",
+    "diff_backups",
     "health_of_report",
     "list_backups",
     "list_remote_backups",
     "lock_holder",
+    "ls_backup",
     "manifest_bytes_of",
     "plan_from_remote",
     "plan_restore",
@@ -95,6 +108,7 @@ __all__ = [
     "remote_overview",
     "restore_backup",
     "restore_from_remote",
+    "restore_some",
     "schedule_install",
     "schedule_remove",
     "schedule_status",
@@ -116,7 +130,9 @@ prune_remote_backups = remote_commands.prune
 
 
 class BackupListing(BackupSummary):
-    verified_at: datetime | None = None
+    verified_at: datetime | None = None  # when it last passed
+    last_verify: VerifyState = VerifyState.NEVER  # the verdict of its newest verification
+    last_verify_at: datetime | None = None
 
 
 def list_backups(settings: BackupSettings) -> list[BackupListing]:
@@ -131,12 +147,16 @@ def _scan_all(backup_dir: Path) -> BackupScan:
 
 def _listings(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
     verified = verified_at(runs)
-    listings = [
-        BackupListing(**summarize(b).model_dump(), verified_at=verified.get(b.backup_id))
-        for b in scan.complete
+    verdicts = last_verifications(runs)
+    return [
+        BackupListing(
+            **summarize(b).model_dump(),
+            verified_at=verified.get(b.backup_id),
+            last_verify=verdicts.get(b.backup_id, NEVER_VERIFIED).state,
+            last_verify_at=verdicts.get(b.backup_id, NEVER_VERIFIED).at,
+        )
+        for b in [*scan.complete, *scan.broken]
     ]
-    listings += [BackupListing(**summarize(b).model_dump()) for b in scan.broken]
-    return listings
 
 
 def lock_holder(settings: BackupSettings) -> LockHolder | None:
@@ -155,6 +175,8 @@ class StatusReport(BaseModel):
     last_success_at: datetime | None
     last_run: RunRecord | None
     backups_bytes: int
+    undo_count: int = 0  # pre-restore undo copies, kept apart from backups
+    undo_bytes: int = 0
     free_bytes: int | None
     lock: LockHolder | None
     backups: list[BackupListing]  # what list_backups gives, from the same single scan
@@ -166,6 +188,7 @@ def status_report(settings: BackupSettings) -> StatusReport:
     scan = _scan_all(paths.backup_dir)
     runs = read_runs(paths.backup_dir)
     complete = [b for b in scan.complete if b.backup_id.startswith(BACKUP_PREFIX)]
+    undo = [b for b in scan.complete if b.backup_id.startswith(PRE_RESTORE_PREFIX)]
     success = last_run(runs, RunKind.CREATE, ok=True)
     newest = complete[-1].created_at if complete else None
     last_success = max(
@@ -181,6 +204,8 @@ def status_report(settings: BackupSettings) -> StatusReport:
         last_success_at=last_success,
         last_run=last_run(runs, RunKind.CREATE),
         backups_bytes=sum(b.manifest.total_bytes for b in complete),
+        undo_count=len(undo),
+        undo_bytes=sum(b.manifest.total_bytes for b in undo),
         free_bytes=shutil.disk_usage(probe).free,
         lock=current_holder(paths.backup_dir),
         backups=_listings(scan, runs),

@@ -21,6 +21,7 @@ CONTRACT = {
     "BACKUP_LOGS_DIR": ("logs_dir", "lg", Path("lg")),
     "BACKUP_INCLUDE_LOGS": ("include_logs", "true", True),
     "BACKUP_KEEP_LAST": ("keep_last", "3", 3),
+    "BACKUP_KEEP_UNDO": ("keep_undo", "0", 0),
     "BACKUP_RETENTION_DAYS": ("retention_days", "14", 14.0),
     "BACKUP_LOCK_TIMEOUT": ("lock_timeout", "5", 5.0),
     "BACKUP_ALLOWED_ROOTS": ("allowed_roots", "/mnt/a,/mnt/b", "/mnt/a,/mnt/b"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -57,7 +58,9 @@ def served_panel(
     earlier = service.create_backup(app_state.settings, prune=False, skip_qdrant=True)
     assert earlier.ok, earlier.error
     env = app_state.env(QDRANT_URL=qdrant_standin.url, QDRANT_API_KEY="never-shown")
-    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    # The project's own Streamlit config, as `streamlit run` from the repository reads it.
+    (tmp_path / ".streamlit").mkdir()
+    shutil.copy(REPO_ROOT / ".streamlit" / "config.toml", tmp_path / ".streamlit" / "config.toml")
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
         [
@@ -74,8 +77,6 @@ def served_panel(
             "127.0.0.1",
             "--server.fileWatcherType",
             "none",
-            "--client.toolbarMode",
-            "minimal",
         ],
         env=env,
         cwd=tmp_path,

@@ -175,7 +175,7 @@ def test_verify_shows_per_component_verdicts(panel_env: AppState, panel: AppTest
     panel.button(key="panel_verify").click().run()
     wait_for_job(panel)
     assert any("Verification passed" in s and newer in s for s in values(panel.success))
-    verdicts = column_map(panel, 1, "Component", "Verdict")
+    verdicts = _verify_table(panel)
     assert verdicts["Uploads"] == "intact"
     assert verdicts["Cache database"] == "intact"
 
@@ -185,11 +185,18 @@ def test_verify_shows_per_component_verdicts(panel_env: AppState, panel: AppTest
     panel.button(key="panel_verify").click().run()
     wait_for_job(panel)
     assert any("Verification failed" in s and older in s for s in values(panel.error))
-    verdicts = column_map(panel, 1, "Component", "Verdict")
+    verdicts = _verify_table(panel)
     assert verdicts["Uploads"] == "damaged"
-    assert any("report.pdf" in path for path in table_column(panel, 2, "File"))
-    # The table (newest first) shows when each backup last passed verification.
-    assert table_column(panel, 0, "Verified") == ["just now", "not yet"]
+    failed = next(f for f in panel.dataframe if "Problem" in f.value.columns)
+    assert any("report.pdf" in path for path in failed.value["File"].tolist())
+    # The table (newest first) shows each backup's last verdict; the damaged one flagged.
+    assert table_column(panel, 0, "Verification") == ["ok (just now)", "⚑ DAMAGED (just now)"]
+
+
+def _verify_table(panel: AppTest) -> dict[str, str]:
+    """Component -> verdict, from the verify report's st.table (it wraps long problems)."""
+    frame = panel.table[0].value
+    return dict(zip(frame["Component"].tolist(), frame["Verdict"].tolist(), strict=True))
 
 
 def test_prune_preview_then_apply_after_confirmation(

@@ -86,9 +86,12 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
     assert (data / "cache" / "cache.db").read_bytes() == (
         backup / "cache_db" / "cache.db"
     ).read_bytes(), "the database file is the backup's copy, byte for byte"
-    assert (data / "analytics" / "analytics.duckdb").read_bytes() == (
-        backup / "analytics_db" / "analytics.duckdb"
-    ).read_bytes()
+    # The analytics database was not damaged: same tables and rows, so it is left alone
+    # (its rows are compared by db_contents above), not rewritten for differing bytes.
+    steps = result["components"]
+    assert isinstance(steps, list)
+    restored_actions = {c["name"]: c["action"] for c in steps}
+    assert restored_actions["analytics_db"] == "leave"
     # Qdrant: one upload per collection, with the checksum and priority=snapshot.
     uploads = qdrant_standin.state.uploads_to(r"/collections/[^/]+/snapshots/upload")
     assert {r.path.split("/")[2]: r.query["checksum"] for r in uploads} == sha

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError
 from persistence.core.settings import ResolvedPaths
 
@@ -20,14 +21,21 @@ ANALYTICS_ROWS = 2_000
 class SampleSummary:
     cache_rows: int
     analytics_rows: int
-    files: int
-    bytes: int
+    # Regular files per tree, counted the way create-backup counts them (symlinks and folders
+    # are not files); logs only go into a backup with BACKUP_INCLUDE_LOGS=true.
+    tree_files: dict[str, int]
+    tree_bytes: dict[str, int]
 
     def describe(self) -> str:
-        return (
-            f"{self.cache_rows} cache rows (SQLite, WAL), {self.analytics_rows} analytics rows "
-            f"(DuckDB), {self.files} files in storage/ and uploads/ ({self.bytes} bytes)"
-        )
+        lines = [
+            f"  cache_db      1 file   ({self.cache_rows} rows, SQLite in WAL mode)",
+            f"  analytics_db  1 file   ({self.analytics_rows} rows, DuckDB)",
+        ]
+        for tree, count in self.tree_files.items():
+            noun = "file " if count == 1 else "files"
+            note = " (backed up with BACKUP_INCLUDE_LOGS=true)" if tree == "logs" else ""
+            lines.append(f"  {tree:<13} {count} {noun}  {human_bytes(self.tree_bytes[tree])}{note}")
+        return "\n".join(lines)
 
 
 TREE_FILES: dict[str, bytes] = {
@@ -53,25 +61,28 @@ def create_sample_state(
         raise ConfigError(
             f"{existing[0]} already exists: sample data is only written into an empty data root"
         )
-    total = 0
+    files = {"storage": 0, "uploads": 0, "logs": 0}
+    sizes = dict.fromkeys(files, 0)
     for relative, content in TREE_FILES.items():
         top, _, rest = relative.partition("/")
         base = {"storage": paths.storage_dir, "uploads": paths.uploads_dir, "logs": paths.logs_dir}
         target = base[top] / rest
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-        total += len(content)
+        files[top] += 1
+        sizes[top] += len(content)
     large = paths.uploads_dir / "datasets" / "large-corpus.bin"
     large.parent.mkdir(parents=True, exist_ok=True)
     with large.open("wb") as handle:
         for _ in range(large_file_mib):
             handle.write(os.urandom(1024 * 1024))
-    total += large_file_mib * 1024 * 1024
+    files["uploads"] += 1
+    sizes["uploads"] += large_file_mib * 1024 * 1024
     link = paths.storage_dir / "latest-notes"
     link.symlink_to("notes")
     _make_cache(paths.cache_db)
     _make_analytics(paths.analytics_db)
-    return SampleSummary(CACHE_ROWS, ANALYTICS_ROWS, len(TREE_FILES) + 1, total)
+    return SampleSummary(CACHE_ROWS, ANALYTICS_ROWS, files, sizes)
 
 
 def _make_cache(path: Path) -> None:

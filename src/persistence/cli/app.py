@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
+from persistence import TOOL_NAME, __version__
 from persistence.cli.common import fail, setup_logging
 from persistence.core.errors import BackupError, ExitCode
 
@@ -16,9 +18,28 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 logger = logging.getLogger("persistence.cli")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"{TOOL_NAME} {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Back up, verify and restore an app's local state and its Qdrant collections."""
 
 
 def guarded(debug: bool, action: Callable[[], int]) -> None:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from persistence import service
 from persistence.backup.sample_state import create_sample_state
@@ -24,6 +23,7 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
+from persistence.cli.listing import print_listings
 from persistence.cli.remote_commands import (
     RemoteOption,
     list_remote,
@@ -40,7 +40,8 @@ from persistence.core.settings import MAX_DAYS
 def create_backup(
     json_output: JsonOption = False,
     keep_last: Annotated[
-        int | None, typer.Option("--keep-last", min=1, help="Keep the last N (BACKUP_KEEP_LAST).")
+        int | None,
+        typer.Option("--keep-last", min=1, metavar="N", help="Keep the last N (BACKUP_KEEP_LAST)."),
     ] = None,
     no_prune: Annotated[bool, typer.Option("--no-prune", help="Skip retention this run.")] = False,
     no_qdrant: Annotated[bool, typer.Option("--no-qdrant", help="Skip Qdrant this run.")] = False,
@@ -55,7 +56,9 @@ def create_backup(
     collection: Annotated[
         list[str] | None,
         typer.Option(
-            "--collection", help="Collection to back up (repeatable; QDRANT_COLLECTIONS)."
+            "--collection",
+            metavar="NAME",
+            help="Collection to back up (repeatable; QDRANT_COLLECTIONS).",
         ),
     ] = None,
     data_dir: DataDirOption = None,
@@ -111,7 +114,7 @@ def list_backups(
     backup_dir: BackupDirOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """List backups, oldest first."""
+    """List backups newest first, then pre-restore undo copies (--json: oldest first)."""
 
     def run() -> int:
         if remote:
@@ -123,17 +126,7 @@ def list_backups(
         if not listings:
             out_console.print("no backups yet: run create-backup")
             return 0
-        table = Table()
-        for title in ("created (UTC)", "size", "verified", "backup id", "components"):
-            table.add_column(title, no_wrap=title != "components")
-        for item in listings:
-            created = f"{item.created_at:%Y-%m-%d %H:%M:%S}" if item.created_at else "-"
-            captured = ", ".join(k for k, v in item.components.items() if v == "captured")
-            verified = f"{item.verified_at:%Y-%m-%d %H:%M}" if item.verified_at else ""
-            if not item.valid:
-                captured = f"[red]broken: {item.problem}[/]"
-            table.add_row(created, human_bytes(item.size_bytes), verified, item.backup_id, captured)
-        out_console.print(table)
+        print_listings(listings)
         return 0
 
     guarded(debug, run)
@@ -150,11 +143,20 @@ def prune_backups(
             help="Prune the remote (BACKUP_REMOTE_KEEP_LAST, BACKUP_REMOTE_RETENTION_DAYS).",
         ),
     ] = False,
-    keep_last: Annotated[int | None, typer.Option("--keep-last", min=1)] = None,
+    keep_last: Annotated[
+        int | None,
+        typer.Option(
+            "--keep-last", min=1, metavar="N", help="Keep the last N backups (BACKUP_KEEP_LAST)."
+        ),
+    ] = None,
     keep_within_days: Annotated[
         float | None,
         typer.Option(
-            "--keep-within-days", min=0.0, max=MAX_DAYS, help="Keep backups newer than D days."
+            "--keep-within-days",
+            min=0.0,
+            max=MAX_DAYS,
+            metavar="D",
+            help="Keep backups newer than D days (BACKUP_RETENTION_DAYS).",
         ),
     ] = None,
     data_dir: DataDirOption = None,
@@ -188,6 +190,12 @@ def _print_prune(result: PruneResult) -> None:
         out_console.print(
             f"  {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
         )
+    for backup_id in result.undo_deleted:
+        out_console.print(f"  {verb:<12} {backup_id}  (undo copy)")
+    for backup_id in result.undo_kept:
+        out_console.print(
+            f"  {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
+        )
     for item in result.ignored:
         out_console.print(f"  {'ignore':<12} {item.backup_id}  ({item.reason})")
 
@@ -203,7 +211,12 @@ def _print_remote_prune(result: PruneResult) -> None:
 @app.command("sample-data")
 def sample_data(
     data_dir: DataDirOption = None,
-    large_file_mib: Annotated[int, typer.Option("--large-file-mib", min=1)] = 32,
+    large_file_mib: Annotated[
+        int,
+        typer.Option(
+            "--large-file-mib", min=1, metavar="MIB", help="Size of the one large upload in MiB."
+        ),
+    ] = 32,
     debug: DebugOption = False,
 ) -> None:
     """Create realistic sample app state (SQLite cache, DuckDB analytics, trees) to try the tool."""

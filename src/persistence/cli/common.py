@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,18 +33,25 @@ from persistence.core.progress import (
 from persistence.core.settings import BackupSettings, load_settings
 
 err_console = Console(stderr=True, highlight=False)
-# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default.
-out_console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+# Piped output (a log, a file) keeps whole lines instead of rich's 80-column default, unless
+# COLUMNS says how wide the reader is.
+_width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+out_console = Console(highlight=False, soft_wrap=True, width=_width)
 
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data root (BACKUP_DATA_DIR).", show_default=False)
+    Path | None,
+    typer.Option(
+        "--data-dir", metavar="DIR", help="Data root (BACKUP_DATA_DIR).", show_default=False
+    ),
 ]
 BackupDirOption = Annotated[
     Path | None,
-    typer.Option("--backup-dir", help="Backup root (BACKUP_DIR).", show_default=False),
+    typer.Option(
+        "--backup-dir", metavar="DIR", help="Backup root (BACKUP_DIR).", show_default=False
+    ),
 ]
 QdrantUrlOption = Annotated[
-    str | None, typer.Option("--qdrant-url", help="Qdrant server URL (QDRANT_URL).")
+    str | None, typer.Option("--qdrant-url", metavar="URL", help="Qdrant server URL (QDRANT_URL).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -24,7 +25,14 @@ from persistence.cli.common import (
     settings_from,
 )
 from persistence.cli.remote_commands import RemoteOption, verify_remote
-from persistence.core.display import human_bytes
+from persistence.cli.restore_files import (
+    PathOption,
+    QdrantPrefixOption,
+    SomeFiles,
+    TargetOption,
+    restore_some_files,
+)
+from persistence.core.display import human_bytes, local_time
 from persistence.core.errors import ConfigError, ExitCode
 from persistence.core.progress import ProgressCallback
 from persistence.core.settings import BackupSettings
@@ -32,14 +40,17 @@ from persistence.service import RestorePlan, RestoreResult, SnapshotReport, Veri
 from persistence.verify.run import first_problem
 
 BackupIdArgument = Annotated[
-    str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)
+    str | None,
+    typer.Argument(metavar="ID", help="backup_<ts> or pre-restore_<ts>.", show_default=False),
 ]
 LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
 
 
-def _one_of(backup_id: str | None, latest: bool, every: bool = False) -> None:
+def _one_of(
+    backup_id: str | None, latest: bool, every: bool = False, *, offer_all: bool = False
+) -> None:
     if sum((backup_id is not None, latest, every)) != 1:
-        choices = "an ID, --latest or --all" if every else "an ID or --latest"
+        choices = "an ID, --latest or --all" if offer_all else "an ID or --latest"
         raise ConfigError(f"name exactly one of {choices}")
 
 
@@ -71,7 +82,7 @@ def verify_backup_command(
     """Check a backup end to end; exit 0 only when everything passes (4 when it fails)."""
 
     def run() -> int:
-        _one_of(backup_id, latest, every)
+        _one_of(backup_id, latest, every, offer_all=True)
         if remote:
             if every or drill:
                 raise ConfigError("--remote takes an ID or --latest, not --all or --drill")
@@ -89,7 +100,7 @@ def verify_backup_command(
             emit_json(list(reports) if every else reports[0])
             for report in reports:
                 if not report.ok:
-                    error_line(f"{report.backup_id or '-'}: {first_problem(report)}")
+                    error_line(f"{report.backup_id or '-'}: {_with_hint(report)}")
         else:
             for report in reports:
                 _print_verify(report)
@@ -118,9 +129,17 @@ def _print_verify(report: VerifyReport) -> None:
     if report.ok:
         out_console.print(f"[green]{name}: verification passed[/] ({report.duration_seconds:.1f}s)")
     elif report.exit_code != ExitCode.VERIFY_FAILED:
-        error_line(report.error or "")  # not a verdict: the check could not run
+        error_line(_with_hint(report))  # not a verdict: the check could not run
     else:
         error_line(f"{name}: verification failed: {first_problem(report)}")
+
+
+def _with_hint(report: VerifyReport) -> str:
+    """A usage error names the other ways to pick backups: --latest, or --all for every one."""
+    message = first_problem(report)
+    if report.exit_code == ExitCode.USAGE and "--all" not in message:
+        message += " (or verify-backup --latest, or --all for every backup)"
+    return message
 
 
 @app.command("restore-backup")
@@ -132,7 +151,11 @@ def restore_backup_command(
     ] = False,
     only: Annotated[
         list[str] | None,
-        typer.Option("--only", help="Restore only this component (repeatable or comma list)."),
+        typer.Option(
+            "--only",
+            metavar="COMPONENT",
+            help="Restore only this component (repeatable or comma list).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Restore even a backup that fails verification.")
@@ -141,6 +164,9 @@ def restore_backup_command(
         bool,
         typer.Option("--if-empty", help="Only what is missing or empty (container start-up)."),
     ] = False,
+    target: TargetOption = None,
+    path: PathOption = None,
+    qdrant_prefix: QdrantPrefixOption = None,
     from_remote: Annotated[
         bool,
         typer.Option(
@@ -161,6 +187,19 @@ def restore_backup_command(
         settings = settings_from(
             data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url, remote=remote
         )
+        if target is not None or path or qdrant_prefix is not None:
+            refused = [
+                f
+                for f, on in (
+                    ("--only", only),
+                    ("--force", force),
+                    ("--if-empty", if_empty),
+                    ("--from-remote", from_remote),
+                )
+                if on
+            ]
+            some = SomeFiles(target, path or [], qdrant_prefix, dry_run)
+            return restore_some_files(settings, backup_id, latest, some, refused, json_output)
         chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
         if from_remote:
             with progress_for(json_output) as progress:
@@ -194,6 +233,10 @@ def restore_backup_command(
         return finish(result, json_output, _print_restore)
 
     guarded(debug, run)
+
+
+def _created(plan: RestorePlan) -> str:
+    return local_time(datetime.fromisoformat(plan.created_at)) if plan.created_at else "-"
 
 
 def _from_remote(
@@ -231,7 +274,7 @@ def _print_plan(plan: RestorePlan) -> None:
     if not plan.ok:
         return
     out_console.print(
-        f"restore plan for {plan.backup_id} (created {plan.created_at}); nothing is changed"
+        f"restore plan for {plan.backup_id} (created {_created(plan)}); nothing is changed"
     )
     for step in plan.components:
         where = f" -> {escape(step.target)}" if step.target else ""
@@ -252,7 +295,10 @@ def _print_plan(plan: RestorePlan) -> None:
                 f"{human_bytes(collection.bytes)} to upload"
             )
         if step.changes:
-            out_console.print(f"      {human_bytes(step.bytes_to_write)} changed")
+            out_console.print(
+                f"      writes {human_bytes(step.bytes_to_write)} "
+                f"({human_bytes(step.bytes_changed)} of it new or changed)"
+            )
     for space in plan.space:
         mark = "ok" if space.ok else "[red]NOT ENOUGH[/]"
         out_console.print(

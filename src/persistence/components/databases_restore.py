@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from persistence.components.base import CaptureContext
+from persistence.components.database_content import same_content
 from persistence.components.database_copy import DatabaseKind, database_record, detect_kind
 from persistence.components.files import (
     DEFAULT_ROOT_MODE,
@@ -76,9 +77,12 @@ def plan_database(
     if exists and target.is_file() and hash_file(target).sha256 == item.sha256:
         plan.reason = "already identical to the backup"
         return plan
+    if exists and target.is_file() and not if_empty and same_content(backup_file, target):
+        plan.reason = "same tables and rows as the backup (only the file's bytes differ)"
+        return plan
     plan.action = "restore-missing" if if_empty else "restore"
     (plan.files_replaced if exists else plan.files_written).append(target.name)
-    plan.bytes_to_write = plan.bytes_staged = item.size
+    plan.bytes_to_write = plan.bytes_staged = plan.bytes_changed = item.size
     plan.current_bytes = target.stat().st_size if exists and target.is_file() else 0
     try:
         kind = kind_of_copy(backup_file)

@@ -60,8 +60,9 @@ class ComponentPlan(BaseModel):
     files_replaced: list[str] = []
     files_removed: list[str] = []
     files_unchanged: int = 0
-    bytes_to_write: int = 0
+    bytes_to_write: int = 0  # what the restore will write (it stages a whole tree)
     bytes_staged: int = 0
+    bytes_changed: int = 0  # of that, the bytes of files that are new or differ
     current_bytes: int = 0
     collections: list[CollectionPlan] = []
     warnings: list[str] = []

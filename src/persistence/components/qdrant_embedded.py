@@ -127,7 +127,7 @@ def _plan_embedded(
         return plan
     plan.action = "restore-missing" if if_empty else "restore"
     plan.files_written = [f.path for f in record.files if f.kind == "file"]
-    plan.bytes_to_write = plan.bytes_staged = record.bytes
+    plan.bytes_to_write = plan.bytes_staged = plan.bytes_changed = record.bytes
     if present:
         plan.files_removed = ["(everything in the folder but its lock is replaced)"]
         plan.current_bytes = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())

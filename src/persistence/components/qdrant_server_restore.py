@@ -108,6 +108,7 @@ def plan_qdrant(
     if any(c.action != "leave" for c in plan.collections):
         plan.action = "restore-missing" if if_empty else "restore"
         plan.bytes_to_write = sum(c.bytes for c in plan.collections if c.action != "leave")
+        plan.bytes_changed = plan.bytes_to_write
         plan.warnings.append(
             "the server needs about twice the size of each recovered collection in free disk"
         )

@@ -160,3 +160,11 @@ def progress_text(event: ProgressEvent) -> str:
     if event.message:
         text += f" · {event.message}"
     return text
+
+
+def local_time(when: datetime | None, *, seconds: bool = False) -> str:
+    """'2026-11-21 23:49 CET' in this machine's zone (the CLI's); '—' for None."""
+    if when is None:
+        return "—"
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")

@@ -48,6 +48,9 @@ class PruneResult(RunResult):
     kept: list[str] = []
     keep_rules: dict[str, list[str]] = {}
     ignored: list[IgnoredBackup] = []
+    # pre-restore undo copies, pruned by BACKUP_KEEP_UNDO; their reasons are in keep_rules
+    undo_deleted: list[str] = []
+    undo_kept: list[str] = []
 
 
 class RemotePush(BaseModel):

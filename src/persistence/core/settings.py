@@ -39,6 +39,7 @@ class BackupSettings(BaseSettings):
     logs_dir: Path | None = Field(default=None, validation_alias="BACKUP_LOGS_DIR")
     include_logs: bool = Field(default=False, validation_alias="BACKUP_INCLUDE_LOGS")
     keep_last: int = Field(default=7, ge=1, validation_alias="BACKUP_KEEP_LAST")
+    keep_undo: int = Field(default=2, ge=0, validation_alias="BACKUP_KEEP_UNDO")
     retention_days: float | None = Field(
         default=None, gt=0, le=MAX_DAYS, validation_alias="BACKUP_RETENTION_DAYS"
     )

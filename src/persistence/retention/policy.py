@@ -13,6 +13,7 @@ from persistence.store.manifest import ComponentStatus
 class RetentionPolicy(BaseModel):
     keep_last: int
     keep_within_days: float | None = None
+    keep_undo: int = 2  # pre-restore undo copies, by their own rule (retention/undo.py)
 
 
 class RetentionDecision(BaseModel):

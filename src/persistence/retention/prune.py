@@ -10,8 +10,9 @@ from persistence.core.paths import SafePaths
 from persistence.core.results import IgnoredBackup, PruneResult
 from persistence.core.settings import BackupSettings
 from persistence.retention.policy import RetentionPolicy, decide
+from persistence.retention.undo import decide_undo
 from persistence.runs.wrapper import Command, LogEntry, run_command
-from persistence.store.catalog import scan_backups
+from persistence.store.catalog import BACKUP_PREFIX, PRE_RESTORE_PREFIX, scan_backups
 from persistence.store.runlog import RunKind
 from persistence.store.staging import delete_backup_dir
 
@@ -25,30 +26,43 @@ def apply_retention(
     now: datetime | None = None,
 ) -> PruneResult:
     """Decide and (unless dry_run) delete; the caller holds the backup lock."""
-    scan = scan_backups(backup_dir)
-    complete, broken = scan.complete, scan.broken
-    decision = decide(complete, policy, now or datetime.now(UTC), protect)
+    moment = now or datetime.now(UTC)
+    scan = scan_backups(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+    complete = [b for b in scan.complete if b.backup_id.startswith(BACKUP_PREFIX)]
+    undo = [b for b in scan.complete if b.backup_id.startswith(PRE_RESTORE_PREFIX)]
+    decision = decide(complete, policy, moment, protect)
+    undo_decision = decide_undo(undo, policy.keep_undo, moment)
     ignored = [
-        IgnoredBackup(backup_id=b.backup_id, reason=f"never pruned: {b.problem}") for b in broken
+        IgnoredBackup(backup_id=b.backup_id, reason=f"never pruned: {b.problem}")
+        for b in scan.broken
     ]
-    deleted: list[str] = []
-    if not dry_run:
-        for backup_id in decision.delete:
-            try:
-                delete_backup_dir(backup_dir / backup_id)
-            except OSError as exc:
-                raise BackupError(
-                    f"pruning {backup_id} failed: {exc.strerror}; nothing else was deleted after it"
-                ) from exc
-            deleted.append(backup_id)
+    deleted = _delete(backup_dir, decision.delete, dry_run)
+    undo_deleted = _delete(backup_dir, undo_decision.delete, dry_run)
     return PruneResult(
         ok=True,
         dry_run=dry_run,
-        deleted=decision.delete if dry_run else deleted,
+        deleted=deleted,
         kept=[b.backup_id for b in complete if b.backup_id in decision.keep],
-        keep_rules=decision.keep,
+        keep_rules={**decision.keep, **undo_decision.keep},
         ignored=ignored,
+        undo_deleted=undo_deleted,
+        undo_kept=[b.backup_id for b in undo if b.backup_id in undo_decision.keep],
     )
+
+
+def _delete(backup_dir: Path, backup_ids: list[str], dry_run: bool) -> list[str]:
+    if dry_run:
+        return backup_ids
+    deleted: list[str] = []
+    for backup_id in backup_ids:
+        try:
+            delete_backup_dir(backup_dir / backup_id)
+        except OSError as exc:
+            raise BackupError(
+                f"pruning {backup_id} failed: {exc.strerror}; nothing else was deleted after it"
+            ) from exc
+        deleted.append(backup_id)
+    return deleted
 
 
 def prune_backups(
@@ -64,6 +78,7 @@ def prune_backups(
         keep_within_days=(
             keep_within_days if keep_within_days is not None else settings.retention_days
         ),
+        keep_undo=settings.keep_undo,
     )
 
     def nothing_to_prune(paths: SafePaths) -> PruneResult | None:

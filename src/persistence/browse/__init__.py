@@ -1,0 +1,1 @@
+"""Read-only views of backups: what one holds (ls) and what changed between two (diff)."""

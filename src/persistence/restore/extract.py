@@ -1,0 +1,201 @@
+"""Restore some or all files of a backup somewhere, without touching anything else.
+
+`--target DIR`: the backup's folders (`DIR/<component>/...`) are written into an empty or new
+DIR; nothing outside it is touched, no undo copy is needed (nothing is overwritten), and Qdrant
+is skipped unless a prefix is given, when each collection is recovered as `<prefix><name>`
+(a collection of that name must not exist yet).
+
+`--path` without a target: the selected files of file trees are put back where the CURRENT
+settings keep them, but only files that are missing: a file that exists with other content is
+left alone and reported (get the backup's version with --target), so no undo copy is needed.
+
+Every file is checked against its recorded hash as it is copied; a mismatch removes the
+written copy and fails the run (exit 4).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from persistence.browse.listing import matches, normalized_filter
+from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
+from persistence.components.registry import source_of
+from persistence.core.errors import ConfigError, VerificationError
+from persistence.core.fsio import copy_and_hash, hash_file, make_private_dir
+from persistence.core.paths import SafePaths, is_within, join_inside
+from persistence.core.settings import BackupSettings
+from persistence.restore.extract_models import FileRestoreResult
+from persistence.restore.extract_qdrant import recover_with_prefix
+from persistence.store.catalog import CompleteBackup
+from persistence.store.manifest import ComponentStatus, FileRecord
+
+
+@dataclass(frozen=True)
+class Request:
+    target: Path | None  # None: in place
+    filters: list[str]
+    qdrant_prefix: str | None
+    dry_run: bool
+
+
+def check_target(target: Path, paths: SafePaths) -> Path:
+    """The real target folder: new or empty, not in the backup root, not in the app's data."""
+    real = Path(os.path.realpath(target))
+    if real.exists() and (not real.is_dir() or any(real.iterdir())):
+        raise ConfigError(
+            f"--target {target} must be a new or empty folder: nothing is overwritten"
+        )
+    if is_within(real, paths.backup_dir) or is_within(paths.backup_dir, real):
+        raise ConfigError(f"--target {target} overlaps the backup root {paths.backup_dir}")
+    sources = [
+        paths.storage_dir,
+        paths.uploads_dir,
+        paths.logs_dir,
+        paths.cache_db,
+        paths.analytics_db,
+    ]
+    for source in sources:
+        if is_within(real, source) or is_within(source, real):
+            raise ConfigError(f"--target {target} overlaps the app's data at {source}")
+    return real
+
+
+def restore_files(
+    settings: BackupSettings, paths: SafePaths, backup: CompleteBackup, request: Request
+) -> FileRestoreResult:
+    filters = [f for f in (normalized_filter(p) for p in request.filters) if f is not None]
+    _every_filter_matched(backup, filters)  # before anything is written
+    target = check_target(request.target, paths) if request.target is not None else None
+    result = FileRestoreResult(
+        ok=True,
+        backup_id=backup.backup_id,
+        target=str(target) if target else None,
+        paths=filters,
+        dry_run=request.dry_run,
+    )
+    selected = 0
+    for record in backup.manifest.components:
+        if record.status is not ComponentStatus.CAPTURED or record.name == QDRANT_COMPONENT:
+            continue
+        chosen = [f for f in record.files if _wanted(f"{record.name}/{f.path}", filters)]
+        selected += len(chosen)
+        if chosen and target is None and record.name in DATABASE_COMPONENTS:
+            raise ConfigError(
+                f"{record.name} is a database: restore it whole (--only {record.name}), "
+                "or into another folder with --target"
+            )
+        for entry in chosen:
+            _one(
+                backup,
+                record.name,
+                entry,
+                _destination(target, paths, record.name),
+                request,
+                result,
+            )
+    selected += _qdrant(settings, backup, target, request, filters, result)
+    if filters and not selected:
+        raise ConfigError(
+            f"nothing in {backup.backup_id} matches {', '.join(filters)}; see ls-backup"
+        )
+    return result
+
+
+def _every_filter_matched(backup: CompleteBackup, filters: list[str]) -> None:
+    known = [f"{r.name}/{f.path}" for r in backup.manifest.components for f in r.files]
+    known += [
+        f"{QDRANT_COMPONENT}/{c.name}"
+        for r in backup.manifest.components
+        if r.qdrant is not None
+        for c in r.qdrant.collections
+    ]
+    for wanted in filters:
+        if not any(matches(path, wanted) for path in known):
+            raise ConfigError(f"nothing in {backup.backup_id} matches {wanted}; see ls-backup")
+
+
+def _wanted(full_path: str, filters: list[str]) -> bool:
+    return not filters or any(matches(full_path, f) for f in filters)
+
+
+def _destination(target: Path | None, paths: SafePaths, component: str) -> Path:
+    if target is not None:
+        return target / component
+    return source_of(paths, component)
+
+
+def _one(
+    backup: CompleteBackup,
+    component: str,
+    entry: FileRecord,
+    root: Path,
+    request: Request,
+    result: FileRestoreResult,
+) -> None:
+    shown = f"{component}/{entry.path}"
+    destination = join_inside(root, entry.path)
+    if entry.kind == "dir":
+        if not request.dry_run:
+            make_private_dir(destination)
+        return
+    if os.path.lexists(destination):
+        same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
+        if same and hash_file(destination).sha256 == entry.sha256:
+            result.unchanged.append(shown)
+        else:
+            result.conflicts.append(shown)
+            result.warnings.append(
+                f"{shown} exists with other content and was left alone; "
+                "get the backup's version with --target"
+            )
+        return
+    result.written.append(shown)
+    result.bytes_written += entry.size
+    if request.dry_run:
+        return
+    make_private_dir(destination.parent)
+    if entry.kind == "symlink":
+        destination.symlink_to(entry.link_target or "")
+        return
+    source = join_inside(backup.path / component, entry.path)
+    copied = copy_and_hash(source, destination)
+    if copied.sha256 != entry.sha256:
+        destination.unlink()
+        raise VerificationError(
+            f"{shown} in {backup.backup_id} does not match its recorded hash: not restored"
+        )
+    destination.chmod(entry.mode & 0o7777)
+    os.utime(destination, (entry.mtime, entry.mtime))
+
+
+def _qdrant(
+    settings: BackupSettings,
+    backup: CompleteBackup,
+    target: Path | None,
+    request: Request,
+    filters: list[str],
+    result: FileRestoreResult,
+) -> int:
+    record = backup.manifest.component(QDRANT_COMPONENT)
+    if record is None or record.qdrant is None or record.qdrant.mode != "server":
+        return 0
+    wanted = [
+        c for c in record.qdrant.collections if _wanted(f"{QDRANT_COMPONENT}/{c.name}", filters)
+    ]
+    if not wanted:
+        return 0
+    if target is None:
+        raise ConfigError("Qdrant collections are restored with --target and --qdrant-prefix")
+    if request.qdrant_prefix is None:
+        result.warnings.append(
+            "Qdrant skipped: pass --qdrant-prefix P to recover each collection as P<name>"
+        )
+        return len(wanted)
+    recovered = recover_with_prefix(
+        settings, backup.path / QDRANT_COMPONENT, wanted, request.qdrant_prefix, request.dry_run
+    )
+    result.collections.extend(recovered.collections)
+    result.warnings.extend(recovered.warnings)
+    return len(wanted)
