@@ -16,7 +16,7 @@ from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
-from persistence.retention.prune import prune_backups
+from persistence.retention.prune import CalendarFlags, prune_backups
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
@@ -40,6 +40,7 @@ from persistence.verify.run import VerifyReport, verify_all, verify_backup
 __all__ = [
     "PRE_RESTORE_PREFIX",
     "BackupListing",
+    "CalendarFlags",
     "ComponentPlan",
     "CreateResult",
     "LockHolder",

@@ -164,7 +164,7 @@ def _retention_after(
     if not any(c.status == ComponentStatus.CAPTURED for c in result.components):
         warnings = [*result.warnings, "retention skipped: this backup captured nothing"]
         return result.model_copy(update={"warnings": warnings})
-    policy = RetentionPolicy(keep_last=settings.keep_last, keep_within_days=settings.retention_days)
+    policy = RetentionPolicy.from_settings(settings)
     try:
         pruned = apply_retention(paths.backup_dir, policy, dry_run=False, protect=result.backup_id)
     except (BackupError, OSError) as exc:

@@ -28,6 +28,22 @@ from persistence.core.display import human_bytes
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
 
+KeepHourly = Annotated[
+    int | None, typer.Option("--keep-hourly", min=0, help="Newest of each of N hours.")
+]
+KeepDaily = Annotated[
+    int | None, typer.Option("--keep-daily", min=0, help="Newest of each of N days.")
+]
+KeepWeekly = Annotated[
+    int | None, typer.Option("--keep-weekly", min=0, help="Newest of each of N ISO weeks.")
+]
+KeepMonthly = Annotated[
+    int | None, typer.Option("--keep-monthly", min=0, help="Newest of each of N months.")
+]
+KeepYearly = Annotated[
+    int | None, typer.Option("--keep-yearly", min=0, help="Newest of each of N years.")
+]
+
 
 @app.command("create-backup")
 def create_backup(
@@ -128,6 +144,11 @@ def prune_backups(
             "--keep-within-days", min=0.0, max=MAX_DAYS, help="Keep backups newer than D days."
         ),
     ] = None,
+    keep_hourly: KeepHourly = None,
+    keep_daily: KeepDaily = None,
+    keep_weekly: KeepWeekly = None,
+    keep_monthly: KeepMonthly = None,
+    keep_yearly: KeepYearly = None,
     data_dir: DataDirOption = None,
     backup_dir: BackupDirOption = None,
     debug: DebugOption = False,
@@ -136,8 +157,19 @@ def prune_backups(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
+        calendar = service.CalendarFlags(
+            keep_hourly=keep_hourly,
+            keep_daily=keep_daily,
+            keep_weekly=keep_weekly,
+            keep_monthly=keep_monthly,
+            keep_yearly=keep_yearly,
+        )
         result = service.prune_backups(
-            settings, dry_run=dry_run, keep_last=keep_last, keep_within_days=keep_within_days
+            settings,
+            dry_run=dry_run,
+            keep_last=keep_last,
+            keep_within_days=keep_within_days,
+            calendar=calendar,
         )
         return finish(result, json_output, _print_prune)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from persistence.core.keep_reasons import KeepReason
+
 
 class ComponentSummary(BaseModel):
     name: str
@@ -35,7 +37,8 @@ class PruneResult(RunResult):
     dry_run: bool
     deleted: list[str] = []
     kept: list[str] = []
-    keep_rules: dict[str, list[str]] = {}
+    keep_rules: dict[str, list[str]] = {}  # the reasons below as text, for people
+    keep_reasons: dict[str, list[KeepReason]] = {}
     ignored: list[IgnoredBackup] = []
 
 

@@ -39,6 +39,13 @@ class BackupSettings(BaseSettings):
     retention_days: float | None = Field(
         default=None, gt=0, le=MAX_DAYS, validation_alias="BACKUP_RETENTION_DAYS"
     )
+    # Calendar retention (Borg's prune): keep the newest backup of each of the last N
+    # hours/days/weeks/months/years that have one; 0 turns a rule off.
+    keep_hourly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_HOURLY")
+    keep_daily: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_DAILY")
+    keep_weekly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_WEEKLY")
+    keep_monthly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_MONTHLY")
+    keep_yearly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_YEARLY")
     lock_timeout: float = Field(default=30.0, ge=0, validation_alias="BACKUP_LOCK_TIMEOUT")
     # Extra roots (comma separated) that sources and the backup root may live under.
     allowed_roots: str = Field(default="", validation_alias="BACKUP_ALLOWED_ROOTS")

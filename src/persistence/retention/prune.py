@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from persistence.core.errors import BackupError
 from persistence.core.paths import SafePaths
 from persistence.core.results import IgnoredBackup, PruneResult
@@ -28,6 +30,10 @@ def apply_retention(
     scan = scan_backups(backup_dir)
     complete, broken = scan.complete, scan.broken
     decision = decide(complete, policy, now or datetime.now(UTC), protect)
+    keep_rules = {
+        backup_id: [reason.describe() for reason in reasons]
+        for backup_id, reasons in decision.keep.items()
+    }
     ignored = [
         IgnoredBackup(backup_id=b.backup_id, reason=f"never pruned: {b.problem}") for b in broken
     ]
@@ -46,9 +52,22 @@ def apply_retention(
         dry_run=dry_run,
         deleted=decision.delete if dry_run else deleted,
         kept=[b.backup_id for b in complete if b.backup_id in decision.keep],
-        keep_rules=decision.keep,
+        keep_rules=keep_rules,
+        keep_reasons=decision.keep,
         ignored=ignored,
     )
+
+
+class CalendarFlags(BaseModel):
+    """`--keep-hourly` … `--keep-yearly` as given on the command line (None: use the setting)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    keep_hourly: int | None = None
+    keep_daily: int | None = None
+    keep_weekly: int | None = None
+    keep_monthly: int | None = None
+    keep_yearly: int | None = None
 
 
 def prune_backups(
@@ -57,13 +76,15 @@ def prune_backups(
     dry_run: bool = False,
     keep_last: int | None = None,
     keep_within_days: float | None = None,
+    calendar: CalendarFlags | None = None,
 ) -> PruneResult:
     """The prune-backups command. Never raises for expected failures."""
-    policy = RetentionPolicy(
-        keep_last=keep_last if keep_last is not None else settings.keep_last,
-        keep_within_days=(
-            keep_within_days if keep_within_days is not None else settings.retention_days
-        ),
+    flags = calendar or CalendarFlags()
+    policy = RetentionPolicy.from_settings(
+        settings,
+        keep_last=keep_last,
+        keep_within_days=keep_within_days,
+        **flags.model_dump(),
     )
 
     def nothing_to_prune(paths: SafePaths) -> PruneResult | None:
