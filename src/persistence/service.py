@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from persistence.backup.create import create_backup
-from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
-from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
-from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import CalendarFlags, prune_backups
 from persistence.store.catalog import (
     BACKUP_PREFIX,
@@ -35,7 +33,40 @@ from persistence.store.runlog import (
     read_runs,
     verified_at,
 )
-from persistence.verify.run import VerifyReport, verify_all, verify_backup
+
+if TYPE_CHECKING:
+    from persistence.backup.create import create_backup
+    from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
+    from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+    from persistence.restore.run import plan_restore, restore_backup
+    from persistence.verify.run import VerifyReport, verify_all, verify_backup
+
+# Loaded on first use: they pull in DuckDB, httpx and the Qdrant code, which commands such as
+# list-backups and --help never need (and which cost most of a cold start).
+_LAZY: dict[str, str] = {
+    "create_backup": "persistence.backup.create",
+    "SnapshotReport": "persistence.backup.startup",
+    "snapshot_now": "persistence.backup.startup",
+    "snapshot_on_start": "persistence.backup.startup",
+    "QdrantHealth": "persistence.monitoring.health",
+    "QdrantMode": "persistence.monitoring.health",
+    "qdrant_health": "persistence.monitoring.health",
+    "plan_restore": "persistence.restore.run",
+    "restore_backup": "persistence.restore.run",
+    "VerifyReport": "persistence.verify.run",
+    "verify_all": "persistence.verify.run",
+    "verify_backup": "persistence.verify.run",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PRE_RESTORE_PREFIX",

@@ -10,7 +10,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from persistence import service
-from persistence.backup.sample_state import create_sample_state
 from persistence.cli.app import app, guarded
 from persistence.cli.common import (
     BackupDirOption,
@@ -197,6 +196,8 @@ def sample_data(
     """Create realistic sample app state (SQLite cache, DuckDB analytics, trees) to try the tool."""
 
     def run() -> int:
+        from persistence.backup.sample_state import create_sample_state  # DuckDB: only here
+
         settings = settings_from(data_dir=data_dir)
         summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
         out_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -25,8 +25,9 @@ from persistence.cli.common import (
 )
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError, ExitCode
-from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
-from persistence.verify.run import first_problem
+
+if TYPE_CHECKING:
+    from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 
 BackupIdArgument = Annotated[
     str | None, typer.Argument(help="backup_<ts> or pre-restore_<ts>.", show_default=False)
@@ -76,7 +77,7 @@ def verify_backup_command(
             emit_json(list(reports) if every else reports[0])
             for report in reports:
                 if not report.ok:
-                    error_line(f"{report.backup_id or '-'}: {first_problem(report)}")
+                    error_line(f"{report.backup_id or '-'}: {_first_problem(report)}")
         else:
             for report in reports:
                 _print_verify(report)
@@ -85,6 +86,12 @@ def verify_backup_command(
         return other[0] if other else (int(ExitCode.VERIFY_FAILED) if codes else 0)
 
     guarded(debug, run)
+
+
+def _first_problem(report: VerifyReport) -> str:
+    from persistence.verify.run import first_problem  # loaded with verify, not at start-up
+
+    return first_problem(report)
 
 
 def _print_verify(report: VerifyReport) -> None:
@@ -107,7 +114,7 @@ def _print_verify(report: VerifyReport) -> None:
     elif report.exit_code != ExitCode.VERIFY_FAILED:
         error_line(report.error or "")  # not a verdict: the check could not run
     else:
-        error_line(f"{name}: verification failed: {first_problem(report)}")
+        error_line(f"{name}: verification failed: {_first_problem(report)}")
 
 
 @app.command("restore-backup")
