@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from persistence import __version__
+from persistence.backup.compress import compress_records
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.registry import build_components
 from persistence.core.errors import BackupError, ComponentError, describe_os_error
@@ -122,6 +123,7 @@ def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResu
     try:
         components = build_components(settings, paths, skip_qdrant=skip_qdrant)
         records = _capture_all(components, staging, progress)
+        records = compress_records(records, staging, settings.compression_spec())
         manifest = Manifest(
             tool_version=__version__,
             backup_id=backup_id,

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from persistence.core.codec import Compression, parse_compression
+
 ALL_COLLECTIONS = "all"
 # A century: long enough for any retention rule, short enough for datetime arithmetic.
 MAX_DAYS = 36_500
@@ -46,6 +48,8 @@ class BackupSettings(BaseSettings):
     keep_weekly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_WEEKLY")
     keep_monthly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_MONTHLY")
     keep_yearly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_YEARLY")
+    # none, zstd or zstd:LEVEL: database copies and Qdrant snapshots stored zstd-compressed.
+    compression: str = Field(default="none", validation_alias="BACKUP_COMPRESSION")
     lock_timeout: float = Field(default=30.0, ge=0, validation_alias="BACKUP_LOCK_TIMEOUT")
     # Extra roots (comma separated) that sources and the backup root may live under.
     allowed_roots: str = Field(default="", validation_alias="BACKUP_ALLOWED_ROOTS")
@@ -72,6 +76,15 @@ class BackupSettings(BaseSettings):
         default=False, validation_alias="QDRANT_SNAPSHOT_ON_START"
     )
     qdrant_snapshot_dir: Path | None = Field(default=None, validation_alias="QDRANT_SNAPSHOT_DIR")
+
+    @field_validator("compression")
+    @classmethod
+    def _known_compression(cls, value: str) -> str:
+        parse_compression(value)
+        return value.strip().lower()
+
+    def compression_spec(self) -> Compression:
+        return parse_compression(self.compression)
 
     @field_validator("qdrant_url", mode="before")
     @classmethod

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.components.databases import DatabaseKind
+from persistence.core.codec import decompress_file
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import (
     copy_and_hash,
@@ -51,8 +53,14 @@ def _copy_checked(
 ) -> int:
     """Copy one recorded file out of the backup, refusing bytes that differ from the manifest."""
     source = join_inside(source_root, item.path)
-    copied = copy_and_hash(source, target, on_chunk=lambda n: meter.advance(bytes_done=n))
-    if copied.size != item.size or copied.sha256 != item.sha256:
+    on_chunk: Callable[[int], None] = lambda n: meter.advance(bytes_done=n)  # noqa: E731
+    if item.codec is None:
+        copied = copy_and_hash(source, target, on_chunk=on_chunk)
+        expected = (item.size, item.sha256)
+    else:
+        copied = decompress_file(source, target, on_chunk=on_chunk)
+        expected = (item.original_size, item.original_sha256)
+    if (copied.size, copied.sha256) != expected:
         target.unlink()
         raise ComponentError(
             f"{meter.component}: {item.path} in the backup no longer matches its manifest "

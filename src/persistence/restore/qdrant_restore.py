@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError, QdrantError, VerificationError
 from persistence.core.paths import SafePaths, join_inside
 from persistence.core.progress import ComponentProgress
@@ -175,7 +176,10 @@ def restore_qdrant(
             # One collection's failure must not leave the others unrestored: go on, collect
             # the problems, and fail the component once every collection had its turn.
             try:
-                uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
+                with readable_original(snapshot, recorded.codec) as (plain, _):
+                    uploaded = upload_snapshot(
+                        client, step.name, plain, recorded.content_sha256, "snapshot"
+                    )
                 if uploaded.warning:
                     result.warnings.append(f"{step.name}: {uploaded.warning}")
                 points = client.collection_info(step.name).points_count

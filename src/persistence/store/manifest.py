@@ -38,6 +38,11 @@ class FileRecord(BaseModel):
     mode: int = 0o600
     mtime: float = 0.0
     link_target: str | None = None
+    # Optional and additive (older backups stay readable): `size`/`sha256` are always the file
+    # as stored in the backup; a compressed one also records what it decompresses to.
+    codec: str | None = None
+    original_size: int | None = None
+    original_sha256: str | None = None
 
 
 class QdrantCollectionRecord(BaseModel):
@@ -52,6 +57,14 @@ class QdrantCollectionRecord(BaseModel):
     points_count: int | None = None
     vectors_config: JsonValue = None
     server_snapshot_deleted: bool = False
+    codec: str | None = None  # as in FileRecord: size/sha256 are the stored file's
+    original_size: int | None = None
+    original_sha256: str | None = None
+
+    @property
+    def content_sha256(self) -> str:
+        """The sha256 of the snapshot as Qdrant made it (what an upload sends)."""
+        return self.original_sha256 or self.sha256
 
 
 class QdrantRecord(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import stat
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,11 +22,18 @@ from persistence.components.names import (
     KNOWN_COMPONENTS,
     QDRANT_COMPONENT,
 )
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError
 from persistence.core.fsio import hash_file, walk_tree
 from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress, ProgressCallback
-from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentRecord, ComponentStatus
+from persistence.store.manifest import (
+    MANIFEST_NAME,
+    SIDECAR_NAME,
+    ComponentRecord,
+    ComponentStatus,
+    FileRecord,
+)
 
 _READ_CHUNK = 1024 * 1024
 
@@ -155,7 +163,7 @@ def _check_extras(folder: Path, record: ComponentRecord, found: Findings) -> Non
 def _check_contents(folder: Path, record: ComponentRecord, found: Findings) -> None:
     if record.name in DATABASE_COMPONENTS:
         for item in record.files:
-            problem = check_database(folder / item.path)
+            problem = _check_original(folder / item.path, item, check_database)
             if problem:
                 found.fail_file(item.path, problem)
     elif record.name == QDRANT_COMPONENT and record.qdrant is not None:
@@ -165,9 +173,25 @@ def _check_contents(folder: Path, record: ComponentRecord, found: Findings) -> N
             if listed is None or listed.sha256 != collection.sha256:
                 found.fail_file(collection.file, "snapshot not listed with the same sha256")
                 continue
-            problem = check_archive(folder / collection.file)
+            problem = _check_original(folder / collection.file, listed, check_archive)
             if problem:
                 found.fail_file(collection.file, problem)
+
+
+def _check_original(
+    path: Path, item: FileRecord, check: Callable[[Path], str | None]
+) -> str | None:
+    """Run a content check on the original bytes; a compressed copy must decompress to the
+    size and sha256 recorded for its original first."""
+    try:
+        with readable_original(path, item.codec) as (plain, original):
+            if original is not None and (
+                original.size != item.original_size or original.sha256 != item.original_sha256
+            ):
+                return "decompresses to bytes that differ from the recorded original sha256"
+            return check(plain)
+    except OSError as exc:
+        return f"cannot decompress it: {exc}"
 
 
 def check_database(path: Path) -> str | None:

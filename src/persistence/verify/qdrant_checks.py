@@ -12,6 +12,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError, QdrantError
 from persistence.core.paths import join_inside
 from persistence.core.settings import BackupSettings
@@ -39,8 +40,11 @@ def deep_check(folder: Path, collections: list[QdrantCollectionRecord], found: F
     for collection in collections:
         try:
             snapshot = join_inside(folder, collection.file)
-            with tempfile.TemporaryDirectory(prefix="verify-deep-") as work:
-                counted = count_points_offline(snapshot, Path(work))
+            with (
+                readable_original(snapshot, collection.codec) as (plain, _),
+                tempfile.TemporaryDirectory(prefix="verify-deep-") as work,
+            ):
+                counted = count_points_offline(plain, Path(work))
         except BackupError as exc:
             found.fail_file(collection.file, f"deep check: {exc.message}")
             continue
@@ -96,7 +100,10 @@ def _drill_one(
     try:
         snapshot = join_inside(folder, collection.file)
         scratch = scratch_name(collection.name, set(client.list_collections()))
-        uploaded = upload_snapshot(client, scratch, snapshot, collection.sha256, "snapshot")
+        with readable_original(snapshot, collection.codec) as (plain, _):
+            uploaded = upload_snapshot(
+                client, scratch, plain, collection.content_sha256, "snapshot"
+            )
         if uploaded.warning:
             found.notes.append(f"drill {collection.name}: {uploaded.warning}")
         points = client.collection_info(scratch).points_count
