@@ -20,6 +20,7 @@ from persistence.store.catalog import (
     PRE_RESTORE_PREFIX,
     BackupScan,
     BackupSummary,
+    disk_bytes,
     find_backup,
     scan_backups,
     summarize,
@@ -165,7 +166,8 @@ def status_report(settings: BackupSettings) -> StatusReport:
         backup_count=len(complete),
         last_success_at=last_success,
         last_run=last_run(runs, RunKind.CREATE),
-        backups_bytes=sum(b.manifest.total_bytes for b in complete),
+        # Real bytes on disk: a file hard-linked into several backups counts once.
+        backups_bytes=disk_bytes(paths.backup_dir) if paths.backup_dir.is_dir() else 0,
         free_bytes=shutil.disk_usage(probe).free,
         lock=current_holder(paths.backup_dir),
         backups=_listings(scan, runs),

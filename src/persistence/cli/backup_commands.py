@@ -52,6 +52,14 @@ def create_backup(
     ] = None,
     no_prune: Annotated[bool, typer.Option("--no-prune", help="Skip retention this run.")] = False,
     no_qdrant: Annotated[bool, typer.Option("--no-qdrant", help="Skip Qdrant this run.")] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Copy every file, link nothing (BACKUP_INCREMENTAL=false)."),
+    ] = False,
+    rehash: Annotated[
+        bool,
+        typer.Option("--rehash", help="Read every file; link only when its sha256 matches."),
+    ] = False,
     qdrant_url: QdrantUrlOption = None,
     collection: Annotated[
         list[str] | None,
@@ -75,7 +83,12 @@ def create_backup(
         )
         with progress_for(json_output) as progress:
             result = service.create_backup(
-                settings, progress=progress, prune=not no_prune, skip_qdrant=no_qdrant
+                settings,
+                progress=progress,
+                prune=not no_prune,
+                skip_qdrant=no_qdrant,
+                full=full,
+                rehash=rehash,
             )
         return finish(result, json_output, _print_create)
 

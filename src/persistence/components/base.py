@@ -8,6 +8,7 @@ from typing import Protocol
 
 from persistence.core.progress import ProgressCallback
 from persistence.store.manifest import ComponentRecord
+from persistence.store.reuse import Reuse
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class CaptureContext:
 
     target_dir: Path
     progress: ProgressCallback
+    reuse: Reuse | None = None  # incremental runs: the previous backup to hard-link from
 
 
 class BackupComponent(Protocol):

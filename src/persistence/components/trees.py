@@ -11,6 +11,7 @@ from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.reuse import ComponentReuse
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,10 @@ class TreeComponent:
         )
         progress.start(str(self.source))
         make_private_dir(ctx.target_dir)
+        reuse = ctx.reuse.component(self.name) if ctx.reuse is not None else None
         records: list[FileRecord] = []
         for entry in entries:
-            record = self._capture_entry(entry, ctx.target_dir, progress, warnings)
+            record = self._capture_entry(entry, ctx.target_dir, progress, warnings, reuse)
             if record is not None:
                 records.append(record)
         progress.finish()
@@ -76,7 +78,12 @@ class TreeComponent:
         )
 
     def _capture_entry(
-        self, entry: TreeEntry, target_root: Path, progress: ComponentProgress, warnings: list[str]
+        self,
+        entry: TreeEntry,
+        target_root: Path,
+        progress: ComponentProgress,
+        warnings: list[str],
+        reuse: ComponentReuse | None,
     ) -> FileRecord | None:
         mode = stat.S_IMODE(entry.info.st_mode)
         target = target_root / entry.relative
@@ -94,6 +101,11 @@ class TreeComponent:
         if not stat.S_ISREG(entry.info.st_mode):
             warnings.append(f"{entry.path} is not a regular file (fifo, socket or device): skipped")
             return None
+        if reuse is not None:
+            linked = reuse.link_unchanged(entry.relative, entry.path, entry.info, target)
+            if linked is not None:
+                progress.advance(bytes_done=linked.size, files_done=1)
+                return linked
         try:
             copied = copy_and_hash(
                 entry.path, target, on_chunk=lambda n: progress.advance(bytes_done=n)
@@ -113,6 +125,9 @@ class TreeComponent:
             sha256=copied.sha256,
             mode=mode,
             mtime=entry.info.st_mtime,
+            mtime_ns=entry.info.st_mtime_ns,
+            inode=entry.info.st_ino,
+            ctime_ns=entry.info.st_ctime_ns,
         )
 
     @staticmethod

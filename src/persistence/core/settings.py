@@ -48,6 +48,8 @@ class BackupSettings(BaseSettings):
     keep_weekly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_WEEKLY")
     keep_monthly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_MONTHLY")
     keep_yearly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_YEARLY")
+    # Hard-link unchanged files from the newest complete backup (`--full` overrides per run).
+    incremental: bool = Field(default=True, validation_alias="BACKUP_INCREMENTAL")
     # none, zstd or zstd:LEVEL: database copies and Qdrant snapshots stored zstd-compressed.
     compression: str = Field(default="none", validation_alias="BACKUP_COMPRESSION")
     lock_timeout: float = Field(default=30.0, ge=0, validation_alias="BACKUP_LOCK_TIMEOUT")

@@ -43,6 +43,12 @@ class FileRecord(BaseModel):
     codec: str | None = None
     original_size: int | None = None
     original_sha256: str | None = None
+    # Incremental backups (optional, additive): the source's identity at capture time, and
+    # the backup this file was hard-linked from instead of copied (None: copied).
+    mtime_ns: int | None = None
+    inode: int | None = None
+    ctime_ns: int | None = None
+    linked_from: str | None = None
 
 
 class QdrantCollectionRecord(BaseModel):
