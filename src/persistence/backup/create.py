@@ -11,7 +11,7 @@ from pathlib import Path
 from persistence import __version__
 from persistence.backup.compress import compress_records
 from persistence.backup.incremental import link_same_copies, make_read_only
-from persistence.components.base import BackupComponent, CaptureContext
+from persistence.components.base import CaptureContext, Component
 from persistence.components.registry import build_components
 from persistence.core.errors import BackupError, ComponentError, describe_os_error
 from persistence.core.paths import SafePaths
@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 
 def _capture_all(
-    components: list[BackupComponent], staging: Path, progress: ProgressCallback, reuse: Reuse
+    components: list[Component], staging: Path, progress: ProgressCallback, reuse: Reuse
 ) -> list[ComponentRecord]:
     records: list[ComponentRecord] = []
     for component in components:
