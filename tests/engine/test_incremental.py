@@ -12,8 +12,9 @@ import pytest
 from persistence import service
 from persistence.core.settings import load_settings
 from persistence.store.manifest import FileRecord, load_manifest
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.engine.helpers import sha256_of
+from tests.support.cli import run_cli
 
 
 def _create(app_state: AppState, *, full: bool = False, rehash: bool = False) -> Path:

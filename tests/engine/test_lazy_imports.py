@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from tests.conftest import BACKUP_SCRIPT, AppState
+from tests.conftest import AppState
+from tests.support.cli import BACKUP_SCRIPT
 
 HEAVY = ("qdrant_client", "qdrant_edge", "duckdb", "httpx", "streamlit")
 

@@ -16,8 +16,9 @@ from persistence.core.keep_reasons import KeepReason, KeepRule
 from persistence.retention.policy import RetentionDecision, RetentionPolicy, decide
 from persistence.store.catalog import CompleteBackup
 from persistence.store.manifest import Manifest
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.engine.helpers import backdate
+from tests.support.cli import run_cli
 
 LOCAL = datetime.now(UTC).astimezone().tzinfo
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from persistence.core.codec import Codec, Compression, parse_compression
 from tests.qdrant_standin.server import QdrantStandin
-from tests.restore.support import cli_env, db_contents, make_state, run_cli, run_json
+from tests.restore.support import cli_env, db_contents, make_state
+from tests.support.cli import run_cli, run_json
 
 
 def _sha(path: Path) -> str:
@@ -23,7 +24,7 @@ def test_compressed_round_trip_is_byte_identical(
     data = tmp_path / "data"
     settings = make_state(data, qdrant_standin)
     env = cli_env(data, qdrant_standin.url, BACKUP_COMPRESSION="zstd:9")
-    code, created = run_json(["create-backup"], env, tmp_path)
+    code, created = run_json("create-backup", env=env)
     assert code == 0, created
     backup = Path(str(created["path"]))
     manifest = json.loads((backup / "manifest.json").read_text())
@@ -36,7 +37,7 @@ def test_compressed_round_trip_is_byte_identical(
     snapshots = parts["qdrant"]["qdrant"]["collections"]
     assert all(c["file"].endswith(".snapshot.zst") and c["codec"] == "zstd" for c in snapshots)
     assert all(c["sha256"] == _sha(backup / "qdrant" / c["file"]) for c in snapshots)
-    deep = run_cli(["verify-backup", "--latest", "--deep"], env, tmp_path)
+    deep = run_cli("verify-backup", "--latest", "--deep", env=env)
     assert deep.returncode == 0, deep.stdout + deep.stderr
 
     original_db = db_contents(settings)
@@ -46,7 +47,7 @@ def test_compressed_round_trip_is_byte_identical(
     con.close()
     with qdrant_standin.state.lock:
         del qdrant_standin.state.collections["docs"]
-    code, restored = run_json(["restore-backup", "--latest"], env, tmp_path)
+    code, restored = run_json("restore-backup", "--latest", env=env)
     assert code == 0, restored
     assert db_contents(settings) == original_db
     assert _sha(data / "cache" / "cache.db") == db_file["original_sha256"]
@@ -63,14 +64,14 @@ def test_a_damaged_compressed_copy_fails_verification(tmp_path: Path) -> None:
     data = tmp_path / "data"
     make_state(data)
     env = cli_env(data, BACKUP_COMPRESSION="zstd")
-    code, created = run_json(["create-backup"], env, tmp_path)
+    code, created = run_json("create-backup", env=env)
     assert code == 0, created
     stored = Path(str(created["path"])) / "analytics_db" / "analytics.duckdb.zst"
     stored.chmod(0o600)
     raw = bytearray(stored.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
     stored.write_bytes(bytes(raw))
-    done = run_cli(["verify-backup", "--latest"], env, tmp_path)
+    done = run_cli("verify-backup", "--latest", env=env)
     assert done.returncode == 4
     assert "analytics.duckdb.zst" in done.stdout + done.stderr
 
@@ -90,7 +91,7 @@ def test_compression_setting_forms() -> None:
 def test_an_unknown_codec_is_one_line_and_exit_2(tmp_path: Path) -> None:
     data = tmp_path / "data"
     make_state(data)
-    done = run_cli(["create-backup"], cli_env(data, BACKUP_COMPRESSION="gzip"), tmp_path)
+    done = run_cli("create-backup", env=cli_env(data, BACKUP_COMPRESSION="gzip"))
     assert done.returncode == 2
     assert "BACKUP_COMPRESSION" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -41,6 +41,9 @@ class KeepReason(BaseModel):
     oldest: bool = False
     component: str | None = None  # for newest-holder
 
+    def __str__(self) -> str:
+        return self.describe()
+
     def describe(self) -> str:
         match self.rule:
             case KeepRule.LAST:
