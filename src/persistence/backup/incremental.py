@@ -8,16 +8,14 @@ only known once copied), so linking saves disk, not time.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.core.paths import join_inside
 from persistence.store.manifest import ComponentRecord, ComponentStatus
-from persistence.store.reuse import Reuse
+from persistence.store.reuse import Reuse, make_read_only
 
-READ_ONLY_FILE_MODE = 0o400
+__all__ = ["link_same_copies", "make_read_only"]
 
 
 def link_same_copies(
@@ -42,13 +40,3 @@ def link_same_copies(
         ]
         linked.append(record.model_copy(update={"files": files}))
     return linked
-
-
-def make_read_only(root: Path) -> None:
-    """chmod 0400 every regular file below `root` that is not already (links share a mode)."""
-    for current, _dirs, files in os.walk(root):
-        for name in files:
-            path = Path(current) / name
-            info = path.lstat()
-            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != READ_ONLY_FILE_MODE:
-                path.chmod(READ_ONLY_FILE_MODE)

@@ -26,3 +26,12 @@ def check_original(path: Path, item: FileRecord, check: Callable[[Path], str | N
 def content_sha256(item: FileRecord) -> str | None:
     """The sha256 of the bytes a restore writes (the original's, for a compressed copy)."""
     return item.original_sha256 if item.codec is not None else item.sha256
+
+
+def content_size(item: FileRecord) -> int:
+    """The size of the bytes a restore writes."""
+    return (
+        item.original_size
+        if item.codec is not None and item.original_size is not None
+        else item.size
+    )

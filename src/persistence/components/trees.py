@@ -22,9 +22,9 @@ from persistence.components.files import (
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.components.trees_restore import (
     overlap_problem,
+    patch_tree,
     plan_tree,
     restore_missing,
-    restore_tree,
 )
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
@@ -85,10 +85,7 @@ class TreeComponent:
     ) -> ComponentRestoreResult:
         if record.status is ComponentStatus.ABSENT:
             return remove_absent(step)
-        whole = step.action == "restore"
-        files_total = (
-            sum(f.kind == "file" for f in record.files) if whole else len(step.files_written)
-        )
+        files_total = len(step.files_written) + len(step.files_replaced)
         meter = restore_meter(step, ctx.progress, files_total=files_total)
         result = ComponentRestoreResult(name=self.name, ok=True, action=step.action)
         entries = [e for e in checked_files(record) if e.path not in ctx.damaged]
@@ -98,7 +95,7 @@ class TreeComponent:
         if step.action == "restore-missing":
             applied = restore_missing(folder, entries, set(step.files_written), self.source, meter)
         else:
-            applied = restore_tree(folder, entries, self.source, meter)
+            applied = patch_tree(folder, entries, step, self.source, meter)
             result.files_removed = len(step.files_removed)
         meter.finish()
         result.files_written, result.bytes_written = applied.files, applied.bytes

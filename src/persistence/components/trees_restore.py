@@ -172,3 +172,43 @@ def restore_missing(
             raise
         files += 1
     return Applied(files, written, warnings)
+
+
+def patch_tree(
+    source_root: Path,
+    entries: list[FileRecord],
+    plan: ComponentPlan,
+    target: Path,
+    meter: ComponentProgress,
+) -> Applied:
+    """Write only what the plan found different, remove what the backup does not hold, and
+    leave every unchanged file alone (not read, not rewritten, not undo-copied).
+
+    Each written file is staged beside its place and renamed over it, so no file is ever seen
+    half-written; a crash midway leaves some files restored and others not (the pre-restore
+    copy holds the state before, and running the restore again finishes it).
+    """
+    target.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    for relative in sorted(plan.files_removed, key=lambda p: p.count("/"), reverse=True):
+        remove_any(join_inside(target, relative))
+    folders = {e.path for e in entries if e.kind == "dir"}
+    changed = {*plan.files_written, *plan.files_replaced} - folders
+    for relative in plan.files_replaced:
+        path = join_inside(target, relative)
+        if path.is_symlink() or path.is_dir():
+            remove_any(path)  # a folder or link where the backup has another kind of entry
+    for item in entries:
+        if item.kind == "dir":
+            join_inside(target, item.path).mkdir(
+                parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE
+            )
+    applied = restore_missing(source_root, entries, changed, target, meter)
+    for item in sorted(
+        (e for e in entries if e.kind == "dir"), key=lambda e: e.path.count("/"), reverse=True
+    ):
+        folder = join_inside(target, item.path)
+        folder.chmod(item.mode & DIR_MODE_MASK)
+        os.utime(folder, (item.mtime, item.mtime))
+    sync_filesystem(target)
+    # The plan already skipped symlinks that would lead outside the tree: say so here too.
+    return Applied(applied.files, applied.bytes, [*plan.warnings, *applied.warnings])

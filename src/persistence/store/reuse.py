@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from persistence.core.fsio import hash_file
 from persistence.core.paths import join_inside
 from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, scan_backups
 from persistence.store.manifest import ComponentStatus, FileRecord
+
+READ_ONLY_FILE_MODE = 0o400
 
 # What link(2) says on a filesystem (or mount) without hard links, or across devices.
 NO_LINK_ERRNOS = frozenset(
@@ -142,3 +145,13 @@ def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
         return Reuse(None, rehash, LinkState())
     complete = scan_backups(backup_dir, (BACKUP_PREFIX,)).complete
     return Reuse(complete[-1] if complete else None, rehash, LinkState())
+
+
+def make_read_only(root: Path) -> None:
+    """chmod 0400 every regular file below `root` that is not already (links share a mode)."""
+    for current, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(current) / name
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != READ_ONLY_FILE_MODE:
+                path.chmod(READ_ONLY_FILE_MODE)
