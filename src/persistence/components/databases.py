@@ -32,10 +32,11 @@ from persistence.components.databases_restore import (
     restore_database,
     unreadable,
 )
+from persistence.components.db_fingerprint import source_fingerprint
 from persistence.components.files import check_files, checked_files, plan_uncaptured, remove_absent
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.core.errors import ComponentError
-from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_file, hash_file, make_private_dir
+from persistence.core.fsio import PRIVATE_FILE_MODE, CopiedFile, hash_file, make_private_dir
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus
 
@@ -59,24 +60,33 @@ class DatabaseComponent:
         progress.start(f"{kind} {self.source}")
         make_private_dir(ctx.target_dir)
         target = ctx.target_dir / self.source.name
+        before = source_fingerprint(self.source)
+        hashed: CopiedFile | None = None
         try:
             if kind is DatabaseKind.SQLITE:
                 method = "sqlite-online-backup"
                 copy_sqlite(self.source, target)
             elif kind is DatabaseKind.DUCKDB:
-                method = "duckdb-copy-database"
-                copy_duckdb(self.source, target)
+                hashed = copy_duckdb(self.source, target)
+                method = "duckdb-file-copy" if hashed else "duckdb-copy-database"
             else:
                 method = "empty-file"
                 target.touch()
         except (sqlite3.Error, duckdb.Error) as exc:
             raise ComponentError(f"{self.name}: copying {self.source} failed: {exc}") from exc
         target.chmod(PRIVATE_FILE_MODE)
-        fsync_file(target)
-        copied = hash_file(target)
+        # Made durable with the whole backup by one syncfs at commit; SQLite wrote this file
+        # itself, so only its copy needs this one read (from the page cache) to be hashed.
+        copied = hashed or hash_file(target)
         progress.advance(bytes_done=copied.size, files_done=1)
         progress.finish()
-        return database_record(self.name, self.source, target.name, copied, method)
+        record = database_record(self.name, self.source, target.name, copied, method)
+        # Unchanged from before the copy to after it: the live file then still is what was
+        # copied, and a later restore plan can say "unchanged" without reading it.
+        if before is not None and before == source_fingerprint(self.source):
+            files = [record.files[0].model_copy(update={"source_fingerprint": before})]
+            record = record.model_copy(update={"files": files})
+        return record
 
     def check(self, folder: Path, record: ComponentRecord, ctx: CheckContext) -> Findings:
         found = check_files(folder, record, ctx.progress, strict_dirs=False)

@@ -49,6 +49,9 @@ class FileRecord(BaseModel):
     inode: int | None = None
     ctime_ns: int | None = None
     linked_from: str | None = None
+    # Databases: identity of the live file and its journals while it was copied, so a restore
+    # plan can tell "unchanged since the backup" without reading or copying it.
+    source_fingerprint: str | None = None
 
 
 class QdrantCollectionRecord(BaseModel):
