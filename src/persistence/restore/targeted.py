@@ -10,6 +10,7 @@ whole. Components the plan leaves alone, and a tree's unchanged files, are not r
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from persistence.components.base import CheckContext
 from persistence.components.models import ComponentPlan, Findings
@@ -56,7 +57,10 @@ def _check_step(
         return None
     wanted = [*step.files_written, *step.files_replaced]
     recorded = {f.path for f in record.files}
-    if not step.collections and all(path in recorded for path in wanted):
+    # A tree restored into its existing folder writes only the listed files; a database or
+    # snapshots (or a tree written from scratch) are written whole and checked whole.
+    in_place = step.target is not None and Path(step.target).is_dir()
+    if in_place and not step.collections and all(path in recorded for path in wanted):
         return _hash_listed(backup, record, wanted)
     component = component_for(record.name, record, settings, paths)
     if component is None:
