@@ -61,6 +61,10 @@ def test_second_run_links_every_unchanged_file_and_copies_a_changed_one(
     cache = _files(second, "cache_db")["cache.db"]
     assert cache.linked_from == first.name
     assert _inode(first / "cache_db" / "cache.db") == _inode(second / "cache_db" / "cache.db")
+    # A database untouched since the first backup (same file and journal identities) is not
+    # even copied again: the previous copy is linked.
+    analytics = _files(second, "analytics_db")["analytics.duckdb"]
+    assert analytics.linked_from == first.name and analytics.source_fingerprint
     assert service.verify_backup(app_state.settings, second.name).ok
 
 

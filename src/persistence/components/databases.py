@@ -61,6 +61,11 @@ class DatabaseComponent:
         make_private_dir(ctx.target_dir)
         target = ctx.target_dir / self.source.name
         before = source_fingerprint(self.source)
+        unchanged = self._link_untouched(ctx, before)
+        if unchanged is not None:
+            progress.advance(bytes_done=unchanged.bytes, files_done=1)
+            progress.finish()
+            return unchanged
         hashed: CopiedFile | None = None
         try:
             if kind is DatabaseKind.SQLITE:
@@ -87,6 +92,24 @@ class DatabaseComponent:
             files = [record.files[0].model_copy(update={"source_fingerprint": before})]
             record = record.model_copy(update={"files": files})
         return record
+
+    def _link_untouched(
+        self, ctx: CaptureContext, fingerprint: str | None
+    ) -> ComponentRecord | None:
+        """Untouched since the previous backup copied it: that copy, hard-linked (no copy)."""
+        reuse = ctx.reuse.component(self.name) if ctx.reuse is not None else None
+        item = reuse.link_untouched_database(fingerprint, ctx.target_dir) if reuse else None
+        if item is None or reuse is None:
+            return None
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.CAPTURED,
+            source=str(self.source),
+            method=reuse.method,
+            bytes=item.size,
+            file_count=1,
+            files=[item],
+        )
 
     def check(self, folder: Path, record: ComponentRecord, ctx: CheckContext) -> Findings:
         found = check_files(folder, record, ctx.progress, strict_dirs=False)

@@ -81,6 +81,7 @@ class ComponentReuse:
     files: dict[str, FileRecord]
     rehash: bool
     state: LinkState
+    method: str | None = None
 
     def link_unchanged(
         self, relative: str, source: Path, info: os.stat_result, target: Path
@@ -97,6 +98,20 @@ class ComponentReuse:
         if not self.state.link(join_inside(self.folder, relative), target):
             return None
         return before.model_copy(update={"linked_from": self.backup_id})
+
+    def link_untouched_database(
+        self, fingerprint: str | None, target_dir: Path
+    ) -> FileRecord | None:
+        """The previous copy of a database whose file and journals have not been touched since
+        it was taken (same fingerprint): linked, not copied again. Never under `rehash`."""
+        if fingerprint is None or self.rehash:
+            return None
+        for item in self.files.values():
+            if item.kind == "file" and item.source_fingerprint == fingerprint:
+                if self.state.link(join_inside(self.folder, item.path), target_dir / item.path):
+                    return item.model_copy(update={"linked_from": self.backup_id})
+                return None
+        return None
 
     def link_same_content(self, relative: str, stored: Path, item: FileRecord) -> FileRecord:
         """Replace a fresh copy by a link to the previous one when their bytes are equal."""
@@ -136,6 +151,7 @@ class Reuse:
             files={f.path: f for f in record.files},
             rehash=self.rehash,
             state=self.state,
+            method=record.method,
         )
 
 
