@@ -27,6 +27,8 @@ CONTRACT = {
     "BACKUP_KEEP_WEEKLY": ("keep_weekly", "4", 4),
     "BACKUP_KEEP_MONTHLY": ("keep_monthly", "12", 12),
     "BACKUP_KEEP_YEARLY": ("keep_yearly", "3", 3),
+    "BACKUP_INCREMENTAL": ("incremental", "false", False),
+    "BACKUP_COMPRESSION": ("compression", "zstd:9", "zstd:9"),
     "BACKUP_LOCK_TIMEOUT": ("lock_timeout", "5", 5.0),
     "BACKUP_ALLOWED_ROOTS": ("allowed_roots", "/mnt/a,/mnt/b", "/mnt/a,/mnt/b"),
     "BACKUP_EXPECTED_INTERVAL_HOURS": ("expected_interval_hours", "6", 6.0),

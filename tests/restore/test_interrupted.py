@@ -71,7 +71,8 @@ def test_a_restore_first_puts_back_a_tree_left_between_renames(tmp_path: Path) -
     assert tree_digest(paths.storage_dir) == before
     assert not aside.exists()
     # Back in place before the plan was made: nothing of it had to be restored.
-    assert {c.name: c.action for c in result.components}["storage"] == "leave"
+    # (With the databases unchanged too, the whole restore has nothing to do.)
+    assert {c.name: c.action for c in result.components}.get("storage", "leave") == "leave"
 
 
 def test_a_failed_database_swap_keeps_the_live_journals(

@@ -126,3 +126,29 @@ def test_syncfs_is_trusted_only_where_it_covers_folders(tmp_path: Path) -> None:
     assert syncfs_covers_directories(tmp_path) == (
         filesystem_type(tmp_path) in {"ext4", "ext3", "xfs", "btrfs", "f2fs", "tmpfs"}
     )
+
+
+def test_a_duckdb_with_a_wal_to_replay_is_copied_by_duckdb(tmp_path: Path) -> None:
+    """A writer that died before its checkpoint leaves rows only in `.wal`: a byte copy of the
+    main file would lose them, so COPY FROM DATABASE (memory-capped) replays them."""
+    data = tmp_path / "data"
+    settings = make_state(data)
+    db = settings.resolved().analytics_db
+    crash = (
+        "import duckdb, os, sys\n"
+        "con = duckdb.connect(sys.argv[1])\n"
+        "con.execute(\"SET checkpoint_threshold = '1GB'\")\n"
+        "con.execute('CREATE TABLE late AS SELECT range AS i FROM range(500)')\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash, str(db)], check=True, timeout=60)
+    assert db.with_name(db.name + ".wal").stat().st_size > 0
+    created = service.create_backup(settings, prune=False)
+    assert created.ok, created.error
+    record = load_manifest(Path(created.path or "")).component("analytics_db")
+    assert record is not None and record.method == "duckdb-copy-database"
+    copy = duckdb.connect(str(Path(created.path or "") / "analytics_db" / db.name), read_only=True)
+    try:
+        assert copy.execute("SELECT count(*) FROM late").fetchone() == (500,)
+    finally:
+        copy.close()
