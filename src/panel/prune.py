@@ -55,6 +55,19 @@ def _policy_text(settings: BackupSettings) -> str:
             f" and every backup younger than {settings.retention_days:g} days "
             "(BACKUP_RETENTION_DAYS)"
         )
+    calendar = [
+        f"{count} {unit}"
+        for count, unit in (
+            (settings.keep_hourly, "hourly"),
+            (settings.keep_daily, "daily"),
+            (settings.keep_weekly, "weekly"),
+            (settings.keep_monthly, "monthly"),
+            (settings.keep_yearly, "yearly"),
+        )
+        if count
+    ]
+    if calendar:
+        text += f", and the newest of each period: {', '.join(calendar)} (BACKUP_KEEP_…)"
     return text
 
 

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
-from persistence.browse.commands import diff_backups, ls_backup
-from persistence.browse.files import backup_file_bytes
 from persistence.browse.models import BackupContents, BackupDiff
 from persistence.browse.verification import NEVER_VERIFIED, VerifyState, last_verifications
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
-from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
 from persistence.monitoring.status import BackupFacts, BackupState, HealthStatus, assess
 from persistence.monitoring.status import compute_status as _compute_status
-from persistence.offsite import commands as remote_commands
-from persistence.offsite.flows import create_and_push, plan_from_remote, restore_from_remote
 from persistence.offsite.listing import RemoteBackupSummary
-from persistence.offsite.overview import RemoteOverview, remote_overview
 from persistence.offsite.results import (
     PullRunResult,
     PushRunResult,
@@ -30,10 +25,8 @@ from persistence.offsite.results import (
     RemoteVerifyResult,
 )
 from persistence.restore.extract_models import FileRestoreResult
-from persistence.restore.extract_run import restore_some
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
-from persistence.restore.run import plan_restore, restore_backup
-from persistence.retention.prune import prune_backups
+from persistence.retention.prune import CalendarFlags, prune_backups
 from persistence.schedule import Every, ScheduleResult, SchedulerKind, ScheduleStatus
 from persistence.schedule.for_settings import install_for, remove_for, status_for
 from persistence.store.catalog import (
@@ -41,6 +34,7 @@ from persistence.store.catalog import (
     PRE_RESTORE_PREFIX,
     BackupScan,
     BackupSummary,
+    disk_bytes,
     find_backup,
     scan_backups,
     summarize,
@@ -54,7 +48,65 @@ from persistence.store.runlog import (
     read_runs,
     verified_at,
 )
-from persistence.verify.run import VerifyReport, verify_all, verify_backup
+
+if TYPE_CHECKING:
+    from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
+    from persistence.browse.commands import diff_backups, ls_backup
+    from persistence.browse.files import backup_file_bytes
+    from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+    from persistence.offsite.commands import list_remote as list_remote_backups
+    from persistence.offsite.commands import prune as prune_remote_backups
+    from persistence.offsite.commands import pull as pull_backup
+    from persistence.offsite.commands import push as push_backup
+    from persistence.offsite.commands import verify as verify_remote_backup
+    from persistence.offsite.flows import create_and_push as create_backup
+    from persistence.offsite.flows import plan_from_remote, restore_from_remote
+    from persistence.offsite.overview import RemoteOverview, remote_overview
+    from persistence.restore.extract_run import restore_some
+    from persistence.restore.run import plan_restore, restore_backup
+    from persistence.verify.run import VerifyReport, verify_all, verify_backup
+
+# Loaded on first use: they pull in DuckDB, httpx, the cloud SDKs and the Qdrant code, which
+# commands such as list-backups and --help never need (and which cost most of a cold start).
+# Every shell creates through create_and_push, so BACKUP_PUSH_AFTER_CREATE holds everywhere.
+_LAZY: dict[str, tuple[str, str]] = {
+    "QdrantHealth": ("persistence.monitoring.health", "QdrantHealth"),
+    "QdrantMode": ("persistence.monitoring.health", "QdrantMode"),
+    "RemoteOverview": ("persistence.offsite.overview", "RemoteOverview"),
+    "SnapshotReport": ("persistence.backup.startup", "SnapshotReport"),
+    "VerifyReport": ("persistence.verify.run", "VerifyReport"),
+    "backup_file_bytes": ("persistence.browse.files", "backup_file_bytes"),
+    "create_backup": ("persistence.offsite.flows", "create_and_push"),
+    "diff_backups": ("persistence.browse.commands", "diff_backups"),
+    "list_remote_backups": ("persistence.offsite.commands", "list_remote"),
+    "ls_backup": ("persistence.browse.commands", "ls_backup"),
+    "plan_from_remote": ("persistence.offsite.flows", "plan_from_remote"),
+    "plan_restore": ("persistence.restore.run", "plan_restore"),
+    "prune_remote_backups": ("persistence.offsite.commands", "prune"),
+    "pull_backup": ("persistence.offsite.commands", "pull"),
+    "push_backup": ("persistence.offsite.commands", "push"),
+    "qdrant_health": ("persistence.monitoring.health", "qdrant_health"),
+    "remote_overview": ("persistence.offsite.overview", "remote_overview"),
+    "restore_backup": ("persistence.restore.run", "restore_backup"),
+    "restore_from_remote": ("persistence.offsite.flows", "restore_from_remote"),
+    "restore_some": ("persistence.restore.extract_run", "restore_some"),
+    "snapshot_now": ("persistence.backup.startup", "snapshot_now"),
+    "snapshot_on_start": ("persistence.backup.startup", "snapshot_on_start"),
+    "verify_all": ("persistence.verify.run", "verify_all"),
+    "verify_backup": ("persistence.verify.run", "verify_backup"),
+    "verify_remote_backup": ("persistence.offsite.commands", "verify"),
+}
+
+
+def __getattr__(name: str) -> object:
+    found = _LAZY.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = found
+    value: object = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PRE_RESTORE_PREFIX",
@@ -62,6 +114,7 @@ __all__ = [
     "BackupDiff",
     "BackupListing",
     "BackupState",
+    "CalendarFlags",
     "ComponentPlan",
     "CreateResult",
     "Every",
@@ -119,14 +172,6 @@ __all__ = [
     "verify_backup",
     "verify_remote_backup",
 ]
-
-# Every shell creates through this, so BACKUP_PUSH_AFTER_CREATE holds for the panel as well.
-create_backup = create_and_push
-push_backup = remote_commands.push
-pull_backup = remote_commands.pull
-list_remote_backups = remote_commands.list_remote
-verify_remote_backup = remote_commands.verify
-prune_remote_backups = remote_commands.prune
 
 
 class BackupListing(BackupSummary):
@@ -203,7 +248,8 @@ def status_report(settings: BackupSettings) -> StatusReport:
         backup_count=len(complete),
         last_success_at=last_success,
         last_run=last_run(runs, RunKind.CREATE),
-        backups_bytes=sum(b.manifest.total_bytes for b in complete),
+        # Real bytes on disk: a file hard-linked into several backups counts once.
+        backups_bytes=disk_bytes(paths.backup_dir) if paths.backup_dir.is_dir() else 0,
         undo_count=len(undo),
         undo_bytes=sum(b.manifest.total_bytes for b in undo),
         free_bytes=shutil.disk_usage(probe).free,
@@ -229,11 +275,13 @@ def schedule_remove(settings: BackupSettings) -> ScheduleResult:
 
 def backup_health(settings: BackupSettings) -> HealthStatus:
     """ok / late / failing / never (raises BackupError on unusable settings)."""
+    from persistence.offsite.commands import remote_newest  # the cloud SDKs: only here
+
     paths = check_paths(settings)
     return _compute_status(
         paths.backup_dir,
         settings.expected_interval_hours,
-        remote_probe=lambda: remote_commands.remote_newest(settings),
+        remote_probe=lambda: remote_newest(settings),
     )
 
 

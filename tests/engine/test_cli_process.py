@@ -189,7 +189,8 @@ def test_disk_full_mid_copy_fails_cleanly(app_state: AppState) -> None:
     assert run_cli("create-backup", env=app_state.env()).returncode == 0
     before = tree_digest(app_state.backup_dir)
     proc = subprocess.run(
-        [sys.executable, str(BACKUP_SCRIPT), "create-backup", "--keep-last", "1"],
+        # --full: an incremental run would link the unchanged upload instead of copying it.
+        [sys.executable, str(BACKUP_SCRIPT), "create-backup", "--full", "--keep-last", "1"],
         env=app_state.env(),
         capture_output=True,
         text=True,

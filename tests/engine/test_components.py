@@ -80,7 +80,7 @@ def test_kind_comes_from_the_header_not_the_name(tmp_path: Path) -> None:
     record = DatabaseComponent("analytics_db", disguised).capture(
         CaptureContext(target_dir=tmp_path / "out", progress=lambda _e: None)
     )
-    assert record.method == "duckdb-copy-database"
+    assert (record.method or "").startswith("duckdb-")  # a DuckDB copy, whatever the file is called
     copy = duckdb.connect(str(tmp_path / "out" / "analytics.sqlite"), read_only=True)
     assert copy.execute("SELECT answer FROM t").fetchone() == (42,)
     copy.close()

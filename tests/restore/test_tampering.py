@@ -28,11 +28,12 @@ def made(tmp_path: Path) -> tuple[BackupSettings, Path]:
 
 
 def _flip(backup: Path) -> str:
-    target = backup / "uploads" / "2026" / "11" / "report.pdf"
+    # The file the restore writes (the live copy was changed): a restore reads only those.
+    target = backup / "storage" / "docstore.json"
     data = bytearray(target.read_bytes())
-    data[100] ^= 0x01
+    data[10] ^= 0x01
     target.write_bytes(bytes(data))
-    return "2026/11/report.pdf"
+    return "docstore.json"
 
 
 def _extra(backup: Path) -> str:
@@ -64,6 +65,13 @@ def test_damage_is_named_and_refused(
     assert not report.ok and report.exit_code == 4
     text = json.dumps(report.model_dump())
     assert named in text and expected in text
+    if damage is _extra:
+        # A restore reads only what it writes; a file the manifest does not list is never
+        # written, so it does not stop the restore (verify-backup names it, above).
+        result = restore_backup(settings, backup.name)
+        assert result.ok, result.error
+        assert not (settings.resolved().storage_dir / named).exists()
+        return
     before = tree_digest(settings.resolved().data_dir)
     result = restore_backup(settings, backup.name)
     assert not result.ok and result.exit_code == 4
@@ -81,7 +89,7 @@ def test_damaged_backup_fails_on_the_cli_with_exit_4(
     env = cli_env(settings.resolved().data_dir)
     done = run_cli("verify-backup", backup.name, env=env, cwd=tmp_path)
     assert done.returncode == 4
-    assert f"uploads/{path}" in done.stdout and "Traceback" not in done.stderr
+    assert f"storage/{path}" in done.stdout and "Traceback" not in done.stderr
     done = run_cli("restore-backup", backup.name, env=env, cwd=tmp_path)
     assert done.returncode == 4 and "--force" in done.stderr
 
@@ -160,6 +168,8 @@ def test_force_restores_what_passes_with_a_loud_warning(
     damaged = "notes/résumé – 日本語.md"
     target = backup / "storage" / damaged
     target.write_bytes(target.read_bytes().replace(b"#", b"!"))
+    live = settings.resolved().storage_dir / damaged
+    live.write_text("edited since the backup", encoding="utf-8")  # so the restore writes it
     env = cli_env(settings.resolved().data_dir)
     done = run_cli("restore-backup", backup.name, "--force", "--json", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -169,5 +179,6 @@ def test_force_restores_what_passes_with_a_loud_warning(
     storage = next(c for c in result["components"] if c["name"] == "storage")
     assert any(damaged in w for w in storage["warnings"])
     paths = settings.resolved()
-    assert not (paths.storage_dir / damaged).exists(), "damaged bytes are never written"
+    # Damaged bytes are never written: the live file keeps what it held.
+    assert (paths.storage_dir / damaged).read_text(encoding="utf-8") == "edited since the backup"
     assert (paths.storage_dir / "docstore.json").read_text() != "changed"

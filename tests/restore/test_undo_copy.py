@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from persistence import service
 from persistence.store.manifest import MANIFEST_NAME
 from tests.restore.support import make_state
@@ -102,6 +104,9 @@ def test_a_database_held_by_a_writer_is_not_raw_copied(tmp_path: Path) -> None:
     settings = make_state(tmp_path / "data")
     assert service.create_backup(settings).ok
     paths = settings.resolved()
+    con = duckdb.connect(str(paths.analytics_db))  # changed since: the restore must replace it
+    con.execute("DELETE FROM events WHERE id < 10")
+    con.close()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_DUCKDB, str(paths.analytics_db)],
         stdout=subprocess.PIPE,

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from persistence import __version__
+from persistence.backup.compress import compress_records
+from persistence.backup.incremental import link_same_copies, make_read_only
 from persistence.components.base import CaptureContext, Component
 from persistence.components.registry import build_components
 from persistence.core.errors import BackupError, ComponentError, describe_os_error
@@ -27,6 +29,7 @@ from persistence.retention.prune import apply_retention
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import new_backup_id
 from persistence.store.manifest import ComponentRecord, ComponentStatus, Manifest
+from persistence.store.reuse import Reuse, reuse_for
 from persistence.store.runlog import RunKind
 from persistence.store.staging import (
     commit,
@@ -38,11 +41,11 @@ logger = logging.getLogger(__name__)
 
 
 def _capture_all(
-    components: list[Component], staging: Path, progress: ProgressCallback
+    components: list[Component], staging: Path, progress: ProgressCallback, reuse: Reuse
 ) -> list[ComponentRecord]:
     records: list[ComponentRecord] = []
     for component in components:
-        ctx = CaptureContext(target_dir=staging / component.name, progress=progress)
+        ctx = CaptureContext(target_dir=staging / component.name, progress=progress, reuse=reuse)
         try:
             record = component.capture(ctx)
         except BackupError as exc:
@@ -101,12 +104,20 @@ def create_backup(
     progress: ProgressCallback = ignore_progress,
     prune: bool = True,
     skip_qdrant: bool = False,
+    full: bool = False,
+    rehash: bool = False,
 ) -> CreateResult:
-    """Make one backup. Never raises for expected failures: the result says what went wrong."""
+    """Make one backup. Never raises for expected failures: the result says what went wrong.
+
+    Incremental unless `full` or BACKUP_INCREMENTAL=false: unchanged files are hard-linked from
+    the newest complete backup; `rehash` links only files whose sha256 matches.
+    """
     clock = time.monotonic()
+    incremental = settings.incremental and not full
 
     def body(scope: RunScope) -> CreateResult:
-        result = _capture_run(scope, skip_qdrant, clock)
+        reuse = reuse_for(scope.paths.backup_dir, incremental=incremental, rehash=rehash)
+        result = _capture_run(scope, skip_qdrant, clock, reuse)
         if result.ok and prune:
             return _retention_after(settings, scope.paths, result)
         return result
@@ -118,7 +129,7 @@ def create_backup(
     return notifications.add_warnings(result) if notifications else result
 
 
-def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResult:
+def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float, reuse: Reuse) -> CreateResult:
     settings, paths, progress = scope.settings, scope.paths, scope.progress
     leftovers = [*scope.cleanup.removed, *scope.cleanup.recovered]
     backup_id = new_backup_id(paths.backup_dir)
@@ -126,7 +137,10 @@ def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResu
     staging = open_staging(paths.backup_dir, backup_id)
     try:
         components = build_components(settings, paths, skip_qdrant=skip_qdrant)
-        records = _capture_all(components, staging, progress)
+        records = _capture_all(components, staging, progress, reuse)
+        records = compress_records(records, staging, settings.compression_spec())
+        records = link_same_copies(records, staging, reuse)
+        make_read_only(staging)
         manifest = Manifest(
             tool_version=__version__,
             backup_id=backup_id,
@@ -136,7 +150,9 @@ def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResu
             duration_seconds=time.monotonic() - clock,
             settings=settings.redacted(),
             components=records,
-            warnings=[w for r in records for w in r.warnings] + _nothing_captured(records),
+            warnings=[w for r in records for w in r.warnings]
+            + reuse.state.warnings
+            + _nothing_captured(records),
         )
         final = paths.backup_dir / backup_id
         commit(staging, final, manifest)
@@ -170,11 +186,7 @@ def _retention_after(
     if not any(c.status == ComponentStatus.CAPTURED for c in result.components):
         warnings = [*result.warnings, "retention skipped: this backup captured nothing"]
         return result.model_copy(update={"warnings": warnings})
-    policy = RetentionPolicy(
-        keep_last=settings.keep_last,
-        keep_within_days=settings.retention_days,
-        keep_undo=settings.keep_undo,
-    )
+    policy = RetentionPolicy.from_settings(settings)
     try:
         pruned = apply_retention(paths.backup_dir, policy, dry_run=False, protect=result.backup_id)
     except (BackupError, OSError) as exc:

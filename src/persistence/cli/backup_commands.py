@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 
 from persistence import service
-from persistence.backup.sample_state import create_sample_state
 from persistence.cli.app import app, guarded
 from persistence.cli.common import (
     BackupDirOption,
@@ -35,6 +34,22 @@ from persistence.core.errors import ConfigError
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
 
+KeepHourly = Annotated[
+    int | None, typer.Option("--keep-hourly", min=0, help="Newest of each of N hours.")
+]
+KeepDaily = Annotated[
+    int | None, typer.Option("--keep-daily", min=0, help="Newest of each of N days.")
+]
+KeepWeekly = Annotated[
+    int | None, typer.Option("--keep-weekly", min=0, help="Newest of each of N ISO weeks.")
+]
+KeepMonthly = Annotated[
+    int | None, typer.Option("--keep-monthly", min=0, help="Newest of each of N months.")
+]
+KeepYearly = Annotated[
+    int | None, typer.Option("--keep-yearly", min=0, help="Newest of each of N years.")
+]
+
 
 @app.command("create-backup")
 def create_backup(
@@ -52,6 +67,14 @@ def create_backup(
         ),
     ] = False,
     remote: RemoteOption = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Copy every file, link nothing (BACKUP_INCREMENTAL=false)."),
+    ] = False,
+    rehash: Annotated[
+        bool,
+        typer.Option("--rehash", help="Read every file; link only when its sha256 matches."),
+    ] = False,
     qdrant_url: QdrantUrlOption = None,
     collection: Annotated[
         list[str] | None,
@@ -78,7 +101,13 @@ def create_backup(
         )
         with progress_for(json_output) as progress:
             result = service.create_backup(
-                settings, push=push, progress=progress, prune=not no_prune, skip_qdrant=no_qdrant
+                settings,
+                push=push,
+                progress=progress,
+                prune=not no_prune,
+                skip_qdrant=no_qdrant,
+                full=full,
+                rehash=rehash,
             )
         return finish(result, json_output, _print_create)
 
@@ -159,6 +188,11 @@ def prune_backups(
             help="Keep backups newer than D days (BACKUP_RETENTION_DAYS).",
         ),
     ] = None,
+    keep_hourly: KeepHourly = None,
+    keep_daily: KeepDaily = None,
+    keep_weekly: KeepWeekly = None,
+    keep_monthly: KeepMonthly = None,
+    keep_yearly: KeepYearly = None,
     data_dir: DataDirOption = None,
     backup_dir: BackupDirOption = None,
     debug: DebugOption = False,
@@ -167,15 +201,27 @@ def prune_backups(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
+        calendar = service.CalendarFlags(
+            keep_hourly=keep_hourly,
+            keep_daily=keep_daily,
+            keep_weekly=keep_weekly,
+            keep_monthly=keep_monthly,
+            keep_yearly=keep_yearly,
+        )
         if remote:
-            if keep_last is not None or keep_within_days is not None:
+            given = (keep_last, keep_within_days, *calendar.model_dump().values())
+            if any(value is not None for value in given):
                 raise ConfigError(
                     "with --remote, set BACKUP_REMOTE_KEEP_LAST / BACKUP_REMOTE_RETENTION_DAYS"
                 )
             pruned = service.prune_remote_backups(settings, dry_run=dry_run)
             return finish(pruned, json_output, _print_remote_prune)
         result = service.prune_backups(
-            settings, dry_run=dry_run, keep_last=keep_last, keep_within_days=keep_within_days
+            settings,
+            dry_run=dry_run,
+            keep_last=keep_last,
+            keep_within_days=keep_within_days,
+            calendar=calendar,
         )
         return finish(result, json_output, _print_prune)
 
@@ -222,6 +268,8 @@ def sample_data(
     """Create realistic sample app state (SQLite cache, DuckDB analytics, trees) to try the tool."""
 
     def run() -> int:
+        from persistence.backup.sample_state import create_sample_state  # DuckDB: only here
+
         settings = settings_from(data_dir=data_dir)
         summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
         out_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")

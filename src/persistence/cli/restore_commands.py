@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -36,8 +36,9 @@ from persistence.core.display import human_bytes, local_time
 from persistence.core.errors import ConfigError, ExitCode
 from persistence.core.progress import ProgressCallback
 from persistence.core.settings import BackupSettings
-from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
-from persistence.verify.run import first_problem
+
+if TYPE_CHECKING:
+    from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 
 BackupIdArgument = Annotated[
     str | None,
@@ -111,6 +112,12 @@ def verify_backup_command(
     guarded(debug, run)
 
 
+def _first_problem(report: VerifyReport) -> str:
+    from persistence.verify.run import first_problem  # loaded with verify, not at start-up
+
+    return first_problem(report)
+
+
 def _print_verify(report: VerifyReport) -> None:
     name = report.backup_id or "-"
     for verdict in report.components:
@@ -131,12 +138,12 @@ def _print_verify(report: VerifyReport) -> None:
     elif report.exit_code != ExitCode.VERIFY_FAILED:
         error_line(_with_hint(report))  # not a verdict: the check could not run
     else:
-        error_line(f"{name}: verification failed: {first_problem(report)}")
+        error_line(f"{name}: verification failed: {_first_problem(report)}")
 
 
 def _with_hint(report: VerifyReport) -> str:
     """A usage error names the other ways to pick backups: --latest, or --all for every one."""
-    message = first_problem(report)
+    message = _first_problem(report)
     if report.exit_code == ExitCode.USAGE and "--all" not in message:
         message += " (or verify-backup --latest, or --all for every backup)"
     return message

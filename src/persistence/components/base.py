@@ -17,6 +17,7 @@ from persistence.core.paths import SafePaths
 from persistence.core.progress import ComponentProgress, ProgressCallback
 from persistence.core.settings import BackupSettings
 from persistence.store.manifest import ComponentRecord
+from persistence.store.reuse import Reuse
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CaptureContext:
 
     target_dir: Path
     progress: ProgressCallback
+    reuse: Reuse | None = None  # incremental runs: the previous backup to hard-link from
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,7 @@ from pathlib import Path
 import duckdb
 
 from persistence.core.errors import ComponentError
-from persistence.core.fsio import (
-    CopiedFile,
-)
+from persistence.core.fsio import CopiedFile, copy_and_hash
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -74,8 +72,20 @@ def copy_sqlite(source: Path, target: Path) -> None:
 _DUCKDB_LOCK_PID = re.compile(r"PID (\d+)")
 
 
-def copy_duckdb(source: Path, target: Path) -> None:
-    """Read-only attach and COPY FROM DATABASE: a consistent copy at one transaction."""
+# COPY FROM DATABASE materialises row groups in memory: capped, it spills instead of growing.
+DUCKDB_COPY_MEMORY_LIMIT = "128MB"
+
+
+def copy_duckdb(source: Path, target: Path) -> CopiedFile | None:
+    """A consistent copy taken while a read-only attach holds the file's shared lock.
+
+    DuckDB takes a shared (read) lock for a read-only attach and an exclusive one for a
+    writer, so while it is held no other process can open the file for writing. With no
+    `.wal` beside it the file then holds every committed transaction and cannot change: its
+    bytes are copied (and hashed) as they are, in flat memory. With a `.wal` (a writer crashed
+    before its checkpoint), the WAL must be replayed: COPY FROM DATABASE, under a memory limit
+    and one thread. Returns the copy's hash when it was taken while copying, else None.
+    """
     con = duckdb.connect(":memory:")
     try:
         try:
@@ -91,12 +101,18 @@ def copy_duckdb(source: Path, target: Path) -> None:
                     "close the database, then back up again"
                 ) from exc
             raise ComponentError(f"cannot open DuckDB file {source}: {text}") from exc
+        wal = source.with_name(source.name + ".wal")
+        if not wal.exists() or wal.stat().st_size == 0:
+            return copy_and_hash(source, target)
+        con.execute(f"SET memory_limit = '{DUCKDB_COPY_MEMORY_LIMIT}'")
+        con.execute("SET threads = 1")
         con.execute(f"ATTACH '{_quote(target)}' AS dst")
         con.execute("COPY FROM DATABASE src TO dst")
         con.execute("DETACH dst")
         con.execute("DETACH src")
     finally:
         con.close()
+    return None
 
 
 def _quote(path: Path) -> str:

@@ -15,6 +15,7 @@ from persistence.components.base import (
     PlanContext,
     restore_meter,
 )
+from persistence.components.compressed import check_original
 from persistence.components.database_copy import (
     DatabaseKind,
     copy_duckdb,
@@ -31,10 +32,11 @@ from persistence.components.databases_restore import (
     restore_database,
     unreadable,
 )
+from persistence.components.db_fingerprint import source_fingerprint
 from persistence.components.files import check_files, checked_files, plan_uncaptured, remove_absent
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.core.errors import ComponentError
-from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_file, hash_file, make_private_dir
+from persistence.core.fsio import PRIVATE_FILE_MODE, CopiedFile, hash_file, make_private_dir
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus
 
@@ -58,31 +60,63 @@ class DatabaseComponent:
         progress.start(f"{kind} {self.source}")
         make_private_dir(ctx.target_dir)
         target = ctx.target_dir / self.source.name
+        before = source_fingerprint(self.source)
+        unchanged = self._link_untouched(ctx, before)
+        if unchanged is not None:
+            progress.advance(bytes_done=unchanged.bytes, files_done=1)
+            progress.finish()
+            return unchanged
+        hashed: CopiedFile | None = None
         try:
             if kind is DatabaseKind.SQLITE:
                 method = "sqlite-online-backup"
                 copy_sqlite(self.source, target)
             elif kind is DatabaseKind.DUCKDB:
-                method = "duckdb-copy-database"
-                copy_duckdb(self.source, target)
+                hashed = copy_duckdb(self.source, target)
+                method = "duckdb-file-copy" if hashed else "duckdb-copy-database"
             else:
                 method = "empty-file"
                 target.touch()
         except (sqlite3.Error, duckdb.Error) as exc:
             raise ComponentError(f"{self.name}: copying {self.source} failed: {exc}") from exc
         target.chmod(PRIVATE_FILE_MODE)
-        fsync_file(target)
-        copied = hash_file(target)
+        # Made durable with the whole backup by one syncfs at commit; SQLite wrote this file
+        # itself, so only its copy needs this one read (from the page cache) to be hashed.
+        copied = hashed or hash_file(target)
         progress.advance(bytes_done=copied.size, files_done=1)
         progress.finish()
-        return database_record(self.name, self.source, target.name, copied, method)
+        record = database_record(self.name, self.source, target.name, copied, method)
+        # Unchanged from before the copy to after it: the live file then still is what was
+        # copied, and a later restore plan can say "unchanged" without reading it.
+        if before is not None and before == source_fingerprint(self.source):
+            files = [record.files[0].model_copy(update={"source_fingerprint": before})]
+            record = record.model_copy(update={"files": files})
+        return record
+
+    def _link_untouched(
+        self, ctx: CaptureContext, fingerprint: str | None
+    ) -> ComponentRecord | None:
+        """Untouched since the previous backup copied it: that copy, hard-linked (no copy)."""
+        reuse = ctx.reuse.component(self.name) if ctx.reuse is not None else None
+        item = reuse.link_untouched_database(fingerprint, ctx.target_dir) if reuse else None
+        if item is None or reuse is None:
+            return None
+        return ComponentRecord(
+            name=self.name,
+            status=ComponentStatus.CAPTURED,
+            source=str(self.source),
+            method=reuse.method,
+            bytes=item.size,
+            file_count=1,
+            files=[item],
+        )
 
     def check(self, folder: Path, record: ComponentRecord, ctx: CheckContext) -> Findings:
         found = check_files(folder, record, ctx.progress, strict_dirs=False)
         if found.problems or record.status is not ComponentStatus.CAPTURED:
             return found
         for item in record.files:
-            problem = check_database(folder / item.path)
+            problem = check_original(folder / item.path, item, check_database)
             if problem:
                 found.fail_file(item.path, problem)
         return found

@@ -14,8 +14,10 @@ from pathlib import Path
 import duckdb
 
 from persistence.components.base import CaptureContext
+from persistence.components.compressed import content_sha256
 from persistence.components.database_content import same_content
 from persistence.components.database_copy import DatabaseKind, database_record, detect_kind
+from persistence.components.db_fingerprint import source_fingerprint
 from persistence.components.files import (
     DEFAULT_ROOT_MODE,
     DUCKDB_JOURNALS,
@@ -74,7 +76,10 @@ def plan_database(
     if exists and if_empty:
         plan.reason = "the database exists"
         return plan
-    if exists and target.is_file() and hash_file(target).sha256 == item.sha256:
+    if exists and item.source_fingerprint and source_fingerprint(target) == item.source_fingerprint:
+        plan.reason = "unchanged since the backup (same file and journals, not rewritten)"
+        return plan
+    if exists and target.is_file() and hash_file(target).sha256 == content_sha256(item):
         plan.reason = "already identical to the backup"
         return plan
     if exists and target.is_file() and not if_empty and same_content(backup_file, target):

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.components.base import PlanContext
+from persistence.components.compressed import content_sha256, content_size
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
+from persistence.core.codec import decompress_file
 from persistence.core.errors import BackupError, ComponentError, VerificationError
 from persistence.core.fsio import copy_and_hash, fsync_dir, hash_file, remove_any, walk_tree
 from persistence.core.paths import is_within, join_inside, safe_relative
 from persistence.core.progress import ComponentProgress, ProgressCallback
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.reuse import Identity
 
 DEFAULT_ROOT_MODE = 0o700
 SQLITE_JOURNALS = ("-wal", "-shm", "-journal")
@@ -166,9 +170,13 @@ def same_as_recorded(root: Path, item: FileRecord, info: os.stat_result) -> bool
         return stat.S_ISLNK(info.st_mode) and str(path.readlink()) == item.link_target
     if item.kind == "dir":
         return stat.S_ISDIR(info.st_mode)
-    if not stat.S_ISREG(info.st_mode) or info.st_size != item.size:
+    if not stat.S_ISREG(info.st_mode) or info.st_size != content_size(item):
         return False
-    return hash_file(path).sha256 == item.sha256
+    # Same inode, ctime, mtime and size as when the backup read it: not touched since, so no
+    # need to read it (ctime cannot be set from user space). Anything else is hashed.
+    if Identity.recorded(item) == Identity.of(info):
+        return True
+    return hash_file(path).sha256 == content_sha256(item)
 
 
 @dataclass(frozen=True)
@@ -192,15 +200,24 @@ def copy_checked(
 ) -> int:
     """Copy one recorded file out of the backup, refusing bytes that differ from the manifest."""
     source = join_inside(source_root, item.path)
-    copied = copy_and_hash(source, target, on_chunk=lambda n: meter.advance(bytes_done=n))
-    if copied.size != item.size or copied.sha256 != item.sha256:
+    on_chunk: Callable[[int], None] = lambda n: meter.advance(bytes_done=n)  # noqa: E731
+    if item.codec is None:
+        copied = copy_and_hash(source, target, on_chunk=on_chunk)
+        expected = (item.size, item.sha256)
+    else:  # decompressed on the fly, checked against the original's size and hash
+        copied = decompress_file(source, target, on_chunk=on_chunk)
+        expected = (item.original_size, item.original_sha256)
+    if (copied.size, copied.sha256) != expected:
         target.unlink()
         raise ComponentError(
             f"{meter.component}: {item.path} in the backup no longer matches its manifest "
             "(changed after verification?); nothing of this component was replaced"
         )
     target.chmod(item.mode & FILE_MODE_MASK)
-    os.utime(target, (item.mtime, item.mtime))
+    if item.mtime_ns is not None:
+        os.utime(target, ns=(item.mtime_ns, item.mtime_ns))
+    else:
+        os.utime(target, (item.mtime, item.mtime))
     meter.advance(files_done=1)
     return copied.size
 

@@ -14,7 +14,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from persistence.components.compressed import check_original
 from persistence.components.models import Findings
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError, QdrantError
 from persistence.core.paths import join_inside
 from persistence.core.settings import BackupSettings
@@ -47,8 +49,11 @@ def deep_check(folder: Path, collections: list[QdrantCollectionRecord], found: F
     for collection in collections:
         try:
             snapshot = join_inside(folder, collection.file)
-            with tempfile.TemporaryDirectory(prefix="verify-deep-") as work:
-                counted = count_points_offline(snapshot, Path(work))
+            with (
+                readable_original(snapshot, collection.codec) as (plain, _),
+                tempfile.TemporaryDirectory(prefix="verify-deep-") as work,
+            ):
+                counted = count_points_offline(plain, Path(work))
         except BackupError as exc:
             found.fail_file(collection.file, f"deep check: {exc.message}")
             continue
@@ -109,7 +114,8 @@ def _drill_one(
     except BackupError as exc:
         found.fail_file(collection.file, f"drill: {exc.message}")
         return
-    outcome = drill_snapshot(client, snapshot, collection, scratch)
+    with readable_original(snapshot, collection.codec) as (plain, _):
+        outcome = drill_snapshot(client, plain, collection, scratch)
     found.notes.extend(f"drill {collection.name}: {note}" for note in outcome.notes)
     for leftover in outcome.leftovers:
         found.problems.append(f"drill {collection.name}: could not remove {leftover}")
@@ -181,6 +187,6 @@ def check_archives(folder: Path, record: ComponentRecord, found: Findings) -> No
         if listed is None or listed.sha256 != collection.sha256:
             found.fail_file(collection.file, "snapshot not listed with the same sha256")
             continue
-        problem = check_archive(folder / collection.file)
+        problem = check_original(folder / collection.file, listed, check_archive)
         if problem:
             found.fail_file(collection.file, problem)

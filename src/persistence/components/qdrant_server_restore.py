@@ -14,6 +14,7 @@ from persistence.components.models import (
     ComponentRestoreResult,
     PartialRestore,
 )
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError, QdrantError, VerificationError
 from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress
@@ -144,7 +145,10 @@ def restore_qdrant(
             # One collection's failure must not leave the others unrestored: go on, collect
             # the problems, and fail the component once every collection had its turn.
             try:
-                uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
+                with readable_original(snapshot, recorded.codec) as (plain, _):
+                    uploaded = upload_snapshot(
+                        client, step.name, plain, recorded.content_sha256, "snapshot"
+                    )
                 if uploaded.warning:
                     result.warnings.append(f"{step.name}: {uploaded.warning}")
                 points = client.count_points(step.name)  # info's count is approximate

@@ -22,14 +22,15 @@ from persistence.components.files import (
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.components.trees_restore import (
     overlap_problem,
+    patch_tree,
     plan_tree,
     restore_missing,
-    restore_tree,
 )
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.reuse import ComponentReuse
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,7 @@ class TreeComponent:
     ) -> ComponentRestoreResult:
         if record.status is ComponentStatus.ABSENT:
             return remove_absent(step)
-        whole = step.action == "restore"
-        files_total = (
-            sum(f.kind == "file" for f in record.files) if whole else len(step.files_written)
-        )
+        files_total = len(step.files_written) + len(step.files_replaced)
         meter = restore_meter(step, ctx.progress, files_total=files_total)
         result = ComponentRestoreResult(name=self.name, ok=True, action=step.action)
         entries = [e for e in checked_files(record) if e.path not in ctx.damaged]
@@ -97,7 +95,7 @@ class TreeComponent:
         if step.action == "restore-missing":
             applied = restore_missing(folder, entries, set(step.files_written), self.source, meter)
         else:
-            applied = restore_tree(folder, entries, self.source, meter)
+            applied = patch_tree(folder, entries, step, self.source, meter)
             result.files_removed = len(step.files_removed)
         meter.finish()
         result.files_written, result.bytes_written = applied.files, applied.bytes
@@ -129,9 +127,10 @@ class TreeComponent:
         )
         progress.start(str(self.source))
         make_private_dir(ctx.target_dir)
+        reuse = ctx.reuse.component(self.name) if ctx.reuse is not None else None
         records: list[FileRecord] = []
         for entry in entries:
-            record = self._capture_entry(entry, ctx.target_dir, progress, warnings)
+            record = self._capture_entry(entry, ctx.target_dir, progress, warnings, reuse)
             if record is not None:
                 records.append(record)
         progress.finish()
@@ -148,7 +147,12 @@ class TreeComponent:
         )
 
     def _capture_entry(
-        self, entry: TreeEntry, target_root: Path, progress: ComponentProgress, warnings: list[str]
+        self,
+        entry: TreeEntry,
+        target_root: Path,
+        progress: ComponentProgress,
+        warnings: list[str],
+        reuse: ComponentReuse | None,
     ) -> FileRecord | None:
         mode = stat.S_IMODE(entry.info.st_mode)
         target = target_root / entry.relative
@@ -166,6 +170,11 @@ class TreeComponent:
         if not stat.S_ISREG(entry.info.st_mode):
             warnings.append(f"{entry.path} is not a regular file (fifo, socket or device): skipped")
             return None
+        if reuse is not None:
+            linked = reuse.link_unchanged(entry.relative, entry.path, entry.info, target)
+            if linked is not None:
+                progress.advance(bytes_done=linked.size, files_done=1)
+                return linked
         try:
             copied = copy_and_hash(
                 entry.path, target, on_chunk=lambda n: progress.advance(bytes_done=n)
@@ -185,6 +194,9 @@ class TreeComponent:
             sha256=copied.sha256,
             mode=mode,
             mtime=entry.info.st_mtime,
+            mtime_ns=entry.info.st_mtime_ns,
+            inode=entry.info.st_ino,
+            ctime_ns=entry.info.st_ctime_ns,
         )
 
     @staticmethod

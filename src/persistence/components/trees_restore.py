@@ -1,7 +1,7 @@
-"""Restoring a file tree: the plan (what differs from the backup) and the swap.
+"""Restoring a file tree: the plan (what differs from the backup) and the patch.
 
-A full restore rebuilds the whole tree beside the target and swaps it in with two renames;
-`--if-empty` writes only what is missing into the existing tree.
+A restore writes only the files that differ from the backup into the existing tree and removes
+what the backup does not hold; `--if-empty` writes only what is missing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from persistence.components.files import (
     symlink_stays_inside,
 )
 from persistence.components.models import ComponentPlan
-from persistence.core.fsio import fsync_dir, fsync_file, fsync_tree, remove_any, sync_filesystem
+from persistence.core.fsio import fsync_file, remove_any, sync_filesystem
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, FileRecord
@@ -87,65 +87,6 @@ def overlap_problem(paths: SafePaths, tree: Path) -> str | None:
     return None
 
 
-def _build_tree(
-    source_root: Path, entries: list[FileRecord], staging: Path, meter: ComponentProgress
-) -> Applied:
-    """Files and folders first, symlinks last: nothing is ever written through a link."""
-    warnings: list[str] = []
-    files = written = 0
-    dirs = [e for e in entries if e.kind == "dir"]
-    for item in dirs:
-        join_inside(staging, item.path).mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
-    for item in entries:
-        if item.kind != "file":
-            continue
-        target = join_inside(staging, item.path)
-        target.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
-        written += copy_checked(source_root, item, target, meter)
-        files += 1
-    for item in entries:
-        if item.kind == "symlink":
-            place_symlink(staging, item, warnings)
-    # Deepest folders first, so a restored read-only mode never blocks a later write.
-    for item in sorted(dirs, key=lambda e: e.path.count("/"), reverse=True):
-        folder = join_inside(staging, item.path)
-        folder.chmod(item.mode & DIR_MODE_MASK)
-        os.utime(folder, (item.mtime, item.mtime))
-    return Applied(files, written, warnings)
-
-
-def restore_tree(
-    source_root: Path, entries: list[FileRecord], target: Path, meter: ComponentProgress
-) -> Applied:
-    """Rebuild the whole tree beside `target`, then swap it in with two renames."""
-    pid = os.getpid()
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
-    staging = parent / f".restore-{target.name}-{pid}"
-    old = parent / f".restore-old-{target.name}-{pid}"
-    remove_any(staging)
-    remove_any(old)
-    root_mode = stat.S_IMODE(target.stat().st_mode) if target.is_dir() else DEFAULT_ROOT_MODE
-    staging.mkdir(mode=DEFAULT_ROOT_MODE)
-    try:
-        result = _build_tree(source_root, entries, staging, meter)
-        staging.chmod(root_mode)
-        # copy_and_hash leaves file data unsynced; the swap must not expose unwritten files.
-        sync_filesystem(staging)
-        fsync_tree(staging)
-        if target.exists() or target.is_symlink():
-            target.rename(old)
-        staging.rename(target)
-        fsync_dir(parent)
-    except BaseException:
-        remove_any(staging)
-        if old.exists() and not target.exists():
-            old.rename(target)  # put the current state back: never leave the target missing
-        raise
-    remove_any(old)
-    return result
-
-
 def restore_missing(
     source_root: Path,
     entries: list[FileRecord],
@@ -176,3 +117,43 @@ def restore_missing(
             raise
         files += 1
     return Applied(files, written, warnings)
+
+
+def patch_tree(
+    source_root: Path,
+    entries: list[FileRecord],
+    plan: ComponentPlan,
+    target: Path,
+    meter: ComponentProgress,
+) -> Applied:
+    """Write only what the plan found different, remove what the backup does not hold, and
+    leave every unchanged file alone (not read, not rewritten, not undo-copied).
+
+    Each written file is staged beside its place and renamed over it, so no file is ever seen
+    half-written; a crash midway leaves some files restored and others not (the pre-restore
+    copy holds the state before, and running the restore again finishes it).
+    """
+    target.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    for relative in sorted(plan.files_removed, key=lambda p: p.count("/"), reverse=True):
+        remove_any(join_inside(target, relative))
+    folders = {e.path for e in entries if e.kind == "dir"}
+    changed = {*plan.files_written, *plan.files_replaced} - folders
+    for relative in plan.files_replaced:
+        path = join_inside(target, relative)
+        if path.is_symlink() or path.is_dir():
+            remove_any(path)  # a folder or link where the backup has another kind of entry
+    for item in entries:
+        if item.kind == "dir":
+            join_inside(target, item.path).mkdir(
+                parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE
+            )
+    applied = restore_missing(source_root, entries, changed, target, meter)
+    for item in sorted(
+        (e for e in entries if e.kind == "dir"), key=lambda e: e.path.count("/"), reverse=True
+    ):
+        folder = join_inside(target, item.path)
+        folder.chmod(item.mode & DIR_MODE_MASK)
+        os.utime(folder, (item.mtime, item.mtime))
+    sync_filesystem(target)
+    # The plan already skipped symlinks that would lead outside the tree: say so here too.
+    return Applied(applied.files, applied.bytes, [*plan.warnings, *applied.warnings])

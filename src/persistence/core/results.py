@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from persistence.core.keep_reasons import KeepReason
+
 
 class ComponentStatus(StrEnum):
     """What a backup holds of a component (a manifest field and a `--json` field)."""
@@ -46,7 +48,8 @@ class PruneResult(RunResult):
     dry_run: bool
     deleted: list[str] = []
     kept: list[str] = []
-    keep_rules: dict[str, list[str]] = {}
+    keep_rules: dict[str, list[str]] = {}  # the reasons below as text, for people
+    keep_reasons: dict[str, list[KeepReason]] = {}
     ignored: list[IgnoredBackup] = []
     # pre-restore undo copies, pruned by BACKUP_KEEP_UNDO; their reasons are in keep_rules
     undo_deleted: list[str] = []

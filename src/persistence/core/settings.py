@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from persistence.core.codec import Compression, parse_compression
+
 ALL_COLLECTIONS = "all"
 SchedulerName = Literal["systemd", "cron", "launchd", "schtasks"]
 SECRET_FIELDS = frozenset({"qdrant_api_key", "notify_url", "notify_webhook"})
@@ -43,6 +45,17 @@ class BackupSettings(BaseSettings):
     retention_days: float | None = Field(
         default=None, gt=0, le=MAX_DAYS, validation_alias="BACKUP_RETENTION_DAYS"
     )
+    # Calendar retention (Borg's prune): keep the newest backup of each of the last N
+    # hours/days/weeks/months/years that have one; 0 turns a rule off.
+    keep_hourly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_HOURLY")
+    keep_daily: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_DAILY")
+    keep_weekly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_WEEKLY")
+    keep_monthly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_MONTHLY")
+    keep_yearly: int = Field(default=0, ge=0, validation_alias="BACKUP_KEEP_YEARLY")
+    # Hard-link unchanged files from the newest complete backup (`--full` overrides per run).
+    incremental: bool = Field(default=True, validation_alias="BACKUP_INCREMENTAL")
+    # none, zstd or zstd:LEVEL: database copies and Qdrant snapshots stored zstd-compressed.
+    compression: str = Field(default="none", validation_alias="BACKUP_COMPRESSION")
     lock_timeout: float = Field(default=30.0, ge=0, validation_alias="BACKUP_LOCK_TIMEOUT")
     # Extra roots (comma separated) that sources and the backup root may live under.
     allowed_roots: str = Field(default="", validation_alias="BACKUP_ALLOWED_ROOTS")
@@ -108,6 +121,15 @@ class BackupSettings(BaseSettings):
                 raise ValueError("expected an http:// or https:// URL")
             return SecretStr(value.get_secret_value().strip())
         return value
+
+    @field_validator("compression")
+    @classmethod
+    def _known_compression(cls, value: str) -> str:
+        parse_compression(value)
+        return value.strip().lower()
+
+    def compression_spec(self) -> Compression:
+        return parse_compression(self.compression)
 
     @field_validator("qdrant_url", mode="before")
     @classmethod

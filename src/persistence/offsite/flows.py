@@ -23,6 +23,8 @@ def create_and_push(
     progress: ProgressCallback = ignore_progress,
     prune: bool = True,
     skip_qdrant: bool = False,
+    full: bool = False,
+    rehash: bool = False,
 ) -> CreateResult:
     """create-backup, then (with --push or BACKUP_PUSH_AFTER_CREATE) push the new backup.
 
@@ -31,7 +33,14 @@ def create_and_push(
     wanted = push or settings.push_after_create
     if wanted:
         require_target(settings.remote)  # no remote: fail before creating anything (exit 2)
-    result = create_backup(settings, progress=progress, prune=prune, skip_qdrant=skip_qdrant)
+    result = create_backup(
+        settings,
+        progress=progress,
+        prune=prune,
+        skip_qdrant=skip_qdrant,
+        full=full,
+        rehash=rehash,
+    )
     if not wanted or not result.ok:
         return result
     pushed = commands.push(settings, result.backup_id, progress=progress)

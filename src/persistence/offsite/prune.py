@@ -46,7 +46,8 @@ def prune_remote(
         dry_run=dry_run,
         deleted=[b.backup_id for b in doomed],
         kept=[b.backup_id for b in complete if b.backup_id in decision.keep],
-        keep_rules=decision.keep,
+        keep_rules={key: [r.describe() for r in found] for key, found in decision.keep.items()},
+        keep_reasons=decision.keep,
         ignored=ignored,
     )
 

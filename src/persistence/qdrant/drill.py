@@ -50,7 +50,7 @@ def drill_snapshot(
         if body is not None:
             client.create_collection(scratch, body)
             created = True
-        uploaded = upload_snapshot(client, scratch, snapshot, record.sha256, "snapshot")
+        uploaded = upload_snapshot(client, scratch, snapshot, record.content_sha256, "snapshot")
         created = True
         if uploaded.warning:
             notes.append(uploaded.warning)

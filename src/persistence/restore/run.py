@@ -22,12 +22,13 @@ from persistence.core.progress import (
 from persistence.core.settings import BackupSettings
 from persistence.restore.models import RestorePlan, RestoreResult
 from persistence.restore.plan import build_plan
+from persistence.restore.targeted import verify_what_restore_writes
 from persistence.restore.undo import save_current_state
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import CompleteBackup, find_backup, scan_backups
 from persistence.store.manifest import ComponentRecord
 from persistence.store.runlog import RunKind
-from persistence.verify.run import VerifyReport, first_problem, verify_loaded, verify_log_entry
+from persistence.verify.run import VerifyReport, first_problem, verify_log_entry
 
 FORCE_WARNING = (
     "RESTORING A BACKUP THAT FAILED VERIFICATION (--force): {problem}. Files and snapshots "
@@ -118,10 +119,17 @@ def _log_entries(result: RestoreResult) -> list[LogEntry]:
     return [LogEntry(ok=result.ok, backup_id=result.backup_id, error=result.error, summary=summary)]
 
 
-def _verify_first(scope: RunScope, backup: CompleteBackup, force: bool) -> VerifyReport:
-    """Refuse a backup that fails verification unless forced; the verdict is recorded."""
-    report = verify_loaded(scope.settings, backup, progress=scope.progress)
-    scope.record(RunKind.VERIFY, verify_log_entry(report, "before restore"))
+def _verify_first(
+    scope: RunScope, backup: CompleteBackup, plan: RestorePlan, force: bool
+) -> VerifyReport:
+    """Refuse a backup whose files to be written fail their check, unless forced.
+
+    Only what the restore writes is read (see restore/targeted.py); a failure is recorded in
+    the run log as a failed verification, a pass is not (it did not check the whole backup).
+    """
+    report = verify_what_restore_writes(scope.settings, scope.paths, backup, plan, scope.progress)
+    if not report.ok:
+        scope.record(RunKind.VERIFY, verify_log_entry(report, "before restore"))
     if not report.ok and not force:
         raise VerificationError(
             f"backup {backup.backup_id} fails verification, nothing was restored: "
@@ -167,7 +175,7 @@ def _locked_run(
     base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=[*recovered, *plan.warnings])
     if plan.nothing_to_do and not plan.problems:
         return base.model_copy(update={"nothing_to_do": True})
-    report = _verify_first(scope, backup, force)
+    report = _verify_first(scope, backup, plan, force)
     warnings: list[str] = []
     if not report.ok:
         warnings.append(FORCE_WARNING.format(problem=first_problem(report)))

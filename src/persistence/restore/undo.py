@@ -27,6 +27,7 @@ from persistence.core.settings import BackupSettings
 from persistence.restore.models import RestorePlan
 from persistence.store.catalog import PRE_RESTORE_PREFIX, CompleteBackup, new_backup_id
 from persistence.store.manifest import ComponentRecord, Manifest
+from persistence.store.reuse import LinkState, Reuse, make_read_only
 from persistence.store.staging import commit, open_staging, remove_tree
 
 
@@ -46,12 +47,15 @@ def _save_components(
     staging_root: CaptureContext,
 ) -> list[ComponentRecord]:
     records: list[ComponentRecord] = []
+    reuse = Reuse(backup, rehash=False, state=LinkState())
     for step in plan.components:
         if not step.changes:
             continue
         component = component_for(step.name, backup.manifest.component(step.name), settings, paths)
         assert component is not None  # the plan only has steps for known components
-        ctx = CaptureContext(staging_root.target_dir / step.name, staging_root.progress)
+        # Linked from the backup being restored: a live file untouched since that backup
+        # (same inode, ctime, mtime, size) costs a hard link, not a copy.
+        ctx = CaptureContext(staging_root.target_dir / step.name, staging_root.progress, reuse)
         try:
             record = component.save_before_restore(step, ctx)
         except OSError as exc:
@@ -87,6 +91,7 @@ def save_current_state(
             components=records,
             warnings=[w for r in records for w in r.warnings],
         )
+        make_read_only(staging)
         commit(staging, paths.backup_dir / undo_id, manifest)
     except BackupError as exc:
         remove_tree(staging)

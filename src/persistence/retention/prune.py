@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from persistence.core.errors import BackupError
 from persistence.core.paths import SafePaths
 from persistence.core.results import IgnoredBackup, PruneResult
@@ -32,6 +34,7 @@ def apply_retention(
     undo = [b for b in scan.complete if b.backup_id.startswith(PRE_RESTORE_PREFIX)]
     decision = decide(complete, policy, moment, protect)
     undo_decision = decide_undo(undo, policy.keep_undo, moment)
+    reasons = {**decision.keep, **undo_decision.keep}
     ignored = [
         IgnoredBackup(backup_id=b.backup_id, reason=f"never pruned: {b.problem}")
         for b in scan.broken
@@ -43,7 +46,8 @@ def apply_retention(
         dry_run=dry_run,
         deleted=deleted,
         kept=[b.backup_id for b in complete if b.backup_id in decision.keep],
-        keep_rules={**decision.keep, **undo_decision.keep},
+        keep_rules={key: [r.describe() for r in found] for key, found in reasons.items()},
+        keep_reasons=reasons,
         ignored=ignored,
         undo_deleted=undo_deleted,
         undo_kept=[b.backup_id for b in undo if b.backup_id in undo_decision.keep],
@@ -65,20 +69,33 @@ def _delete(backup_dir: Path, backup_ids: list[str], dry_run: bool) -> list[str]
     return deleted
 
 
+class CalendarFlags(BaseModel):
+    """`--keep-hourly` … `--keep-yearly` as given on the command line (None: use the setting)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    keep_hourly: int | None = None
+    keep_daily: int | None = None
+    keep_weekly: int | None = None
+    keep_monthly: int | None = None
+    keep_yearly: int | None = None
+
+
 def prune_backups(
     settings: BackupSettings,
     *,
     dry_run: bool = False,
     keep_last: int | None = None,
     keep_within_days: float | None = None,
+    calendar: CalendarFlags | None = None,
 ) -> PruneResult:
     """The prune-backups command. Never raises for expected failures."""
-    policy = RetentionPolicy(
-        keep_last=keep_last if keep_last is not None else settings.keep_last,
-        keep_within_days=(
-            keep_within_days if keep_within_days is not None else settings.retention_days
-        ),
-        keep_undo=settings.keep_undo,
+    flags = calendar or CalendarFlags()
+    policy = RetentionPolicy.from_settings(
+        settings,
+        keep_last=keep_last,
+        keep_within_days=keep_within_days,
+        **flags.model_dump(),
     )
 
     def nothing_to_prune(paths: SafePaths) -> PruneResult | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from persistence.core.keep_reasons import KeepReason, KeepRule
 from persistence.retention.policy import RetentionDecision
 from persistence.store.catalog import CompleteBackup
 
@@ -16,13 +17,13 @@ UNDO_MIN_AGE = timedelta(days=1)
 
 def decide_undo(copies: list[CompleteBackup], keep_undo: int, now: datetime) -> RetentionDecision:
     newest_first = sorted(copies, key=lambda b: (b.created_at, b.backup_id), reverse=True)
-    keep: dict[str, list[str]] = {}
+    keep: dict[str, list[KeepReason]] = {}
     for rank, copy in enumerate(newest_first, start=1):
-        reasons: list[str] = []
+        reasons: list[KeepReason] = []
         if rank <= keep_undo:
-            reasons.append(f"keep-undo {keep_undo} (#{rank} newest undo copy)")
+            reasons.append(KeepReason(rule=KeepRule.UNDO_LAST, count=keep_undo, rank=rank))
         if now - copy.created_at < UNDO_MIN_AGE:
-            reasons.append("undo copy younger than a day")
+            reasons.append(KeepReason(rule=KeepRule.UNDO_YOUNG))
         if reasons:
             keep[copy.backup_id] = reasons
     delete = [c.backup_id for c in reversed(newest_first) if c.backup_id not in keep]

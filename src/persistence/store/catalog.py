@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ class BackupSummary(BaseModel):
     path: str
     created_at: datetime | None
     size_bytes: int
+    # What deleting this backup would free: its files no other backup shares (hard links).
+    unique_bytes: int | None = None
     valid: bool
     problem: str | None = None
     components: dict[str, str] = {}
@@ -114,9 +117,34 @@ def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
         path=str(backup.path),
         created_at=backup.created_at,
         size_bytes=backup.manifest.total_bytes,
+        unique_bytes=unshared_bytes(backup.path),
         valid=True,
         components={c.name: c.status.value for c in backup.manifest.components},
     )
+
+
+def unshared_bytes(folder: Path) -> int:
+    """Bytes of the regular files below `folder` that have no other hard link."""
+    total = 0
+    for current, _dirs, files in os.walk(folder):
+        for name in files:
+            info = os.lstat(os.path.join(current, name))  # noqa: PTH118  # hot loop
+            if info.st_nlink == 1 and stat.S_ISREG(info.st_mode):
+                total += info.st_size
+    return total
+
+
+def disk_bytes(folder: Path) -> int:
+    """Bytes the regular files below `folder` take, each shared inode counted once."""
+    seen: set[int] = set()
+    total = 0
+    for current, _dirs, files in os.walk(folder):
+        for name in files:
+            info = os.lstat(os.path.join(current, name))  # noqa: PTH118
+            if stat.S_ISREG(info.st_mode) and info.st_ino not in seen:
+                seen.add(info.st_ino)
+                total += info.st_size
+    return total
 
 
 def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> CompleteBackup:

@@ -31,6 +31,20 @@ class FileRecord(BaseModel):
     mode: int = 0o600
     mtime: float = 0.0
     link_target: str | None = None
+    # Optional and additive (older backups stay readable): `size`/`sha256` are always the file
+    # as stored in the backup; a compressed one also records what it decompresses to.
+    codec: str | None = None
+    original_size: int | None = None
+    original_sha256: str | None = None
+    # Incremental backups (optional, additive): the source's identity at capture time, and
+    # the backup this file was hard-linked from instead of copied (None: copied).
+    mtime_ns: int | None = None
+    inode: int | None = None
+    ctime_ns: int | None = None
+    linked_from: str | None = None
+    # Databases: identity of the live file and its journals while it was copied, so a restore
+    # plan can tell "unchanged since the backup" without reading or copying it.
+    source_fingerprint: str | None = None
 
 
 class QdrantCollectionRecord(BaseModel):
@@ -52,6 +66,14 @@ class QdrantCollectionRecord(BaseModel):
     collection_config: JsonValue = None  # the whole config, to recreate the collection
     payload_schema: JsonValue = None  # payload indexes
     server_snapshot_deleted: bool = False
+    codec: str | None = None  # as in FileRecord: size/sha256 are the stored file's
+    original_size: int | None = None
+    original_sha256: str | None = None
+
+    @property
+    def content_sha256(self) -> str:
+        """The sha256 of the snapshot as Qdrant made it (what an upload sends)."""
+        return self.original_sha256 or self.sha256
 
 
 class QdrantShardRecord(BaseModel):

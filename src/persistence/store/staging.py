@@ -13,6 +13,7 @@ from persistence.core.fsio import (
     sync_filesystem,
     write_atomic,
 )
+from persistence.core.fstype import syncfs_covers_directories
 from persistence.store.catalog import DELETING_PREFIX, STAGING_PREFIX
 from persistence.store.manifest import (
     MANIFEST_NAME,
@@ -49,7 +50,8 @@ def commit(staging: Path, final: Path, manifest: Manifest) -> None:
     write_atomic(staging / MANIFEST_NAME, data)
     write_atomic(staging / SIDECAR_NAME, sidecar_text(data).encode())
     sync_filesystem(staging)
-    fsync_tree(staging)
+    if not syncfs_covers_directories(staging):
+        fsync_tree(staging)  # FUSE, NFS, unknown: syncfs may not have reached the folders
     staging.rename(final)
     fsync_dir(final.parent)
 

@@ -1,0 +1,173 @@
+"""Incremental backups: an unchanged file is hard-linked from the newest complete backup.
+
+A tree file is "unchanged" when its size, mtime (ns), inode and ctime (ns) all equal what the
+previous backup recorded for the same path (Time Machine / rsnapshot style: the backup stays a
+plain folder). ctime cannot be set from user space, so a file rewritten and given its old mtime
+back is still caught. `rehash` trusts no metadata: it reads the source and links only when the
+sha256 matches. A disk that cannot hard-link falls back to copies, with one warning.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from persistence.core.fsio import hash_file
+from persistence.core.paths import join_inside
+from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, scan_backups
+from persistence.store.manifest import ComponentStatus, FileRecord
+
+READ_ONLY_FILE_MODE = 0o400
+
+# What link(2) says on a filesystem (or mount) without hard links, or across devices.
+NO_LINK_ERRNOS = frozenset(
+    {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS}
+)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a file looked like when it was captured: the rule that says it has not changed."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    ctime_ns: int
+
+    @classmethod
+    def of(cls, info: os.stat_result) -> Identity:
+        return cls(info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+
+    @classmethod
+    def recorded(cls, item: FileRecord) -> Identity | None:
+        if item.mtime_ns is None or item.inode is None or item.ctime_ns is None:
+            return None
+        return cls(item.size, item.mtime_ns, item.inode, item.ctime_ns)
+
+
+@dataclass
+class LinkState:
+    """Shared by every component of one run: once linking fails, the run copies."""
+
+    works: bool = True
+    warnings: list[str] = field(default_factory=lambda: [])
+
+    def link(self, existing: Path, new: Path) -> bool:
+        if not self.works:
+            return False
+        try:
+            os.link(existing, new, follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno not in NO_LINK_ERRNOS:
+                raise
+            self.works = False
+            self.warnings.append(
+                f"the backup disk cannot hard-link ({os.strerror(exc.errno or 0)}): unchanged "
+                "files are copied, so every backup takes full space"
+            )
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class ComponentReuse:
+    """The previous backup's files of one component, and how to reuse them."""
+
+    backup_id: str
+    folder: Path
+    files: dict[str, FileRecord]
+    rehash: bool
+    state: LinkState
+    method: str | None = None
+
+    def link_unchanged(
+        self, relative: str, source: Path, info: os.stat_result, target: Path
+    ) -> FileRecord | None:
+        """Link the previous copy into `target` if `source` has not changed; its record then."""
+        before = self.files.get(relative)
+        if before is None or before.kind != "file" or before.codec is not None:
+            return None
+        if self.rehash:
+            if before.size != info.st_size or hash_file(source).sha256 != before.sha256:
+                return None
+        elif Identity.recorded(before) != Identity.of(info):
+            return None
+        if not self.state.link(join_inside(self.folder, relative), target):
+            return None
+        return before.model_copy(update={"linked_from": self.backup_id})
+
+    def link_untouched_database(
+        self, fingerprint: str | None, target_dir: Path
+    ) -> FileRecord | None:
+        """The previous copy of a database whose file and journals have not been touched since
+        it was taken (same fingerprint): linked, not copied again. Never under `rehash`."""
+        if fingerprint is None or self.rehash:
+            return None
+        for item in self.files.values():
+            if item.kind == "file" and item.source_fingerprint == fingerprint:
+                if self.state.link(join_inside(self.folder, item.path), target_dir / item.path):
+                    return item.model_copy(update={"linked_from": self.backup_id})
+                return None
+        return None
+
+    def link_same_content(self, relative: str, stored: Path, item: FileRecord) -> FileRecord:
+        """Replace a fresh copy by a link to the previous one when their bytes are equal."""
+        before = self.files.get(relative)
+        if (
+            before is None
+            or before.kind != "file"
+            or (before.size, before.sha256, before.codec) != (item.size, item.sha256, item.codec)
+        ):
+            return item
+        fresh = stored.with_name(f".{stored.name}.fresh")
+        stored.rename(fresh)
+        if not self.state.link(join_inside(self.folder, relative), stored):
+            fresh.rename(stored)
+            return item
+        fresh.unlink()
+        return item.model_copy(update={"linked_from": self.backup_id})
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """Per run: the newest complete backup (if any) to link from."""
+
+    previous: CompleteBackup | None
+    rehash: bool
+    state: LinkState
+
+    def component(self, name: str) -> ComponentReuse | None:
+        if self.previous is None:
+            return None
+        record = self.previous.manifest.component(name)
+        if record is None or record.status is not ComponentStatus.CAPTURED:
+            return None
+        return ComponentReuse(
+            backup_id=self.previous.backup_id,
+            folder=self.previous.path / name,
+            files={f.path: f for f in record.files},
+            rehash=self.rehash,
+            state=self.state,
+            method=record.method,
+        )
+
+
+def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
+    """What this run may link from: nothing for a full backup, else the newest complete one."""
+    if not incremental:
+        return Reuse(None, rehash, LinkState())
+    complete = scan_backups(backup_dir, (BACKUP_PREFIX,)).complete
+    return Reuse(complete[-1] if complete else None, rehash, LinkState())
+
+
+def make_read_only(root: Path) -> None:
+    """chmod 0400 every regular file below `root` that is not already (links share a mode)."""
+    for current, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(current) / name
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != READ_ONLY_FILE_MODE:
+                path.chmod(READ_ONLY_FILE_MODE)

@@ -1,0 +1,49 @@
+"""Commands that never talk to Qdrant or open a database start without loading those stacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import AppState
+from tests.support.cli import BACKUP_SCRIPT
+
+HEAVY = ("qdrant_client", "qdrant_edge", "duckdb", "httpx", "streamlit")
+
+
+def _imported_modules(args: tuple[str, ...], env: dict[str, str]) -> set[str]:
+    """Top-level packages the CLI process imported, read from its own -X importtime log."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", str(BACKUP_SCRIPT), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    names: set[str] = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "persistence" in names, "the log must list the tool's own imports"
+    return names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("list-backups",), ("list-backups", "--json"), ("--help",), ("prune-backups", "--dry-run")],
+)
+def test_light_commands_do_not_import_qdrant_or_database_stacks(
+    app_state: AppState, args: tuple[str, ...]
+) -> None:
+    imported = _imported_modules(args, app_state.env())
+    assert not imported & set(HEAVY), sorted(imported & set(HEAVY))
+
+
+def test_the_log_does_show_them_when_a_command_needs_them(app_state: AppState) -> None:
+    """The check above can fail: create-backup copies the DuckDB file, so duckdb is loaded."""
+    imported = _imported_modules(("create-backup", "--json", "--no-prune"), app_state.env())
+    assert "duckdb" in imported
