@@ -11,7 +11,7 @@ from pathlib import Path
 from persistence import __version__
 from persistence.components.base import BackupComponent, CaptureContext
 from persistence.components.registry import build_components
-from persistence.core.errors import BackupError, ComponentError, describe_os_error
+from persistence.core.errors import BackupError, ComponentError, QdrantError, describe_os_error
 from persistence.core.paths import SafePaths
 from persistence.core.progress import (
     ProgressCallback,
@@ -46,8 +46,11 @@ def _capture_all(
             record = component.capture(ctx)
         except BackupError as exc:
             logger.debug("component %s failed", component.name, exc_info=True)
-            records.append(_failed(component.name, exc.message))
-            raise _RunFailed(exc.message, exc, records) from exc
+            message = exc.message
+            if isinstance(exc, QdrantError):
+                message += "; to back up everything else now, run with --no-qdrant"
+            records.append(_failed(component.name, message))
+            raise _RunFailed(message, exc, records) from exc
         except OSError as exc:
             logger.debug("component %s failed", component.name, exc_info=True)
             message = describe_os_error(exc, component.name)

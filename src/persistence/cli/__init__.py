@@ -2,8 +2,6 @@
 
 from persistence.cli import backup_commands as backup_commands
 from persistence.cli import restore_commands as restore_commands
-from persistence.cli.app import app
+from persistence.cli.app import app, main
 
-
-def main() -> None:
-    app()
+__all__ = ["app", "main"]

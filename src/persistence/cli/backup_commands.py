@@ -64,12 +64,14 @@ def create_backup(
             )
         return finish(result, json_output, _print_create)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_create(result: CreateResult) -> None:
     for item in result.components:
-        detail = item.error or item.method or ""
+        # The run's error line follows; the same text twice would read as two failures.
+        shown_below = item.error is not None and item.error == result.error
+        detail = "(see the error below)" if shown_below else item.error or item.method or ""
         size = f"{item.file_count} files, {human_bytes(item.bytes)}" if item.file_count else ""
         out_console.print(f"  {item.name:<13} {item.status:<9} {size:<24} {detail}")
     for warning in result.warnings:
@@ -114,7 +116,7 @@ def list_backups(
         out_console.print(table)
         return 0
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 @app.command("prune-backups")
@@ -141,7 +143,7 @@ def prune_backups(
         )
         return finish(result, json_output, _print_prune)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_prune(result: PruneResult) -> None:

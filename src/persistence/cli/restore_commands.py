@@ -34,9 +34,11 @@ BackupIdArgument = Annotated[
 LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
 
 
-def _one_of(backup_id: str | None, latest: bool, every: bool = False) -> None:
+def _one_of(
+    backup_id: str | None, latest: bool, every: bool = False, *, all_allowed: bool = False
+) -> None:
     if sum((backup_id is not None, latest, every)) != 1:
-        choices = "an ID, --latest or --all" if every else "an ID or --latest"
+        choices = "an ID, --latest or --all" if all_allowed else "an ID or --latest"
         raise ConfigError(f"name exactly one of {choices}")
 
 
@@ -62,7 +64,7 @@ def verify_backup_command(
     """Check a backup end to end; exit 0 only when everything passes (4 when it fails)."""
 
     def run() -> int:
-        _one_of(backup_id, latest, every)
+        _one_of(backup_id, latest, every, all_allowed=True)
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
         with progress_for(json_output) as progress:
             if every:
@@ -84,7 +86,7 @@ def verify_backup_command(
         other = [c for c in codes if c != ExitCode.VERIFY_FAILED]
         return other[0] if other else (int(ExitCode.VERIFY_FAILED) if codes else 0)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_verify(report: VerifyReport) -> None:
@@ -166,7 +168,7 @@ def restore_backup_command(
             err_console.print(f"[bold yellow]warning:[/] {escape(result.warnings[0])}")
         return finish(result, json_output, _print_restore)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_plan(plan: RestorePlan) -> None:
@@ -247,7 +249,7 @@ def snapshot_command(
         settings = settings_from(data_dir=data_dir, qdrant_url=qdrant_url)
         return finish(service.snapshot_now(settings), json_output, _print_snapshot)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_snapshot(report: SnapshotReport) -> None:

@@ -10,7 +10,12 @@ from persistence.components.base import CaptureContext
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.core.progress import ComponentProgress
-from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.manifest import (
+    RECORDED_MODE_BITS,
+    ComponentRecord,
+    ComponentStatus,
+    FileRecord,
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,8 @@ class TreeComponent:
     def _capture_entry(
         self, entry: TreeEntry, target_root: Path, progress: ComponentProgress, warnings: list[str]
     ) -> FileRecord | None:
-        mode = stat.S_IMODE(entry.info.st_mode)
+        # setuid/setgid are never recorded: a manifest carrying them is refused as tampered.
+        mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
         target = target_root / entry.relative
         if stat.S_ISLNK(entry.info.st_mode):
             return FileRecord(

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
 
 from persistence.core.errors import QdrantError
+from persistence.core.redact import redact
 from persistence.core.settings import redact_url
 from persistence.qdrant import models
 from persistence.qdrant.wire import error_text, request_path, split_userinfo
@@ -321,9 +322,8 @@ class QdrantRestClient:
         text = text.replace(self._given_url, self.shown_url)
         for hidden in self._hidden:
             text = text.replace(hidden, "***")
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        return text
+        # Then every credential shape (a header echoed as `Authorization: Basic …`).
+        return redact(text, [self._secret] if self._secret else [])
 
     def _transport_error(
         self, exc: httpx.HTTPError, action: Action, collection: str | None

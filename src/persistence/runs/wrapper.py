@@ -6,6 +6,7 @@ written once: a new command only says what it does (`body`) and how it is record
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,14 +22,18 @@ from persistence.core.progress import (
     ProgressStage,
     ignore_progress,
 )
+from persistence.core.redact import one_line, redact
 from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings
 from persistence.runs.leftovers import Cleanup, clean_leftovers
-from persistence.store.locking import backup_lock
+from persistence.store.locking import LOCK_NAME, backup_lock
+from persistence.store.readonly_lock import backup_root_writable, read_only_lock
 from persistence.store.runlog import RunKind, record_run
 from persistence.store.staging import ensure_backup_root
 
 R = TypeVar("R", bound=RunResult)
+
+logger = logging.getLogger(__name__)
 
 
 class MissingRoot(StrEnum):
@@ -106,8 +111,14 @@ def run_command(
         result = command.failed(describe_os_error(exc, "backup root"), 1)
     if command.announce_finish:
         progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
+    # Whatever a library or server put into the error, a shell shows one clean line of it.
+    error = redact(one_line(result.error)) if result.error else result.error
     return result.model_copy(
-        update={"started_at": started.isoformat(), "duration_seconds": time.monotonic() - clock}
+        update={
+            "error": error,
+            "started_at": started.isoformat(),
+            "duration_seconds": time.monotonic() - clock,
+        }
     )
 
 
@@ -130,6 +141,8 @@ def _checked_run(
             return body(scope)
         ensure_backup_root(paths.backup_dir)
     timeout = settings.lock_timeout if command.lock_timeout is None else command.lock_timeout
+    if not backup_root_writable(paths.backup_dir):
+        return _run_read_only(command, body, scope, timeout)
     with backup_lock(paths.backup_dir, command.label, timeout):
         scope.cleanup = clean_leftovers(paths)
         _announce_cleanup(scope.cleanup, progress)
@@ -142,6 +155,32 @@ def _checked_run(
         for entry in command.log(result):
             scope.record(command.kind, entry)
         return result
+
+
+def _run_read_only(
+    command: Command[R], body: Callable[[RunScope], R], scope: RunScope, timeout: float
+) -> R:
+    """A backup root this process cannot write (a read-only mounted disk): a command that only
+    reads (verify) runs under a lock taken read-only, or without one, and says so; nothing is
+    cleaned and nothing recorded. A command that must write there fails with one clear line."""
+    backup_dir = scope.paths.backup_dir
+    if command.kind is not RunKind.VERIFY:
+        raise BackupError(
+            f"the backup root {backup_dir} is read-only (or not writable by this user): "
+            f"{command.label} must write there; verify-backup and list-backups work on it"
+        )
+    scope.locked = False  # no run record: the run log cannot be written
+    with read_only_lock(backup_dir / LOCK_NAME, timeout) as locked:
+        how = "under the lock, read-only" if locked else "without the lock (no lock file there)"
+        logger.warning(
+            "the backup root %s is read-only: running %s, this run is not recorded",
+            backup_dir,
+            how,
+        )
+        try:
+            return body(scope)
+        except BackupError as exc:
+            return command.failed(exc.message, int(exc.exit_code))
 
 
 def _announce_cleanup(cleanup: Cleanup, progress: ProgressCallback) -> None:
