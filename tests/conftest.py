@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +11,6 @@ import pytest
 
 from persistence.backup.sample_state import create_sample_state
 from persistence.core.settings import BackupSettings, load_settings
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BACKUP_SCRIPT = REPO_ROOT / "scripts" / "backup.py"
 
 
 @pytest.fixture(autouse=True)
@@ -57,29 +52,3 @@ def app_state(tmp_path: Path) -> AppState:
     settings = load_settings(data_dir=data_dir)
     create_sample_state(settings.resolved(), large_file_mib=1)
     return AppState(data_dir, settings)
-
-
-def run_cli(
-    *args: str, env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """The CLI exactly as a user runs it, in its own process."""
-    return subprocess.run(
-        [sys.executable, str(BACKUP_SCRIPT), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def tree_digest(root: Path) -> dict[str, bytes | str]:
-    """Every file's bytes and every link's target under `root`, to compare states."""
-    state: dict[str, bytes | str] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            state[rel] = f"-> {os.readlink(path)}"
-        elif path.is_file():
-            state[rel] = path.read_bytes()
-    return state

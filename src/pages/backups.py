@@ -22,6 +22,7 @@ from panel.jobs import (
     start_job,
 )
 from panel.prune import draw_prune
+from panel.schedule import draw_alarm, draw_schedule
 from panel.ui import table
 from persistence import service
 from persistence.core.display import (
@@ -175,7 +176,9 @@ def main() -> None:
         st.stop()
 
     listings = status.backups
-    draw_health(settings, status, show_run_error=last_result("create") is None)
+    draw_alarm(settings, status)  # late or failing, prominently (includes the run's error)
+    draw_health(settings, status, show_run_error=False)
+    draw_schedule(settings)
 
     running = job_running()
     holder = status.lock if not running else None

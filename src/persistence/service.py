@@ -14,9 +14,13 @@ from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
+from persistence.monitoring.status import BackupFacts, BackupState, HealthStatus, assess
+from persistence.monitoring.status import compute_status as _compute_status
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import prune_backups
+from persistence.schedule import Every, ScheduleResult, SchedulerKind, ScheduleStatus
+from persistence.schedule.for_settings import install_for, remove_for, status_for
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
@@ -41,19 +45,28 @@ from persistence.verify.run import VerifyReport, verify_all, verify_backup
 __all__ = [
     "PRE_RESTORE_PREFIX",
     "BackupListing",
+    "BackupState",
     "ComponentPlan",
     "CreateResult",
+    "Every",
+    "HealthStatus",
     "LockHolder",
     "PruneResult",
     "QdrantHealth",
     "QdrantMode",
     "RestorePlan",
     "RestoreResult",
+    "RunRecord",
     "RunResult",
+    "ScheduleResult",
+    "ScheduleStatus",
+    "SchedulerKind",
     "SnapshotReport",
     "StatusReport",
     "VerifyReport",
+    "backup_health",
     "create_backup",
+    "health_of_report",
     "list_backups",
     "lock_holder",
     "manifest_bytes_of",
@@ -61,6 +74,9 @@ __all__ = [
     "prune_backups",
     "qdrant_health",
     "restore_backup",
+    "schedule_install",
+    "schedule_remove",
+    "schedule_status",
     "snapshot_now",
     "snapshot_on_start",
     "status_report",
@@ -140,3 +156,35 @@ def status_report(settings: BackupSettings) -> StatusReport:
         lock=current_holder(paths.backup_dir),
         backups=_listings(scan, runs),
     )
+
+
+def schedule_install(
+    settings: BackupSettings, *, every: str = "daily", at: str | None = None, dry_run: bool = False
+) -> ScheduleResult:
+    """Register create-backup for this data root with the system's scheduler (replaces)."""
+    return install_for(settings, every=every, at=at, dry_run=dry_run)
+
+
+def schedule_status(settings: BackupSettings) -> ScheduleStatus:
+    return status_for(settings)
+
+
+def schedule_remove(settings: BackupSettings) -> ScheduleResult:
+    return remove_for(settings)
+
+
+def backup_health(settings: BackupSettings) -> HealthStatus:
+    """ok / late / failing / never (raises BackupError on unusable settings)."""
+    paths = check_paths(settings)
+    return _compute_status(paths.backup_dir, settings.expected_interval_hours)
+
+
+def health_of_report(report: StatusReport, expected_interval_hours: float) -> HealthStatus:
+    """The same verdict as `backup_health`, from the listing a status report already read."""
+    complete = [b for b in report.backups if b.valid and b.kind == "backup" and b.created_at]
+    newest = None
+    if complete:
+        item = complete[-1]  # the listing is oldest first
+        assert item.created_at is not None
+        newest = BackupFacts(item.backup_id, item.created_at, item.size_bytes)
+    return assess(report.backup_dir, newest, report.last_run, expected_interval_hours)

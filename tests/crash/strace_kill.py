@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import BACKUP_SCRIPT
+from tests.support.cli import BACKUP_SCRIPT
 
 # Every step that makes something durable or visible: what a crash can fall between.
 KILL_SYSCALLS = (

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
 from tests.crash.strace_kill import (
     KillPoint,
     run_killed,
@@ -46,6 +45,7 @@ from tests.crash.world import (
     sqlite_rows,
     valid_backups_verify,
 )
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.skipif(
     strace_binary() is None, reason="strace is not installed (Debian package `strace`)"

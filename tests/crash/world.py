@@ -14,7 +14,8 @@ from pathlib import Path
 from persistence import service
 from persistence.backup.sample_state import create_sample_state
 from persistence.core.settings import load_settings
-from tests.conftest import run_cli, tree_digest
+from tests.support.cli import run_cli
+from tests.support.trees import tree_digest
 
 LEFTOVER_MARKERS = (".staging-", ".deleting-", ".restore-", ".tmp-")
 
@@ -58,7 +59,7 @@ def copy_world(template: Path, target: Path) -> Path:
     return target
 
 
-def backup_digests(data: Path) -> dict[str, dict[str, bytes | str]]:
+def backup_digests(data: Path) -> dict[str, dict[str, str]]:
     root = data / "backups"
     return {
         p.name: tree_digest(p)
@@ -88,8 +89,8 @@ def sqlite_rows(db: Path, scratch: Path) -> list[tuple[object, ...]]:
 class ComponentStates:
     """What the restore scenario's components look like before (old) and after (new)."""
 
-    storage: dict[str, bytes | str]
-    uploads: dict[str, bytes | str]
+    storage: dict[str, str]
+    uploads: dict[str, str]
     cache_rows: list[tuple[object, ...]]
     analytics: bytes
 

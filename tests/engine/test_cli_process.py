@@ -12,7 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import BACKUP_SCRIPT, AppState, run_cli, tree_digest
+from persistence.store.locking import HOLDER_NAME, LockHolder
+from persistence.store.runlog import RunKind, read_runs
+from tests.conftest import AppState
+from tests.support.cli import BACKUP_SCRIPT, run_cli
+from tests.support.trees import tree_digest
 
 
 def test_create_list_prune_end_to_end_with_json(app_state: AppState) -> None:
@@ -129,12 +133,50 @@ def test_second_run_fails_cleanly_with_the_lock_message(app_state: AppState) -> 
     assert len(app_state.backups()) == 1
 
 
+def _wait_until_sleeping(pid: int, deadline: float = 60) -> None:
+    """Until process `pid` sleeps in the kernel. filelock waits for a held lock by polling with
+    time.sleep, and a create run sleeps nowhere before the lock, so this is "at the lock"."""
+    end = time.monotonic() + deadline
+    wchan = Path(f"/proc/{pid}/wchan")
+    while time.monotonic() < end:
+        if "nanosleep" in wchan.read_text():
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} never started waiting")
+
+
 def test_two_concurrent_runs_are_serialized(app_state: AppState) -> None:
-    runs = [_start_create(app_state) for _ in range(2)]
+    # The first run is held mid-capture by an app's open transaction; the second starts while it
+    # runs and reaches the lock. Without the lock the two runs would overlap for certain.
+    app_state.backup_dir.mkdir(parents=True, exist_ok=True)
+    sqlite_holder = _hold_cache_db(app_state)
+    try:
+        first = _start_create(app_state)
+        _wait_for_staging(app_state.backup_dir)
+        second = _start_create(app_state)
+        _wait_until_sleeping(second.pid)
+        time.sleep(0.2)
+    finally:
+        sqlite_holder.execute("ROLLBACK")
+        sqlite_holder.close()
+    runs = [first, second]
     outputs = [json.loads(p.communicate(timeout=120)[0]) for p in runs]
-    assert all(p.returncode == 0 for p in runs)
-    assert len({o["backup_id"] for o in outputs}) == 2
+    assert all(p.returncode == 0 for p in runs), outputs
+    first_id, second_id = (o["backup_id"] for o in outputs)
+    assert first_id != second_id
     assert len(app_state.backups()) == 2
+    # Both backups exist either way; what the lock guarantees is that the runs did not overlap.
+    # The holder file keeps the last run to take the lock and when it took it; the run log says
+    # when the first run finished (recorded under the lock, before releasing it).
+    holder = LockHolder.model_validate_json((app_state.backup_dir / HOLDER_NAME).read_bytes())
+    assert holder.pid == second.pid
+    records = {r.backup_id: r for r in read_runs(app_state.backup_dir) if r.kind is RunKind.CREATE}
+    assert set(records) == {first_id, second_id}
+    assert records[first_id].ok and records[second_id].ok
+    assert records[first_id].finished_at <= holder.since <= records[second_id].finished_at, (
+        f"the runs overlapped: {first_id} finished at {records[first_id].finished_at}, "
+        f"the second run took the lock at {holder.since}"
+    )
 
 
 def _limit_file_size() -> None:

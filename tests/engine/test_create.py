@@ -14,8 +14,9 @@ from persistence.core.progress import ProgressEvent, ProgressStage
 from persistence.core.settings import BackupSettings, load_settings
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentStatus, load_manifest
 from persistence.store.runlog import read_runs
-from tests.conftest import AppState, tree_digest
+from tests.conftest import AppState
 from tests.engine.helpers import backdate, sha256_of
+from tests.support.trees import tree_digest
 
 
 def _create(settings: BackupSettings, *, prune: bool = False) -> str:

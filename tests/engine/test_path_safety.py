@@ -10,7 +10,8 @@ from persistence import service
 from persistence.core.errors import PathSafetyError
 from persistence.core.paths import join_inside, safe_relative
 from persistence.core.settings import load_settings
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
+from tests.support.cli import run_cli
 
 
 def _outside(app_state: AppState) -> Path:

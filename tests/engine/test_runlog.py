@@ -8,7 +8,8 @@ from pathlib import Path
 
 from persistence import service
 from persistence.store.runlog import RUNLOG_NAME, RunKind, read_runs, record_run
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
+from tests.support.cli import run_cli
 
 
 def test_records_of_a_newer_version_survive_an_append(tmp_path: Path) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import AliasChoices
 
-from persistence.core.settings import load_settings
-from tests.conftest import AppState, run_cli
+from persistence.core.settings import BackupSettings, load_settings
+from tests.conftest import AppState
+from tests.support.cli import run_cli
 
 CONTRACT = {
     "BACKUP_DATA_DIR": ("data_dir", "/srv/app", Path("/srv/app")),
@@ -21,10 +23,15 @@ CONTRACT = {
     "BACKUP_KEEP_LAST": ("keep_last", "3", 3),
     "BACKUP_RETENTION_DAYS": ("retention_days", "14", 14.0),
     "BACKUP_LOCK_TIMEOUT": ("lock_timeout", "5", 5.0),
+    "BACKUP_ALLOWED_ROOTS": ("allowed_roots", "/mnt/a,/mnt/b", "/mnt/a,/mnt/b"),
+    "BACKUP_EXPECTED_INTERVAL_HOURS": ("expected_interval_hours", "6", 6.0),
+    "BACKUP_SCHEDULER": ("scheduler", "cron", "cron"),
+    "BACKUP_CRONTAB_COMMAND": ("crontab_command", "/usr/bin/crontab", "/usr/bin/crontab"),
     "QDRANT_URL": ("qdrant_url", "http://127.0.0.1:6333", "http://127.0.0.1:6333"),
     "QDRANT_COLLECTIONS": ("qdrant_collections", "a,b", "a,b"),
     "QDRANT_PATH": ("qdrant_path", "qd", Path("qd")),
     "QDRANT_TIMEOUT": ("qdrant_timeout", "7", 7.0),
+    "QDRANT_DOWNLOAD_DEADLINE": ("qdrant_download_deadline", "90", 90.0),
     "QDRANT_DELETE_SERVER_SNAPSHOT": ("qdrant_delete_server_snapshot", "false", False),
     "QDRANT_SNAPSHOT_ON_START": ("qdrant_snapshot_on_start", "1", True),
     "QDRANT_SNAPSHOT_DIR": ("qdrant_snapshot_dir", "snaps", Path("snaps")),
@@ -36,6 +43,29 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch, env_name: str) -> No
     field, raw, expected = CONTRACT[env_name]
     monkeypatch.setenv(env_name, raw)
     assert getattr(load_settings(), field) == expected
+
+
+# Names with their own tests: the key is a secret (test_secrets_are_redacted), the single
+# collection name is an alias of QDRANT_COLLECTIONS (test_collection_lists_and_...).
+TESTED_ELSEWHERE = {"QDRANT_API_KEY", "QDRANT_COLLECTION_NAME"}
+
+
+def test_every_environment_name_is_in_the_contract_table() -> None:
+    declared: set[str] = set()
+    for field in BackupSettings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            declared.add(alias)
+        elif isinstance(alias, AliasChoices):
+            declared.update(choice for choice in alias.choices if isinstance(choice, str))
+    assert declared == set(CONTRACT) | TESTED_ELSEWHERE
+
+
+def test_allowed_roots_resolve_next_to_the_data_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKUP_DATA_DIR", "/srv/app")
+    monkeypatch.setenv("BACKUP_ALLOWED_ROOTS", " /mnt/a , extra ,")
+    roots = load_settings().resolved().allowed_roots
+    assert roots == (Path("/srv/app"), Path("/mnt/a"), Path("/srv/app/extra"))
 
 
 def test_defaults_resolve_against_the_data_root(monkeypatch: pytest.MonkeyPatch) -> None:

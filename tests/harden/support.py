@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
+from tests.support.cli import run_cli
 
 
 def make_backup(app_state: AppState) -> Path:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
 from tests.harden.support import one_line
+from tests.support.cli import run_cli
 
 IMAGE_MIB = 40
 

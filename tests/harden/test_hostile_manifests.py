@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from persistence.store.manifest import MANIFEST_NAME
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.harden.support import entry, make_backup, one_line, raw_manifest, write_signed
+from tests.support.cli import run_cli
 
 
 def _set(component: str, kind: str, field: str, value: object) -> Any:

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from persistence.core.redact import redact
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.harden.support import one_line
+from tests.support.cli import run_cli
 
 COMMANDS = [
     ("create-backup",),

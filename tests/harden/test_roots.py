@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.harden.support import make_backup, one_line
+from tests.support.cli import run_cli
 
 
 def test_missing_data_root_is_exit_2_and_creates_nothing(

@@ -18,7 +18,13 @@ from tests.panel.conftest import APP, REPO_ROOT
 from tests.qdrant_standin.server import QdrantStandin
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = REPO_ROOT / "docs" / "panel.png"
+TRACKED_SCREENSHOT = REPO_ROOT / "docs" / "panel.png"
+# The tracked picture changes only when someone asks for it (scripts/panel_screenshots.sh);
+# a plain test run must leave the work tree as it found it.
+WRITE_SCREENSHOTS_ENV = "BACKUP_WRITE_SCREENSHOTS"
+# Read at import: the autouse isolated_env fixture removes every BACKUP_* variable before a test.
+WRITE_REQUESTED = os.environ.get(WRITE_SCREENSHOTS_ENV)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -29,6 +35,13 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+
+
+def screenshot_path(tmp_path: Path, requested: str | None) -> Path:
+    """`docs/panel.png` when asked for with BACKUP_WRITE_SCREENSHOTS=1, else a file in tmp_path."""
+    if requested == "1":
+        return TRACKED_SCREENSHOT
+    return tmp_path / "panel.png"
 
 
 @pytest.fixture
@@ -93,9 +106,12 @@ def served_panel(
         log.close()
 
 
-def test_create_backup_in_a_real_browser(served_panel: str, app_state: AppState) -> None:
+def test_create_backup_in_a_real_browser(
+    served_panel: str, app_state: AppState, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    screenshot = screenshot_path(tmp_path, WRITE_REQUESTED)
     before = app_state.backups()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -111,20 +127,26 @@ def test_create_backup_in_a_real_browser(served_panel: str, app_state: AppState)
             expect(page.get_by_text("is complete")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("2 backups", exact=False).first).to_be_visible()
             page.wait_for_timeout(500)  # let the table and status box settle for the picture
-            if os.environ.get("PANEL_SCREENSHOT", "1") != "0":
-                # Streamlit scrolls inside its own container: clip to where the content ends.
-                bottom = page.evaluate(
-                    "document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
-                    ".getBoundingClientRect().bottom"
-                )
-                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(
-                    path=str(SCREENSHOT),
-                    clip={"x": 0, "y": 0, "width": 1440, "height": min(2200, bottom + 16)},
-                )
+            # Streamlit scrolls inside its own container: clip to where the content ends.
+            bottom = page.evaluate(
+                "document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
+                ".getBoundingClientRect().bottom"
+            )
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(
+                path=str(screenshot),
+                clip={"x": 0, "y": 0, "width": 1440, "height": min(2200, bottom + 16)},
+            )
             body = page.inner_text("body")
         finally:
             browser.close()
     after = app_state.backups()
     assert len(after) == len(before) + 1
     assert "never-shown" not in body
+    assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_screenshots_go_to_tmp_path_unless_asked(tmp_path: Path) -> None:
+    assert screenshot_path(tmp_path, None) == tmp_path / "panel.png"
+    assert screenshot_path(tmp_path, "0") == tmp_path / "panel.png"
+    assert screenshot_path(tmp_path, "1") == TRACKED_SCREENSHOT

@@ -362,15 +362,15 @@ def _two_starts_script() -> None:
     import threading
 
     import streamlit as st
-    from pydantic import BaseModel
 
     from panel.jobs import Job, current_job, start_job
+    from persistence.core.results import RunResult
 
     gate = threading.Event()
 
-    def work(_progress: object) -> BaseModel:
+    def work(_progress: object) -> RunResult:
         gate.wait(10)
-        return BaseModel()
+        return RunResult(ok=True)
 
     first = start_job(Job(kind="create", title="one", work=work))
     second = start_job(Job(kind="create", title="two", work=work))

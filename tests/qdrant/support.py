@@ -1,4 +1,4 @@
-"""Helpers shared by the Qdrant tests: settings, a capture run, a progress recorder."""
+"""Helpers shared by the Qdrant tests: test keys, a capture run, a progress recorder."""
 
 from __future__ import annotations
 
@@ -13,20 +13,6 @@ from persistence.store.manifest import ComponentRecord
 
 API_KEY = "s3cr3t-write-key-9f2c"  # a test key, looked for in logs and records
 READ_KEY = "s3cr3t-read-key-41ab"
-
-
-def settings_for(url: str | None, **overrides: object) -> BackupSettings:
-    values: dict[str, object] = {
-        "qdrant_url": url,
-        "qdrant_api_key": None,
-        "qdrant_path": None,
-        "qdrant_collections": "all",
-        "qdrant_timeout": 5.0,
-        "qdrant_download_deadline": 30.0,
-        "qdrant_delete_server_snapshot": True,
-    }
-    values.update(overrides)
-    return BackupSettings(**values)  # type: ignore[arg-type]  # validated by pydantic
 
 
 @dataclass

@@ -14,9 +14,10 @@ from persistence.components.registry import qdrant_component
 from persistence.core.errors import QdrantError
 from persistence.core.progress import ProgressStage
 from persistence.store.manifest import ComponentStatus
-from tests.qdrant.support import API_KEY, READ_KEY, Recorder, capture, leftover_parts, settings_for
+from tests.qdrant.support import API_KEY, READ_KEY, Recorder, capture, leftover_parts
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault
+from tests.support.settings import settings_for
 
 
 def test_three_collections_are_captured_verified_and_cleaned(

@@ -13,7 +13,8 @@ from qdrant_client import QdrantClient, models
 from persistence.core.errors import QdrantError
 from persistence.qdrant import restore_embedded
 from persistence.store.manifest import ComponentStatus
-from tests.qdrant.support import capture, settings_for
+from tests.qdrant.support import capture
+from tests.support.settings import settings_for
 
 HOLDER = """
 import sys

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from persistence.core.errors import QdrantError
-from tests.qdrant.support import capture, leftover_parts, settings_for
+from tests.qdrant.support import capture, leftover_parts
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault
+from tests.support.settings import settings_for
 
 DOWNLOAD = r"/collections/docs/snapshots/.+"
 

@@ -14,10 +14,11 @@ from persistence.core.errors import QdrantError
 from persistence.qdrant import QdrantRestClient, upload_snapshot
 from persistence.qdrant.names import validate_collection_name
 from persistence.store.manifest import ComponentStatus
-from tests.qdrant.support import capture, leftover_parts, settings_for
+from tests.qdrant.support import capture, leftover_parts
 from tests.qdrant_standin.archive import build_archive
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault
+from tests.support.settings import settings_for
 
 # Characters Qdrant accepts in collection names that mean something in a URL.
 RESERVED_NAMES = ["docs#v2", "50% off", "what?x=1", "with space", "plus+and&amp"]

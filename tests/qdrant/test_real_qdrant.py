@@ -20,9 +20,11 @@ from persistence.backup.sample_state import create_sample_state
 from persistence.core.errors import QdrantError
 from persistence.core.settings import load_settings
 from persistence.qdrant import QdrantRestClient, count_points_offline, upload_snapshot
-from tests.conftest import AppState, run_cli
+from tests.conftest import AppState
 from tests.qdrant.openapi import validate_response
-from tests.qdrant.support import capture, settings_for
+from tests.qdrant.support import capture
+from tests.support.cli import run_cli
+from tests.support.settings import settings_for
 
 pytestmark = pytest.mark.real_qdrant
 

@@ -11,9 +11,11 @@ import pytest
 from persistence.backup.sample_state import create_sample_state
 from persistence.core.settings import load_settings
 from persistence.store.manifest import load_manifest
-from tests.conftest import AppState, run_cli, tree_digest
+from tests.conftest import AppState
 from tests.qdrant_standin.server import QdrantStandin
 from tests.qdrant_standin.state import Fault
+from tests.support.cli import run_cli
+from tests.support.trees import tree_digest
 
 API_KEY = "sk-test-9f8e7d6c5b4a-very-secret"
 COLLECTIONS = {"docs": 30, "chat-memory": 12, "faq": 5}

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from qdrant_client.http import models
 
 from persistence.qdrant import models as ours
+from tests.qdrant import openapi
 from tests.qdrant.openapi import validate_response
 from tests.qdrant_standin.server import QdrantStandin
 
@@ -179,3 +180,24 @@ def test_spec_validation_is_not_vacuous() -> None:
         validate_response("/collections", "GET", "200", {"result": {"collections": "x"}})
     with pytest.raises(jsonschema.ValidationError):
         validate_response(S, "POST", "200", {"result": {"name": "x.snapshot"}, "status": "ok"})
+
+
+@pytest.mark.parametrize("ci", ["true", "TRUE", "1"])
+def test_missing_spec_fails_in_ci(ci: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(openapi, "SPEC_PATH", tmp_path / "missing" / "openapi.json")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        validate_response("/collections", "GET", "200", {"result": {"collections": []}})
+
+
+@pytest.mark.parametrize("ci", [None, "false", ""])
+def test_missing_spec_skips_outside_ci(
+    ci: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(openapi, "SPEC_PATH", tmp_path / "missing" / "openapi.json")
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(pytest.skip.Exception, match=r"openapi\.json is missing"):
+        validate_response("/collections", "GET", "200", {"result": {"collections": []}})

@@ -1,13 +1,10 @@
-"""Shared helpers for the verify/restore tests: settings, the CLI in a subprocess, digests."""
+"""Helpers for the verify/restore tests: sample state, the CLI environment, database contents."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -16,29 +13,11 @@ from persistence.backup.sample_state import create_sample_state
 from persistence.core.settings import BackupSettings
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
 from tests.qdrant_standin.server import QdrantStandin
-
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "scripts" / "backup.py"
-
-
-def settings_for(data: Path, url: str | None = None, **overrides: object) -> BackupSettings:
-    values: dict[str, object] = {
-        "data_dir": data,
-        "backup_dir": None,
-        "qdrant_url": url,
-        "qdrant_api_key": None,
-        "qdrant_path": None,
-        "qdrant_collections": "all",
-        "qdrant_timeout": 10.0,
-        "include_logs": False,
-        "lock_timeout": 5.0,
-    }
-    values.update(overrides)
-    return BackupSettings(**values)  # type: ignore[arg-type]  # validated by pydantic
+from tests.support.settings import settings_for
 
 
 def make_state(data: Path, standin: QdrantStandin | None = None) -> BackupSettings:
-    settings = settings_for(data, standin.url if standin else None)
+    settings = settings_for(standin.url if standin else None, data=data)
     create_sample_state(settings.resolved(), large_file_mib=1)
     if standin is not None:
         # Shapes no other test folder uses, always built through add_collection: the
@@ -59,45 +38,6 @@ def cli_env(data: Path, url: str | None = None, **extra: str) -> dict[str, str]:
         env["QDRANT_TIMEOUT"] = "10"
     env.update(extra)
     return env
-
-
-def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(SCRIPT), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def run_json(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, dict[str, object]]:
-    done = run_cli([*args, "--json"], env, cwd)
-    assert done.stdout, done.stderr
-    return done.returncode, json.loads(done.stdout)
-
-
-def tree_digest(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """Every entry under root: content hash, symlink target or 'dir', with mode and mtime.
-
-    Symlink mtimes are left out: Linux symlinks do get their own, but nothing reads them.
-    """
-    found: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if relative.startswith(skip):
-            continue
-        info = path.lstat()
-        if path.is_symlink():
-            what = f"link:{os.readlink(path)}"
-        elif path.is_dir():
-            what = "dir"
-        else:
-            what = hashlib.sha256(path.read_bytes()).hexdigest()
-        # The manifest keeps mtimes as float seconds: compare them to the millisecond.
-        found[relative] = f"{what} mode={info.st_mode:o} mtime={info.st_mtime_ns // 1_000_000}"
-    return found
 
 
 def standin_state(standin: QdrantStandin) -> dict[str, tuple[int, int, int, list[str]]]:

@@ -13,7 +13,8 @@ import pytest
 from persistence import service
 from persistence.core.paths import check_paths
 from persistence.runs.recovery import recover_interrupted_restores
-from tests.restore.support import make_state, tree_digest
+from tests.restore.support import make_state
+from tests.support.trees import tree_digest
 
 
 def _dead_pid() -> int:
@@ -93,7 +94,7 @@ def test_a_failed_database_swap_keeps_the_live_journals(
     def crash(_path: Path) -> None:
         raise OSError(errno.EIO, "simulated crash before the rename")
 
-    monkeypatch.setattr("persistence.restore.apply.fsync_file", crash)
+    monkeypatch.setattr("persistence.components.databases_restore.fsync_file", crash)
     result = service.restore_backup(settings, None, latest=True, only=["cache_db"])
     assert not result.ok
     assert db.read_bytes() == saved[""]

@@ -8,19 +8,13 @@ from pathlib import Path
 import pytest
 
 from persistence import service
+from persistence.components.qdrant_server_checks import SCRATCH_PREFIX, scratch_name
 from persistence.core.errors import QdrantError
-from persistence.verify.qdrant_checks import SCRATCH_PREFIX, scratch_name
 from tests.qdrant_standin.archive import build_archive
 from tests.qdrant_standin.server import QdrantStandin
-from tests.restore.support import (
-    cli_env,
-    latest_backup,
-    make_state,
-    resign,
-    run_json,
-    settings_for,
-    standin_state,
-)
+from tests.restore.support import cli_env, latest_backup, make_state, resign, standin_state
+from tests.support.cli import run_json
+from tests.support.settings import settings_for
 
 
 def _backup_with(standin: QdrantStandin, tmp_path: Path, *, corrupt: bool) -> Path:
@@ -28,7 +22,7 @@ def _backup_with(standin: QdrantStandin, tmp_path: Path, *, corrupt: bool) -> Pa
     standin.add_collection("docs", points=22, dim=4, shards=2)
     if corrupt:
         standin.add_collection("broken", archive=build_archive(points=13, corrupt=True))
-    settings = settings_for(tmp_path / "data", standin.url)
+    settings = settings_for(standin.url, data=tmp_path / "data")
     (tmp_path / "data").mkdir()
     result = service.create_backup(settings)
     assert result.ok, result.error
@@ -39,7 +33,7 @@ def test_deep_counts_the_points_of_an_edge_built_snapshot(
     qdrant_standin: QdrantStandin, tmp_path: Path
 ) -> None:
     backup = _backup_with(qdrant_standin, tmp_path, corrupt=False)
-    settings = settings_for(tmp_path / "data", qdrant_standin.url)
+    settings = settings_for(qdrant_standin.url, data=tmp_path / "data")
     report = service.verify_backup(settings, backup.name, deep=True)
     assert report.ok, report.problems
     qdrant = next(c for c in report.components if c.name == "qdrant")
@@ -60,9 +54,9 @@ def test_deep_counts_the_points_of_an_edge_built_snapshot(
 def test_deep_fails_on_a_corrupted_segment(qdrant_standin: QdrantStandin, tmp_path: Path) -> None:
     backup = _backup_with(qdrant_standin, tmp_path, corrupt=True)
     env = cli_env(tmp_path / "data", qdrant_standin.url)
-    code, shallow = run_json(["verify-backup", backup.name], env, tmp_path)
+    code, shallow = run_json("verify-backup", backup.name, env=env, cwd=tmp_path)
     assert code == 0, shallow  # the tar itself reads fine: only the engine sees the damage
-    code, deep = run_json(["verify-backup", backup.name, "--deep"], env, tmp_path)
+    code, deep = run_json("verify-backup", backup.name, "--deep", env=env, cwd=tmp_path)
     assert code == 4
     failed = deep["failed_files"]
     assert isinstance(failed, list) and len(failed) == 1
@@ -73,7 +67,7 @@ def test_drill_restores_into_a_scratch_collection_and_cleans_up(
     qdrant_standin: QdrantStandin, tmp_path: Path
 ) -> None:
     backup = _backup_with(qdrant_standin, tmp_path, corrupt=False)
-    settings = settings_for(tmp_path / "data", qdrant_standin.url)
+    settings = settings_for(qdrant_standin.url, data=tmp_path / "data")
     before = standin_state(qdrant_standin)
     report = service.verify_backup(settings, backup.name, drill=True)
     assert report.ok, report.problems
@@ -90,13 +84,15 @@ def test_scratch_name_never_reuses_an_existing_collection(
 ) -> None:
     first = scratch_name("docs", set())
     assert first.startswith(SCRATCH_PREFIX + "docs-") and first != scratch_name("docs", set())
-    monkeypatch.setattr("persistence.verify.qdrant_checks.secrets.token_hex", lambda _n: "abc")
+    monkeypatch.setattr(
+        "persistence.components.qdrant_server_checks.secrets.token_hex", lambda _n: "abc"
+    )
     with pytest.raises(QdrantError, match="already exists"):
         scratch_name("docs", {f"{SCRATCH_PREFIX}docs-abc"})
 
 
 def test_drill_without_a_server_is_a_usage_error(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path / "data")
+    settings = settings_for(data=tmp_path / "data")
     (tmp_path / "data" / "backups").mkdir(parents=True)
     report = service.verify_backup(settings, None, latest=True, drill=True)
     assert not report.ok and report.exit_code == 2 and "QDRANT_URL" in (report.error or "")
@@ -143,7 +139,7 @@ def test_deep_and_drill_say_where_the_recorded_count_came_from(
     qdrant_standin: QdrantStandin, tmp_path: Path
 ) -> None:
     backup = _backup_with(qdrant_standin, tmp_path, corrupt=False)
-    settings = settings_for(tmp_path / "data", qdrant_standin.url)
+    settings = settings_for(qdrant_standin.url, data=tmp_path / "data")
     _tamper_count(backup, "docs", 23)
     deep = service.verify_backup(settings, backup.name, deep=True)
     drill = service.verify_backup(settings, backup.name, drill=True)

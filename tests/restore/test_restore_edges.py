@@ -11,7 +11,9 @@ import pytest
 from persistence import service
 from persistence.store.locking import backup_lock
 from tests.qdrant_standin.server import QdrantStandin
-from tests.restore.support import latest_backup, make_state, settings_for, tree_digest
+from tests.restore.support import latest_backup, make_state
+from tests.support.settings import settings_for
+from tests.support.trees import tree_digest
 
 
 class DiskUsage(NamedTuple):
@@ -45,7 +47,7 @@ def test_embedded_qdrant_folder_is_restored_by_copy(tmp_path: Path) -> None:
     (local / "collection" / "docs").mkdir(parents=True)
     (local / "meta.json").write_text('{"collections": {"docs": {}}}', encoding="utf-8")
     (local / "collection" / "docs" / "storage.sqlite").write_bytes(b"points" * 1000)
-    settings = settings_for(data, None, qdrant_path=Path("qdrant-local"))
+    settings = settings_for(data=data, qdrant_path=Path("qdrant-local"))
     assert service.create_backup(settings).ok
     original = tree_digest(local, skip=(".lock",))
     (local / "collection" / "docs" / "storage.sqlite").write_bytes(b"other")
@@ -77,7 +79,7 @@ def test_cluster_is_refused_and_a_version_gap_warned(
 def test_busy_lock_exits_3(tmp_path: Path) -> None:
     settings = make_state(tmp_path / "data")
     assert service.create_backup(settings).ok
-    quick = settings_for(tmp_path / "data", lock_timeout=0.1)
+    quick = settings_for(data=tmp_path / "data", lock_timeout=0.1)
     with backup_lock(settings.resolved().backup_dir, "test", 1):
         result = service.restore_backup(quick, None, latest=True)
         report = service.verify_backup(quick, None, latest=True)

@@ -8,15 +8,9 @@ import sqlite3
 from pathlib import Path
 
 from tests.qdrant_standin.server import QdrantStandin
-from tests.restore.support import (
-    cli_env,
-    db_contents,
-    make_state,
-    run_cli,
-    run_json,
-    standin_state,
-    tree_digest,
-)
+from tests.restore.support import cli_env, db_contents, make_state, standin_state
+from tests.support.cli import run_cli, run_json
+from tests.support.trees import tree_digest
 
 TREES = ("storage", "uploads")
 
@@ -56,7 +50,7 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
     data = tmp_path / "data"
     settings = make_state(data, qdrant_standin)
     env = cli_env(data, qdrant_standin.url)
-    code, created = run_json(["create-backup"], env, tmp_path)
+    code, created = run_json("create-backup", env=env, cwd=tmp_path)
     assert code == 0, created
     original = {t: tree_digest(data / t) for t in TREES}
     original_db = db_contents(settings)
@@ -77,7 +71,7 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
     _leave_crash_wal(data / "cache" / "cache.db")
     assert (data / "cache" / "cache.db-wal").stat().st_size > 0
 
-    code, result = run_json(["restore-backup", "--latest"], env, tmp_path)
+    code, result = run_json("restore-backup", "--latest", env=env, cwd=tmp_path)
     assert code == 0, result
     assert result["ok"] is True
     undo_id = str(result["undo_id"])
@@ -104,9 +98,9 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
     assert all(v[3] == [] for v in after.values()), "uploaded copies must be deleted"
 
     # The undo copy is a real backup: it verifies, and restoring it brings the damage back.
-    done = run_cli(["verify-backup", undo_id], env, tmp_path)
+    done = run_cli("verify-backup", undo_id, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    code, undone = run_json(["restore-backup", undo_id], env, tmp_path)
+    code, undone = run_json("restore-backup", undo_id, env=env, cwd=tmp_path)
     assert code == 0, undone
     assert {t: tree_digest(data / t) for t in TREES} == damaged
     # Databases come back as the engine's consistent copies (journal_mode=DELETE, the WAL
@@ -127,18 +121,18 @@ def test_dry_run_changes_nothing(qdrant_standin: QdrantStandin, tmp_path: Path) 
     data = tmp_path / "data"
     make_state(data, qdrant_standin)
     env = cli_env(data, qdrant_standin.url)
-    assert run_cli(["create-backup"], env, tmp_path).returncode == 0
+    assert run_cli("create-backup", env=env, cwd=tmp_path).returncode == 0
     _damage(data, qdrant_standin)
     before, server_before = tree_digest(data), standin_state(qdrant_standin)
 
-    done = run_cli(["restore-backup", "--latest", "--dry-run"], env, tmp_path)
+    done = run_cli("restore-backup", "--latest", "--dry-run", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "replace  docstore.json" in done.stdout
     assert "write    2026/11/report.pdf" in done.stdout
     assert "remove   intruder.bin" in done.stdout
     assert "recover  collection docs" in done.stdout
     assert "free space at" in done.stdout
-    code, plan = run_json(["restore-backup", "--latest", "--dry-run"], env, tmp_path)
+    code, plan = run_json("restore-backup", "--latest", "--dry-run", env=env, cwd=tmp_path)
     assert code == 0 and plan["nothing_to_do"] is False
 
     assert tree_digest(data) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,12 @@ import pytest
 from persistence.backup import startup
 from persistence.core.errors import ConfigError
 from tests.qdrant_standin.server import QdrantStandin
-from tests.restore.support import cli_env, run_json, settings_for
+from tests.qdrant_standin.state import Fault
+from tests.restore.support import cli_env
+from tests.support.cli import run_json
+from tests.support.settings import settings_for
+
+SLOW = 0.5  # seconds the stand-in takes to create a snapshot, where a test needs it slow
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +32,8 @@ def test_unwritable_directory_raises_at_start(tmp_path: Path) -> None:
     blocker = tmp_path / "data" / "not-a-folder"
     blocker.write_text("a file where the folder's parent should be", encoding="utf-8")
     settings = settings_for(
-        tmp_path / "data",
         "http://127.0.0.1:9",
+        data=tmp_path / "data",
         qdrant_snapshot_on_start=True,
         qdrant_snapshot_dir=blocker / "snapshots",
     )
@@ -41,8 +47,8 @@ def test_qdrant_failure_is_a_failed_status_not_an_exception(
     qdrant_standin.add_collection("docs", points=24)
     qdrant_standin.fail("POST", r"/collections/docs/snapshots", 500, "disk on fire", times=5)
     settings = settings_for(
-        tmp_path / "data",
         qdrant_standin.url,
+        data=tmp_path / "data",
         qdrant_snapshot_on_start=True,
         qdrant_snapshot_dir=Path("snaps"),
     )
@@ -57,16 +63,21 @@ def test_qdrant_failure_is_a_failed_status_not_an_exception(
 def test_snapshot_on_start_writes_the_file(qdrant_standin: QdrantStandin, tmp_path: Path) -> None:
     collection = qdrant_standin.add_collection("docs", points=24)
     assert collection.archive is not None
+    # A slow snapshot on the server: the reported duration must include the wait for it.
+    qdrant_standin.inject(Fault("POST", r"/collections/docs/snapshots", delay_seconds=SLOW))
     settings = settings_for(
-        tmp_path / "data",
         qdrant_standin.url,
+        data=tmp_path / "data",
         qdrant_snapshot_on_start=True,
         qdrant_snapshot_dir=Path("snaps"),
     )
+    clock = time.monotonic()
     report = startup.snapshot_on_start(settings)
+    elapsed = time.monotonic() - clock
     assert report.ok and report.enabled
     [status] = report.targets
-    assert status.status == "completed" and status.duration_seconds >= 0
+    assert status.status == "completed"
+    assert SLOW <= status.duration_seconds <= report.duration_seconds <= elapsed
     assert status.path is not None
     written = Path(status.path)
     assert written.parent == tmp_path / "data" / "snaps" / "docs"
@@ -77,7 +88,7 @@ def test_snapshot_on_start_writes_the_file(qdrant_standin: QdrantStandin, tmp_pa
 
 
 def test_disabled_does_nothing(tmp_path: Path) -> None:
-    report = startup.snapshot_on_start(settings_for(tmp_path / "data"))
+    report = startup.snapshot_on_start(settings_for(data=tmp_path / "data"))
     assert report.ok and not report.enabled and report.targets == []
     assert not (tmp_path / "data").exists()
 
@@ -87,7 +98,7 @@ def test_snapshot_command_json(qdrant_standin: QdrantStandin, tmp_path: Path) ->
     qdrant_standin.add_collection("faq", points=26)
     (tmp_path / "data").mkdir()
     env = cli_env(tmp_path / "data", qdrant_standin.url, QDRANT_SNAPSHOT_DIR="snaps")
-    code, report = run_json(["snapshot"], env, tmp_path)
+    code, report = run_json("snapshot", env=env, cwd=tmp_path)
     assert code == 0, report
     targets = report["targets"]
     assert isinstance(targets, list)

@@ -12,15 +12,10 @@ from persistence import service
 from persistence.core.settings import BackupSettings
 from persistence.restore.run import restore_backup
 from persistence.verify.run import verify_backup
-from tests.restore.support import (
-    cli_env,
-    latest_backup,
-    make_state,
-    resign,
-    run_cli,
-    settings_for,
-    tree_digest,
-)
+from tests.restore.support import cli_env, latest_backup, make_state, resign
+from tests.support.cli import run_cli
+from tests.support.settings import settings_for
+from tests.support.trees import tree_digest
 
 
 @pytest.fixture
@@ -84,10 +79,10 @@ def test_damaged_backup_fails_on_the_cli_with_exit_4(
     settings, backup = made
     path = _flip(backup)
     env = cli_env(settings.resolved().data_dir)
-    done = run_cli(["verify-backup", backup.name], env, tmp_path)
+    done = run_cli("verify-backup", backup.name, env=env, cwd=tmp_path)
     assert done.returncode == 4
     assert f"uploads/{path}" in done.stdout and "Traceback" not in done.stderr
-    done = run_cli(["restore-backup", backup.name], env, tmp_path)
+    done = run_cli("restore-backup", backup.name, env=env, cwd=tmp_path)
     assert done.returncode == 4 and "--force" in done.stderr
 
 
@@ -152,7 +147,7 @@ def test_tampered_target_settings_are_not_taken_from_the_manifest(
     for component in manifest["components"]:
         component["source"] = str(tmp_path / "elsewhere")
     resign(backup, manifest)
-    result = restore_backup(settings_for(settings.resolved().data_dir), backup.name)
+    result = restore_backup(settings_for(data=settings.resolved().data_dir), backup.name)
     assert result.ok, result.error
     assert not (tmp_path / "elsewhere").exists()
     assert (settings.resolved().storage_dir / "docstore.json").read_text() != "changed"
@@ -166,7 +161,7 @@ def test_force_restores_what_passes_with_a_loud_warning(
     target = backup / "storage" / damaged
     target.write_bytes(target.read_bytes().replace(b"#", b"!"))
     env = cli_env(settings.resolved().data_dir)
-    done = run_cli(["restore-backup", backup.name, "--force", "--json"], env, tmp_path)
+    done = run_cli("restore-backup", backup.name, "--force", "--json", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "FAILED VERIFICATION (--force)" in done.stderr
     result = json.loads(done.stdout)

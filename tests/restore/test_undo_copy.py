@@ -10,7 +10,8 @@ from pathlib import Path
 
 from persistence import service
 from persistence.store.manifest import MANIFEST_NAME
-from tests.restore.support import make_state, settings_for
+from tests.restore.support import make_state
+from tests.support.settings import settings_for
 
 HOLD_DUCKDB = (
     "import sys, time, duckdb\n"
@@ -30,7 +31,7 @@ def test_undo_copy_keeps_logs_even_when_logs_are_not_included(tmp_path: Path) ->
     settings = make_state(data)  # BACKUP_INCLUDE_LOGS=false, the default
     log = settings.resolved().logs_dir / "app.log"
     log.write_text("original\n", encoding="utf-8")
-    assert service.create_backup(settings_for(data, include_logs=True)).ok
+    assert service.create_backup(settings_for(data=data, include_logs=True)).ok
     log.write_text("precious\n", encoding="utf-8")
 
     result = service.restore_backup(settings, None, latest=True)
@@ -119,9 +120,9 @@ def test_a_database_held_by_a_writer_is_not_raw_copied(tmp_path: Path) -> None:
 def test_logs_overlapping_the_backups_are_refused_without_include_logs(tmp_path: Path) -> None:
     data = tmp_path / "data"
     make_state(data)
-    assert service.create_backup(settings_for(data, include_logs=True)).ok
+    assert service.create_backup(settings_for(data=data, include_logs=True)).ok
     # The logs folder now is the data root: replacing it would swap the backups too.
-    settings = settings_for(data, logs_dir=Path("."))
+    settings = settings_for(data=data, logs_dir=Path("."))
     plan = service.plan_restore(settings, None, latest=True)
     assert any("BACKUP_LOGS_DIR" in p for p in plan.problems), plan.problems
     result = service.restore_backup(settings, None, latest=True)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from persistence import __version__
-from persistence.components.base import BackupComponent, CaptureContext
+from persistence.components.base import CaptureContext, Component
 from persistence.components.registry import build_components
 from persistence.core.errors import BackupError, ComponentError, QdrantError, describe_os_error
 from persistence.core.paths import SafePaths
@@ -21,6 +21,7 @@ from persistence.core.progress import (
 )
 from persistence.core.results import ComponentSummary, CreateResult
 from persistence.core.settings import BackupSettings
+from persistence.monitoring.notify import RunNotifications
 from persistence.retention.policy import RetentionPolicy
 from persistence.retention.prune import apply_retention
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 def _capture_all(
-    components: list[BackupComponent], staging: Path, progress: ProgressCallback
+    components: list[Component], staging: Path, progress: ProgressCallback
 ) -> list[ComponentRecord]:
     records: list[ComponentRecord] = []
     for component in components:
@@ -113,7 +114,11 @@ def create_backup(
             return _retention_after(settings, scope.paths, result)
         return result
 
-    return run_command(settings, CREATE, body, progress=progress)
+    notifications = RunNotifications.for_settings(
+        settings, f"create-backup started for {settings.resolved().data_dir}"
+    )
+    result = run_command(settings, CREATE, body, progress=progress, observer=notifications)
+    return notifications.add_warnings(result) if notifications else result
 
 
 def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResult:

@@ -2,6 +2,7 @@
 
 from persistence.cli import backup_commands as backup_commands
 from persistence.cli import restore_commands as restore_commands
+from persistence.cli import schedule_commands as schedule_commands
 from persistence.cli.app import app, main
 
 __all__ = ["app", "main"]

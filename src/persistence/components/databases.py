@@ -1,113 +1,44 @@
-"""Databases copied consistently while their app may still be writing.
-
-The kind is read from the file header, never guessed from the name.
-"""
+"""The database kind: a SQLite or DuckDB file (the kind is read from the header)."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import duckdb
 
-from persistence.components.base import CaptureContext
-from persistence.core.errors import ComponentError
-from persistence.core.fsio import (
-    PRIVATE_FILE_MODE,
-    CopiedFile,
-    fsync_file,
-    hash_file,
-    make_private_dir,
+from persistence.components.base import (
+    ApplyContext,
+    CaptureContext,
+    CheckContext,
+    PlanContext,
+    restore_meter,
 )
+from persistence.components.database_copy import (
+    DatabaseKind,
+    copy_duckdb,
+    copy_sqlite,
+    database_record,
+    detect_kind,
+)
+from persistence.components.databases_restore import (
+    RAW_COPY_METHOD,
+    check_database,
+    plan_database,
+    raw_copy,
+    raw_copy_intact,
+    restore_database,
+    unreadable,
+)
+from persistence.components.files import check_files, checked_files, plan_uncaptured, remove_absent
+from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
+from persistence.core.errors import ComponentError
+from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_file, hash_file, make_private_dir
 from persistence.core.progress import ComponentProgress
-from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.manifest import ComponentRecord, ComponentStatus
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
-DUCKDB_MAGIC = b"DUCK"
-SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
-
-
-class DatabaseKind(StrEnum):
-    SQLITE = "sqlite"
-    DUCKDB = "duckdb"
-    EMPTY = "empty"
-
-
-def detect_kind(path: Path) -> DatabaseKind:
-    with path.open("rb") as handle:
-        header = handle.read(16)
-    if not header:
-        return DatabaseKind.EMPTY
-    if header.startswith(SQLITE_MAGIC):
-        return DatabaseKind.SQLITE
-    if header[8:12] == DUCKDB_MAGIC:
-        return DatabaseKind.DUCKDB
-    raise ComponentError(
-        f"{path} is neither a SQLite nor a DuckDB database (unknown header); "
-        "point the setting at the database file"
-    )
-
-
-def copy_sqlite(source: Path, target: Path) -> None:
-    """Online backup API in one step: with a busy writer, small steps restart forever."""
-    src = sqlite3.connect(
-        f"{source.as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS
-    )
-    try:
-        journal_mode = str(src.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst, pages=-1)
-            dst.execute("PRAGMA journal_mode=DELETE")
-            row = dst.execute("PRAGMA integrity_check").fetchone()
-            if row is None or row[0] != "ok":
-                raise ComponentError(f"the copy of {source} fails integrity_check: {row}")
-            if journal_mode == "wal":
-                # A restored database keeps the app's concurrency mode; with every page in the
-                # main file, closing this last connection leaves no -wal/-shm beside it.
-                dst.execute("PRAGMA journal_mode=WAL")
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    strays = [p.name for p in target.parent.iterdir() if p.name.startswith(f"{target.name}-")]
-    if strays:
-        raise ComponentError(f"the copy of {source} left {', '.join(strays)} beside it")
-
-
-_DUCKDB_LOCK_PID = re.compile(r"PID (\d+)")
-
-
-def copy_duckdb(source: Path, target: Path) -> None:
-    """Read-only attach and COPY FROM DATABASE: a consistent copy at one transaction."""
-    con = duckdb.connect(":memory:")
-    try:
-        try:
-            con.execute(f"ATTACH '{_quote(source)}' AS src (READ_ONLY)")
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                pid = _DUCKDB_LOCK_PID.search(text)
-                holder = f" (pid {pid.group(1)})" if pid else ""
-                raise ComponentError(
-                    f"the DuckDB file {source} is locked by a running app{holder}: DuckDB allows "
-                    "no reader beside a writer in another process; stop the app or have it "
-                    "close the database, then back up again"
-                ) from exc
-            raise ComponentError(f"cannot open DuckDB file {source}: {text}") from exc
-        con.execute(f"ATTACH '{_quote(target)}' AS dst")
-        con.execute("COPY FROM DATABASE src TO dst")
-        con.execute("DETACH dst")
-        con.execute("DETACH src")
-    finally:
-        con.close()
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
+__all__ = ["DatabaseComponent", "DatabaseKind", "detect_kind"]
 
 
 @dataclass(frozen=True)
@@ -146,32 +77,62 @@ class DatabaseComponent:
         progress.finish()
         return database_record(self.name, self.source, target.name, copied, method)
 
+    def check(self, folder: Path, record: ComponentRecord, ctx: CheckContext) -> Findings:
+        found = check_files(folder, record, ctx.progress, strict_dirs=False)
+        if found.problems or record.status is not ComponentStatus.CAPTURED:
+            return found
+        for item in record.files:
+            problem = check_database(folder / item.path)
+            if problem:
+                found.fail_file(item.path, problem)
+        return found
 
-def database_record(
-    name: str,
-    source: Path,
-    copy_name: str,
-    copied: CopiedFile,
-    method: str,
-    warnings: list[str] | None = None,
-) -> ComponentRecord:
-    """The record of a database component: one file, with the source's mode and mtime."""
-    info = source.stat()
-    return ComponentRecord(
-        name=name,
-        status=ComponentStatus.CAPTURED,
-        source=str(source),
-        method=method,
-        bytes=copied.size,
-        file_count=1,
-        files=[
-            FileRecord(
-                path=copy_name,
-                size=copied.size,
-                sha256=copied.sha256,
-                mode=info.st_mode & 0o7777,
-                mtime=info.st_mtime,
+    def plan_restore(
+        self, folder: Path, record: ComponentRecord | None, ctx: PlanContext
+    ) -> ComponentPlan:
+        uncaptured = plan_uncaptured(self.name, record, self.source, ctx)
+        if uncaptured is not None or record is None:
+            return uncaptured or ComponentPlan(name=self.name, action="leave")
+        first = record.files[0].path if record.files else ""
+        return plan_database(record, folder / first, self.source, if_empty=ctx.if_empty)
+
+    def apply_restore(
+        self, folder: Path, record: ComponentRecord, step: ComponentPlan, ctx: ApplyContext
+    ) -> ComponentRestoreResult:
+        if record.status is ComponentStatus.ABSENT:
+            return remove_absent(step)
+        result = ComponentRestoreResult(name=self.name, ok=True, action=step.action)
+        entries = [e for e in checked_files(record) if e.path not in ctx.damaged]
+        if ctx.damaged:
+            damaged = ", ".join(sorted(ctx.damaged))
+            result.warnings.append(f"not restored, damaged in the backup: {damaged}")
+        if not entries:
+            result.action = "leave"
+            return result
+        meter = restore_meter(step, ctx.progress, files_total=1)
+        applied = restore_database(folder, entries[0], self.source, meter)
+        meter.finish()
+        result.files_written, result.bytes_written = applied.files, applied.bytes
+        result.files_removed = len(applied.removed)
+        if record.method == RAW_COPY_METHOD:
+            result.warnings.append(
+                f"put back a raw copy of a database that could not be read consistently "
+                f"when it was saved: {self.source} may still be damaged"
             )
-        ],
-        warnings=warnings or [],
-    )
+        return result
+
+    def save_before_restore(
+        self, step: ComponentPlan, ctx: CaptureContext
+    ) -> ComponentRecord | None:
+        """A live database that cannot be read consistently (damaged: the commonest reason
+        to restore) is kept as a raw byte copy; one held by a running app is not."""
+        del step
+        try:
+            return self.capture(ctx)
+        except ComponentError as exc:
+            if not unreadable(self.source, exc):
+                raise
+            return raw_copy(self.name, self.source, ctx, exc.message)
+
+    def damage_is_expected(self, folder: Path, record: ComponentRecord) -> bool:
+        return raw_copy_intact(folder, record)

@@ -3,10 +3,29 @@
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from persistence.components.base import CaptureContext
+from persistence.components.base import (
+    ApplyContext,
+    CaptureContext,
+    CheckContext,
+    PlanContext,
+    restore_meter,
+)
+from persistence.components.files import (
+    check_files,
+    checked_files,
+    plan_uncaptured,
+    remove_absent,
+)
+from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
+from persistence.components.trees_restore import (
+    overlap_problem,
+    plan_tree,
+    restore_missing,
+    restore_tree,
+)
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.core.progress import ComponentProgress
@@ -48,6 +67,59 @@ class TreeComponent:
                 f"{self.name}: permission denied reading {exc.filename}; "
                 "run the backup as the app's user"
             ) from exc
+
+    def check(self, folder: Path, record: ComponentRecord, ctx: CheckContext) -> Findings:
+        return check_files(folder, record, ctx.progress, strict_dirs=True)
+
+    def plan_restore(
+        self, folder: Path, record: ComponentRecord | None, ctx: PlanContext
+    ) -> ComponentPlan:
+        del folder
+        if not self.enabled and record is not None and record.status is not ComponentStatus.SKIPPED:
+            problem = overlap_problem(ctx.paths, self.source)
+            if problem:
+                return ComponentPlan(name=self.name, action="leave", problems=[problem])
+        uncaptured = plan_uncaptured(self.name, record, self.source, ctx)
+        if uncaptured is not None or record is None:
+            return uncaptured or ComponentPlan(name=self.name, action="leave")
+        return plan_tree(record, self.source, if_empty=ctx.if_empty)
+
+    def apply_restore(
+        self, folder: Path, record: ComponentRecord, step: ComponentPlan, ctx: ApplyContext
+    ) -> ComponentRestoreResult:
+        if record.status is ComponentStatus.ABSENT:
+            return remove_absent(step)
+        whole = step.action == "restore"
+        files_total = (
+            sum(f.kind == "file" for f in record.files) if whole else len(step.files_written)
+        )
+        meter = restore_meter(step, ctx.progress, files_total=files_total)
+        result = ComponentRestoreResult(name=self.name, ok=True, action=step.action)
+        entries = [e for e in checked_files(record) if e.path not in ctx.damaged]
+        if ctx.damaged:
+            damaged = ", ".join(sorted(ctx.damaged))
+            result.warnings.append(f"not restored, damaged in the backup: {damaged}")
+        if step.action == "restore-missing":
+            applied = restore_missing(folder, entries, set(step.files_written), self.source, meter)
+        else:
+            applied = restore_tree(folder, entries, self.source, meter)
+            result.files_removed = len(step.files_removed)
+        meter.finish()
+        result.files_written, result.bytes_written = applied.files, applied.bytes
+        result.warnings.extend(applied.warnings)
+        return result
+
+    def save_before_restore(
+        self, step: ComponentPlan, ctx: CaptureContext
+    ) -> ComponentRecord | None:
+        # The include flags (BACKUP_INCLUDE_LOGS) choose what a backup keeps, but the undo
+        # copy keeps whatever the restore replaces.
+        del step
+        return replace(self, enabled=True).capture(ctx)
+
+    def damage_is_expected(self, folder: Path, record: ComponentRecord) -> bool:
+        del folder, record
+        return False
 
     def _copy(self, ctx: CaptureContext) -> ComponentRecord:
         vanished: list[Path] = []

@@ -83,3 +83,26 @@ class ComponentProgress:
                 files_total=self.files_total,
             )
         )
+
+
+# Progress events are throttled to one per this many bytes: a 1 GiB download would otherwise
+# emit one event per network read.
+PROGRESS_STEP = 4 * 1024 * 1024
+
+
+class ThrottledProgress:
+    """Byte counts gathered into one event per PROGRESS_STEP."""
+
+    def __init__(self, progress: ComponentProgress) -> None:
+        self._progress = progress
+        self._pending = 0
+
+    def __call__(self, size: int) -> None:
+        self._pending += size
+        if self._pending >= PROGRESS_STEP:
+            self.flush()
+
+    def flush(self, message: str = "") -> None:
+        if self._pending or message:
+            self._progress.advance(bytes_done=self._pending, message=message)
+            self._pending = 0

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ALL_COLLECTIONS = "all"
+SchedulerName = Literal["systemd", "cron", "launchd", "schtasks"]
+SECRET_FIELDS = frozenset({"qdrant_api_key", "notify_url", "notify_webhook"})
 # A century: long enough for any retention rule, short enough for datetime arithmetic.
 MAX_DAYS = 36_500
 
@@ -46,6 +49,12 @@ class BackupSettings(BaseSettings):
     expected_interval_hours: float = Field(
         default=24.0, gt=0, le=MAX_DAYS * 24, validation_alias="BACKUP_EXPECTED_INTERVAL_HOURS"
     )
+    # `schedule install`: which scheduler (unset: the system's own), and the crontab tool.
+    scheduler: SchedulerName | None = Field(default=None, validation_alias="BACKUP_SCHEDULER")
+    crontab_command: str = Field(default="crontab", validation_alias="BACKUP_CRONTAB_COMMAND")
+    # Run notifications. Secrets: a ping URL is a credential, so is a chat webhook.
+    notify_url: SecretStr | None = Field(default=None, validation_alias="BACKUP_NOTIFY_URL")
+    notify_webhook: SecretStr | None = Field(default=None, validation_alias="BACKUP_NOTIFY_WEBHOOK")
 
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
@@ -65,6 +74,24 @@ class BackupSettings(BaseSettings):
         default=False, validation_alias="QDRANT_SNAPSHOT_ON_START"
     )
     qdrant_snapshot_dir: Path | None = Field(default=None, validation_alias="QDRANT_SNAPSHOT_DIR")
+
+    @field_validator("scheduler", "notify_url", "notify_webhook", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("notify_url", "notify_webhook")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The message never quotes the value: it is a secret.
+        if value is not None:
+            parsed = urlsplit(value.get_secret_value().strip())
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ValueError("expected an http:// or https:// URL")
+            return SecretStr(value.get_secret_value().strip())
+        return value
 
     @field_validator("qdrant_url", mode="before")
     @classmethod
@@ -121,7 +148,7 @@ class BackupSettings(BaseSettings):
         """The settings as recorded in a manifest or shown on screen: secrets never appear."""
         shown: dict[str, str | None] = {}
         for name, value in self.model_dump().items():
-            if name == "qdrant_api_key":
+            if name in SECRET_FIELDS:
                 shown[name] = "set" if value is not None else "not set"
             elif name == "qdrant_url" and isinstance(value, str):
                 shown[name] = redact_url(value)

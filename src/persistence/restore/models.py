@@ -2,47 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
+from persistence.components.models import ComponentPlan, ComponentRestoreResult
 from persistence.core.results import RunResult
-
-# restore: the component is rebuilt from the backup and swapped in;
-# restore-missing: (--if-empty) only what is missing is written;
-# leave: nothing to do, or not in this backup; skip: not selected with --only.
-ComponentAction = Literal["restore", "restore-missing", "leave", "skip"]
-
-
-class CollectionPlan(BaseModel):
-    name: str
-    action: Literal["recover", "replace", "leave"]
-    snapshot_file: str
-    bytes: int
-    points_expected: int | None = None
-    points_now: int | None = None
-
-
-class ComponentPlan(BaseModel):
-    name: str
-    action: ComponentAction
-    target: str | None = None
-    reason: str = ""
-    files_written: list[str] = []
-    files_replaced: list[str] = []
-    files_removed: list[str] = []
-    files_unchanged: int = 0
-    bytes_to_write: int = 0
-    bytes_staged: int = 0
-    current_bytes: int = 0
-    collections: list[CollectionPlan] = []
-    warnings: list[str] = []
-    # A blocking problem: a real restore refuses while any component has one.
-    problems: list[str] = []
-
-    @property
-    def changes(self) -> bool:
-        return self.action in ("restore", "restore-missing")
 
 
 class SpaceCheck(BaseModel):
@@ -75,18 +38,6 @@ class RestorePlan(BaseModel):
 
     def component(self, name: str) -> ComponentPlan | None:
         return next((c for c in self.components if c.name == name), None)
-
-
-class ComponentRestoreResult(BaseModel):
-    name: str
-    ok: bool
-    action: ComponentAction
-    files_written: int = 0
-    files_removed: int = 0
-    bytes_written: int = 0
-    collections_recovered: list[str] = []
-    error: str | None = None
-    warnings: list[str] = []
 
 
 class RestoreResult(RunResult):

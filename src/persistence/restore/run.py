@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
+from persistence.components.base import ApplyContext
+from persistence.components.models import ComponentPlan, ComponentRestoreResult, PartialRestore
+from persistence.components.registry import component_for
 from persistence.core.errors import (
     BackupError,
     ComponentError,
@@ -14,31 +14,18 @@ from persistence.core.errors import (
 )
 from persistence.core.paths import SafePaths, check_paths
 from persistence.core.progress import (
-    ComponentProgress,
     ProgressCallback,
     ProgressEvent,
     ProgressStage,
     ignore_progress,
 )
 from persistence.core.settings import BackupSettings
-from persistence.restore.apply import (
-    remove_target,
-    restore_database,
-    restore_missing,
-    restore_tree,
-)
-from persistence.restore.models import (
-    ComponentPlan,
-    ComponentRestoreResult,
-    RestorePlan,
-    RestoreResult,
-)
-from persistence.restore.plan import build_plan, checked_files, removable_sidecars
-from persistence.restore.qdrant_restore import PartialQdrantRestore, restore_qdrant
-from persistence.restore.undo import RAW_COPY_METHOD, raw_copy_intact, save_current_state
+from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.restore.plan import build_plan
+from persistence.restore.undo import save_current_state
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import CompleteBackup, find_backup, scan_backups
-from persistence.store.manifest import ComponentRecord, ComponentStatus
+from persistence.store.manifest import ComponentRecord
 from persistence.store.runlog import RunKind
 from persistence.verify.run import VerifyReport, first_problem, verify_loaded, verify_log_entry
 
@@ -143,20 +130,26 @@ def _verify_first(scope: RunScope, backup: CompleteBackup, force: bool) -> Verif
     return report
 
 
-def _damaged(report: VerifyReport, backup: CompleteBackup) -> dict[str, set[str]]:
-    """Per component, the files verification failed: a forced restore leaves them out.
-
-    Except an intact raw undo copy of a database: it fails the database check because the
-    live file was already damaged, and putting those very bytes back is what undo means.
-    """
+def _damaged(
+    scope: RunScope, report: VerifyReport, backup: CompleteBackup
+) -> dict[str, frozenset[str]]:
+    """Per component, the files verification failed: a forced restore leaves them out,
+    unless the kind says the failure is what the copy is (an intact raw undo copy)."""
     found: dict[str, set[str]] = {}
     for item in report.failed_files:
         found.setdefault(item.component, set()).add(item.path)
-    for name in list(found):
+    damaged: dict[str, frozenset[str]] = {}
+    for name, files in found.items():
         record = backup.manifest.component(name)
-        if record is not None and raw_copy_intact(backup.path / name, record):
-            del found[name]
-    return found
+        component = component_for(name, record, scope.settings, scope.paths)
+        if (
+            record is not None
+            and component is not None
+            and component.damage_is_expected(backup.path / name, record)
+        ):
+            continue
+        damaged[name] = frozenset(files)
+    return damaged
 
 
 def _locked_run(
@@ -175,29 +168,39 @@ def _locked_run(
     if plan.nothing_to_do and not plan.problems:
         return base.model_copy(update={"nothing_to_do": True})
     report = _verify_first(scope, backup, force)
-    damaged = _damaged(report, backup)
     warnings: list[str] = []
     if not report.ok:
         warnings.append(FORCE_WARNING.format(problem=first_problem(report)))
-        progress(ProgressEvent(ProgressStage.MESSAGE, message=f"WARNING: {warnings[0]}"))
+        _warn(progress, warnings)
+    if plan.problems:
+        raise ComponentError("refusing to restore: " + "; ".join(plan.problems))
+    saved = None if if_empty else save_current_state(settings, paths, plan, backup, progress)
+    if saved is not None:
+        _warn(progress, saved.warnings)
     base = base.model_copy(
         update={
             "forced": not report.ok,
             "verified": report.ok,
-            "warnings": [*warnings, *base.warnings],
+            "undo_id": saved.undo_id if saved else None,
+            "warnings": [*warnings, *base.warnings, *(saved.warnings if saved else [])],
         }
     )
-    if plan.problems:
-        raise ComponentError("refusing to restore: " + "; ".join(plan.problems))
-    saved = None if if_empty else save_current_state(settings, paths, plan, progress)
-    undo_id = saved.undo_id if saved else None
-    if saved is not None:
-        for message in saved.warnings:
-            progress(ProgressEvent(ProgressStage.MESSAGE, message=f"WARNING: {message}"))
-    saved_warnings = saved.warnings if saved else []
-    base = base.model_copy(
-        update={"undo_id": undo_id, "warnings": [*base.warnings, *saved_warnings]}
-    )
+    return _apply_all(scope, backup, plan, _damaged(scope, report, backup), base)
+
+
+def _warn(progress: ProgressCallback, warnings: list[str]) -> None:
+    for message in warnings:
+        progress(ProgressEvent(ProgressStage.MESSAGE, message=f"WARNING: {message}"))
+
+
+def _apply_all(
+    scope: RunScope,
+    backup: CompleteBackup,
+    plan: RestorePlan,
+    damaged: dict[str, frozenset[str]],
+    base: RestoreResult,
+) -> RestoreResult:
+    """Every step in order; the first failing component stops the restore there."""
     done: list[ComponentRestoreResult] = []
     for step in plan.components:
         if not step.changes:
@@ -206,111 +209,39 @@ def _locked_run(
         record = backup.manifest.component(step.name)
         assert record is not None
         try:
-            skip = damaged.get(step.name, set())
-            done.append(_apply(settings, backup, record, step, progress, skip))
+            done.append(_apply(scope, backup, record, step, damaged.get(step.name, frozenset())))
         except (BackupError, OSError) as exc:
-            message = (
-                exc.message if isinstance(exc, BackupError) else describe_os_error(exc, step.name)
-            )
-            if isinstance(exc, PartialQdrantRestore):
-                done.append(exc.partial.model_copy(update={"ok": False, "error": message}))
-            else:
-                done.append(
-                    ComponentRestoreResult(
-                        name=step.name, ok=False, action=step.action, error=message
-                    )
-                )
-            undo = f"; undo with restore-backup {undo_id}" if undo_id else ""
+            done.append(_failed_step(step, exc))
+            undo = f"; undo with restore-backup {base.undo_id}" if base.undo_id else ""
+            error = f"{step.name}: {done[-1].error} (earlier components are restored{undo})"
             return base.model_copy(
                 update={
                     "ok": False,
                     "components": done,
                     "exit_code": int(ExitCode.FAILED),
-                    "error": f"{step.name}: {message} (earlier components are restored{undo})",
+                    "error": error,
                 }
             )
     return base.model_copy(update={"components": done})
 
 
+def _failed_step(step: ComponentPlan, exc: BackupError | OSError) -> ComponentRestoreResult:
+    """A partly restored component still reports what it did (the collections recovered)."""
+    message = exc.message if isinstance(exc, BackupError) else describe_os_error(exc, step.name)
+    if isinstance(exc, PartialRestore):
+        return exc.partial.model_copy(update={"ok": False, "error": message})
+    return ComponentRestoreResult(name=step.name, ok=False, action=step.action, error=message)
+
+
 def _apply(
-    settings: BackupSettings,
+    scope: RunScope,
     backup: CompleteBackup,
     record: ComponentRecord,
     step: ComponentPlan,
-    progress: ProgressCallback,
-    damaged: set[str],
+    damaged: frozenset[str],
 ) -> ComponentRestoreResult:
-    """Apply one component's step; `damaged` paths (a forced restore) are left out."""
-    meter = ComponentProgress(
-        step.name,
-        progress,
-        bytes_total=step.bytes_staged or step.bytes_to_write,
-        files_total=_files_total(record, step),
-    )
-    meter.start(f"restoring into {step.target}")
-    folder = backup.path / step.name
-    if step.name == QDRANT_COMPONENT:
-        result = restore_qdrant(settings, folder, record, _without_damaged(step, damaged), meter)
-        result.warnings += [f"not recovered, damaged in the backup: {p}" for p in sorted(damaged)]
-    else:
-        result = _apply_files(folder, record, step, damaged, meter)
-    meter.finish()
-    return result
-
-
-def _apply_files(
-    folder: Path,
-    record: ComponentRecord,
-    step: ComponentPlan,
-    damaged: set[str],
-    meter: ComponentProgress,
-) -> ComponentRestoreResult:
-    result = ComponentRestoreResult(name=step.name, ok=True, action=step.action)
-    assert step.target is not None  # from the CURRENT settings, set by the plan
-    target = Path(step.target)
-    if record.status is ComponentStatus.ABSENT:
-        remove_target(target, removable_sidecars(target))
-        result.files_removed = len(step.files_removed)
-        return result
-    entries = [e for e in checked_files(record) if e.path not in damaged]
-    if damaged:
-        result.warnings.append(f"not restored, damaged in the backup: {', '.join(sorted(damaged))}")
-    if step.name in DATABASE_COMPONENTS:
-        if entries:
-            applied = restore_database(folder, entries[0], target, meter)
-            result.files_written, result.bytes_written = applied.files, applied.bytes
-            result.files_removed = len(applied.removed)
-            if record.method == RAW_COPY_METHOD:
-                result.warnings.append(
-                    f"put back a raw copy of a database that could not be read consistently "
-                    f"when it was saved: {target} may still be damaged"
-                )
-        else:
-            result.action = "leave"
-        return result
-    if step.action == "restore-missing":
-        missing = set(step.files_written)
-        applied = restore_missing(folder, entries, missing, target, meter)
-    else:
-        applied = restore_tree(folder, entries, target, meter)
-        result.files_removed = len(step.files_removed)
-    result.files_written, result.bytes_written = applied.files, applied.bytes
-    result.warnings.extend(applied.warnings)
-    return result
-
-
-def _files_total(record: ComponentRecord, step: ComponentPlan) -> int:
-    if step.name == QDRANT_COMPONENT:
-        return sum(c.action != "leave" for c in step.collections) or len(step.files_written)
-    if step.action == "restore":  # a whole tree (or the database) is rewritten
-        return sum(f.kind == "file" for f in record.files)
-    return len(step.files_written)
-
-
-def _without_damaged(step: ComponentPlan, damaged: set[str]) -> ComponentPlan:
-    """A forced restore never uploads a snapshot that failed verification."""
-    kept = [
-        c.model_copy(update={"action": "leave"}) if c.snapshot_file in damaged else c
-        for c in step.collections
-    ]
-    return step.model_copy(update={"collections": kept})
+    """Apply one component's step through its kind; `damaged` paths are left out."""
+    component = component_for(step.name, record, scope.settings, scope.paths)
+    assert component is not None  # the plan only has steps for known components
+    ctx = ApplyContext(scope.settings, scope.progress, damaged)
+    return component.apply_restore(backup.path / step.name, record, step, ctx)

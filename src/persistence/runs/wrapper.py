@@ -26,6 +26,7 @@ from persistence.core.redact import one_line, redact
 from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings
 from persistence.runs.leftovers import Cleanup, clean_leftovers
+from persistence.runs.observer import RunObserver
 from persistence.store.locking import LOCK_NAME, backup_lock
 from persistence.store.readonly_lock import backup_root_writable, read_only_lock
 from persistence.store.runlog import RunKind, record_run
@@ -99,27 +100,36 @@ def run_command(
     body: Callable[[RunScope], R],
     *,
     progress: ProgressCallback = ignore_progress,
+    observer: RunObserver | None = None,
 ) -> R:
-    """Run `body` the standard way. Never raises for expected failures (BackupError, OSError)."""
+    """Run `body` the standard way. Never raises for expected failures (BackupError, OSError).
+
+    `observer` (notifications) hears the start before anything is checked and the final result.
+    """
     started = datetime.now(UTC)
     clock = time.monotonic()
+    if observer is not None:
+        observer.run_started()
     try:
         result = _checked_run(settings, command, body, progress, started)
     except BackupError as exc:
         result = command.failed(exc.message, int(exc.exit_code))
     except OSError as exc:
         result = command.failed(describe_os_error(exc, "backup root"), 1)
-    if command.announce_finish:
-        progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
     # Whatever a library or server put into the error, a shell shows one clean line of it.
     error = redact(one_line(result.error)) if result.error else result.error
-    return result.model_copy(
+    result = result.model_copy(
         update={
             "error": error,
             "started_at": started.isoformat(),
             "duration_seconds": time.monotonic() - clock,
         }
     )
+    if observer is not None:
+        observer.run_finished(result)
+    if command.announce_finish:
+        progress(ProgressEvent(ProgressStage.RUN_FINISHED, message=result.error or "done"))
+    return result
 
 
 def _checked_run(

@@ -11,8 +11,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from persistence.components.base import CheckContext
+from persistence.components.models import Findings
+from persistence.components.registry import component_for
 from persistence.core.errors import ConfigError, ExitCode, VerificationError
-from persistence.core.paths import SafePaths
+from persistence.core.paths import SafePaths, check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings
@@ -24,15 +27,8 @@ from persistence.store.catalog import (
     find_backup,
     scan_backups,
 )
-from persistence.store.manifest import ComponentStatus
 from persistence.store.runlog import RunKind
-from persistence.verify.checks import (
-    QDRANT_COMPONENT,
-    Findings,
-    check_component,
-    unexpected_top_level,
-)
-from persistence.verify.qdrant_checks import deep_check, drill_collections
+from persistence.verify.checks import unexpected_top_level
 
 
 class ComponentVerdict(BaseModel):
@@ -80,20 +76,14 @@ def verify_loaded(
         FailedFile(component="-", path=name, problem="extra: not in the manifest")
         for name in extras
     ]
+    ctx = CheckContext(settings, progress, deep=deep, drill=drill_on_server)
+    paths = check_paths(settings)
     for record in backup.manifest.components:
-        found = check_component(backup.path, record, progress)
-        qdrant = record.qdrant
-        usable = not found.problems and record.status is ComponentStatus.CAPTURED
-        if record.name == QDRANT_COMPONENT and qdrant is not None and usable:
-            folder = backup.path / record.name
-            if deep and qdrant.mode == "server":
-                deep_check(folder, qdrant.collections, found)
-            elif deep:
-                found.notes.append(f"no deep check: Qdrant was captured in {qdrant.mode} mode")
-            if drill_on_server and qdrant.mode == "server":
-                drill_collections(settings, folder, qdrant.collections, found)
-            elif drill_on_server:
-                found.notes.append(f"no drill: Qdrant was captured in {qdrant.mode} mode")
+        component = component_for(record.name, record, settings, paths)
+        if component is None:
+            found = Findings(problems=[f"unknown component {record.name!r} in the manifest"])
+        else:
+            found = component.check(backup.path / record.name, record, ctx)
         verdicts.append(_verdict(record.name, record.status.value, found))
         failed += [
             FailedFile(component=record.name, path=path, problem=problem)

@@ -1,4 +1,5 @@
-"""The two Qdrant checks beyond reading the archive: offline counting (--deep) and drills.
+"""What verify checks in a Qdrant server snapshot: the archive reads end to end, and on
+request an offline count (--deep) and a trial restore on a server (--drill).
 
 --deep opens every shard with the real engine offline; it cannot see points that were only in
 the write-ahead log when the snapshot was taken (`EdgeShard.load` does not replay the WAL).
@@ -9,9 +10,11 @@ replay the WAL, and removes the scratch collection and the uploaded copy afterwa
 from __future__ import annotations
 
 import secrets
+import tarfile
 import tempfile
 from pathlib import Path
 
+from persistence.components.models import Findings
 from persistence.core.errors import BackupError, QdrantError
 from persistence.core.paths import join_inside
 from persistence.core.settings import BackupSettings
@@ -21,8 +24,7 @@ from persistence.qdrant import (
     upload_snapshot,
 )
 from persistence.qdrant.names import validate_collection_name
-from persistence.store.manifest import QdrantCollectionRecord
-from persistence.verify.checks import Findings
+from persistence.store.manifest import ComponentRecord, QdrantCollectionRecord
 
 SCRATCH_PREFIX = "verify-drill-"
 # Qdrant caps collection names at 255 bytes; leave room for the prefix and the suffix.
@@ -127,3 +129,46 @@ def _remove_scratch(client: QdrantRestClient, scratch: str, original: str, found
         found.problems.append(
             f"drill {original}: scratch collection {scratch} could not be deleted: {exc.message}"
         )
+
+
+_READ_CHUNK = 1024 * 1024
+
+
+def check_archive(path: Path) -> str | None:
+    """Read a snapshot tar end to end, nested segment tars included."""
+    try:
+        with tarfile.open(path, "r:") as archive:
+            for member in archive:
+                if member.name.startswith("/") or ".." in member.name.split("/"):
+                    return f"unsafe member {member.name!r} in the archive"
+                if not member.isfile():
+                    continue
+                handle = archive.extractfile(member)
+                if handle is None:
+                    return f"member {member.name} cannot be read"
+                if member.name.endswith(".tar"):
+                    with tarfile.open(fileobj=handle, mode="r:") as nested:
+                        for inner in nested:
+                            inner_handle = nested.extractfile(inner) if inner.isfile() else None
+                            while inner_handle is not None and inner_handle.read(_READ_CHUNK):
+                                pass
+                else:
+                    while handle.read(_READ_CHUNK):
+                        pass
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        return f"the archive does not read end to end: {exc}"
+    return None
+
+
+def check_archives(folder: Path, record: ComponentRecord, found: Findings) -> None:
+    """Every recorded snapshot is listed with the same sha256 and reads end to end."""
+    assert record.qdrant is not None
+    files = {f.path: f for f in record.files}
+    for collection in record.qdrant.collections:
+        listed = files.get(collection.file)
+        if listed is None or listed.sha256 != collection.sha256:
+            found.fail_file(collection.file, "snapshot not listed with the same sha256")
+            continue
+        problem = check_archive(folder / collection.file)
+        if problem:
+            found.fail_file(collection.file, problem)

@@ -1,4 +1,4 @@
-"""The Qdrant backup component: server snapshots over REST, or a copy of an embedded folder."""
+"""The Qdrant server kind: one snapshot per collection over REST, on a single node."""
 
 from __future__ import annotations
 
@@ -6,14 +6,26 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from persistence.components.base import CaptureContext
+from persistence.components.base import (
+    ApplyContext,
+    CaptureContext,
+    CheckContext,
+    PlanContext,
+    restore_meter,
+)
+from persistence.components.files import check_files
+from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.components.names import QDRANT_COMPONENT
-from persistence.core.errors import QdrantError
-from persistence.core.fsio import make_private_dir
-from persistence.core.progress import ComponentProgress
+from persistence.components.qdrant_server_checks import (
+    check_archives,
+    deep_check,
+    drill_collections,
+)
+from persistence.components.qdrant_server_restore import plan_qdrant, restore_qdrant
+from persistence.components.qdrant_skipped import make_qdrant_dir, not_in_backup
+from persistence.core.progress import ComponentProgress, ThrottledProgress
 from persistence.core.settings import BackupSettings, redact_url
 from persistence.qdrant.client import QdrantRestClient
-from persistence.qdrant.embedded import copy_embedded
 from persistence.qdrant.names import validate_collection_name
 from persistence.qdrant.snapshots import fetch_snapshot
 from persistence.store.manifest import (
@@ -28,26 +40,6 @@ logger = logging.getLogger(__name__)
 
 COMPONENT_NAME = QDRANT_COMPONENT
 METHOD_SNAPSHOT = "server-snapshot"
-METHOD_EMBEDDED = "embedded-copy"
-# Progress events are throttled to one per this many bytes: a 1 GiB download would otherwise
-# emit one event per network read.
-PROGRESS_STEP = 4 * 1024 * 1024
-
-
-class _ThrottledProgress:
-    def __init__(self, progress: ComponentProgress) -> None:
-        self._progress = progress
-        self._pending = 0
-
-    def __call__(self, size: int) -> None:
-        self._pending += size
-        if self._pending >= PROGRESS_STEP:
-            self.flush()
-
-    def flush(self, message: str = "") -> None:
-        if self._pending or message:
-            self._progress.advance(bytes_done=self._pending, message=message)
-            self._pending = 0
 
 
 @dataclass(frozen=True)
@@ -55,21 +47,6 @@ class _Captured:
     record: QdrantCollectionRecord
     file: FileRecord
     warning: str | None
-
-
-@dataclass(frozen=True)
-class SkippedComponent:
-    reason: str
-    name: str = COMPONENT_NAME
-
-    def capture(self, ctx: CaptureContext) -> ComponentRecord:
-        del ctx
-        return ComponentRecord(
-            name=self.name,
-            status=ComponentStatus.SKIPPED,
-            method=self.reason,
-            qdrant=QdrantRecord(mode="not-configured") if self.reason == "not configured" else None,
-        )
 
 
 @dataclass(frozen=True)
@@ -84,7 +61,7 @@ class ServerComponent:
         assert settings.qdrant_url is not None
         progress = ComponentProgress(component=self.name, callback=ctx.progress)
         progress.start(f"Qdrant server {redact_url(settings.qdrant_url)}")
-        _make_dir(ctx.target_dir, None)
+        make_qdrant_dir(ctx.target_dir, None)
         warnings: list[str] = []
         if settings.qdrant_path is not None:
             warnings.append("QDRANT_PATH is ignored because QDRANT_URL is set")
@@ -101,7 +78,7 @@ class ServerComponent:
                 validate_collection_name(name)
             if not names:
                 warnings.append("the Qdrant server has no collections")
-            reporter = _ThrottledProgress(progress)
+            reporter = ThrottledProgress(progress)
             captured = [self._one(client, name, ctx.target_dir, reporter) for name in names]
         warnings.extend(c.warning for c in captured if c.warning)
         total = sum(c.file.size for c in captured)
@@ -123,12 +100,66 @@ class ServerComponent:
             ),
         )
 
+    def check(self, folder: Path, record: ComponentRecord, ctx: CheckContext) -> Findings:
+        found = check_files(folder, record, ctx.progress, strict_dirs=False)
+        qdrant = record.qdrant
+        if found.problems or record.status is not ComponentStatus.CAPTURED or qdrant is None:
+            return found
+        check_archives(folder, record, found)
+        if found.problems:
+            return found
+        if ctx.deep:
+            deep_check(folder, qdrant.collections, found)
+        if ctx.drill:
+            drill_collections(ctx.settings, folder, qdrant.collections, found)
+        return found
+
+    def plan_restore(
+        self, folder: Path, record: ComponentRecord | None, ctx: PlanContext
+    ) -> ComponentPlan:
+        if record is None or record.status is not ComponentStatus.CAPTURED:
+            return not_in_backup(self.name, record)
+        return plan_qdrant(ctx.settings, folder, record, if_empty=ctx.if_empty)
+
+    def apply_restore(
+        self, folder: Path, record: ComponentRecord, step: ComponentPlan, ctx: ApplyContext
+    ) -> ComponentRestoreResult:
+        changing = sum(c.action != "leave" for c in step.collections)
+        meter = restore_meter(step, ctx.progress, files_total=changing)
+        # A forced restore never uploads a snapshot that failed verification.
+        kept = [
+            c.model_copy(update={"action": "leave"}) if c.snapshot_file in ctx.damaged else c
+            for c in step.collections
+        ]
+        result = restore_qdrant(
+            ctx.settings, folder, record, step.model_copy(update={"collections": kept}), meter
+        )
+        meter.finish()
+        damaged = sorted(ctx.damaged)
+        result.warnings += [f"not recovered, damaged in the backup: {p}" for p in damaged]
+        return result
+
+    def save_before_restore(
+        self, step: ComponentPlan, ctx: CaptureContext
+    ) -> ComponentRecord | None:
+        # Only the collections about to be replaced: the ones that do not exist yet have
+        # nothing to save (undo leaves a collection it did not know about in place).
+        replaced = [c.name for c in step.collections if c.action == "replace"]
+        if not replaced:
+            return None
+        narrowed = self.settings.model_copy(update={"qdrant_collections": ",".join(replaced)})
+        return ServerComponent(settings=narrowed).capture(ctx)
+
+    def damage_is_expected(self, folder: Path, record: ComponentRecord) -> bool:
+        del folder, record
+        return False
+
     def _one(
         self,
         client: QdrantRestClient,
         collection: str,
         target_dir: Path,
-        reporter: _ThrottledProgress,
+        reporter: ThrottledProgress,
     ) -> _Captured:
         settings = self.settings
         fetched = fetch_snapshot(
@@ -156,47 +187,3 @@ class ServerComponent:
         )
         file = FileRecord(path=relative, size=downloaded.size, sha256=downloaded.sha256)
         return _Captured(record=record, file=file, warning=fetched.warning)
-
-
-@dataclass(frozen=True)
-class EmbeddedComponent:
-    """Copy a qdrant-client local-mode folder under the client's own lock."""
-
-    folder: Path
-    name: str = COMPONENT_NAME
-
-    def capture(self, ctx: CaptureContext) -> ComponentRecord:
-        if not self.folder.is_dir():
-            return ComponentRecord(
-                name=self.name,
-                status=ComponentStatus.ABSENT,
-                source=str(self.folder),
-                method=METHOD_EMBEDDED,
-                warnings=[f"embedded Qdrant folder {self.folder} does not exist"],
-                qdrant=QdrantRecord(mode="embedded"),
-            )
-        progress = ComponentProgress(component=self.name, callback=ctx.progress)
-        progress.start(f"embedded Qdrant {self.folder}")
-        reporter = _ThrottledProgress(progress)
-        copied = copy_embedded(self.folder, ctx.target_dir, reporter)
-        reporter.flush()
-        progress.finish(f"{len(copied.files)} file(s), {copied.bytes} bytes")
-        return ComponentRecord(
-            name=self.name,
-            status=ComponentStatus.CAPTURED,
-            source=str(self.folder),
-            method=METHOD_EMBEDDED,
-            bytes=copied.bytes,
-            file_count=len(copied.files),
-            files=copied.files,
-            warnings=copied.warnings,
-            qdrant=QdrantRecord(mode="embedded"),
-        )
-
-
-def _make_dir(path: Path, collection: str | None) -> None:
-    try:
-        make_private_dir(path)
-    except OSError as exc:
-        where = f"Qdrant collection '{collection}'" if collection else "Qdrant"
-        raise QdrantError(f"{where}: cannot create {path}: {exc.strerror}") from None

@@ -1,4 +1,4 @@
-"""Restoring Qdrant: snapshot upload per collection on a server, a locked copy when embedded.
+"""Restoring Qdrant collections on a server: one snapshot upload per collection.
 
 A restore replaces a collection (Qdrant does not merge). The server the snapshots go to is the
 one in the CURRENT settings; the manifest's URL is only shown.
@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from persistence.components.models import (
+    CollectionPlan,
+    ComponentPlan,
+    ComponentRestoreResult,
+    PartialRestore,
+)
 from persistence.core.errors import BackupError, QdrantError, VerificationError
-from persistence.core.paths import SafePaths, join_inside
+from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress
 from persistence.core.settings import BackupSettings
 from persistence.qdrant import (
     QdrantRestClient,
     minor_version_gap,
-    restore_embedded,
     upload_snapshot,
 )
 from persistence.qdrant.names import validate_collection_name
-from persistence.restore.models import CollectionPlan, ComponentPlan, ComponentRestoreResult
 from persistence.store.manifest import ComponentRecord, QdrantCollectionRecord
-
-EMBEDDED_LOCK = ".lock"
 
 
 def _client(settings: BackupSettings) -> QdrantRestClient:
@@ -48,7 +50,6 @@ def _checked_collections(folder: Path, record: ComponentRecord) -> list[QdrantCo
 
 def plan_qdrant(
     settings: BackupSettings,
-    paths: SafePaths,
     folder: Path,
     record: ComponentRecord,
     *,
@@ -59,8 +60,6 @@ def plan_qdrant(
     if qdrant is None or qdrant.mode == "not-configured":
         plan.reason = "no Qdrant data in this backup"
         return plan
-    if qdrant.mode == "embedded":
-        return _plan_embedded(settings, paths, record, plan, if_empty=if_empty)
     collections = _checked_collections(folder, record)
     if not settings.qdrant_url:
         plan.problems.append("the backup holds server snapshots: set QDRANT_URL to restore them")
@@ -112,35 +111,6 @@ def plan_qdrant(
     return plan
 
 
-def _plan_embedded(
-    settings: BackupSettings,
-    paths: SafePaths,
-    record: ComponentRecord,
-    plan: ComponentPlan,
-    *,
-    if_empty: bool,
-) -> ComponentPlan:
-    if settings.qdrant_url or paths.qdrant_path is None:
-        plan.problems.append(
-            "the backup holds an embedded Qdrant folder: restore it with QDRANT_PATH set "
-            "and QDRANT_URL unset"
-        )
-        return plan
-    target = paths.qdrant_path
-    plan.target = str(target)
-    present = target.is_dir() and any(e.name != EMBEDDED_LOCK for e in target.iterdir())
-    if if_empty and present:
-        plan.reason = "the embedded Qdrant folder is not empty"
-        return plan
-    plan.action = "restore-missing" if if_empty else "restore"
-    plan.files_written = [f.path for f in record.files if f.kind == "file"]
-    plan.bytes_to_write = plan.bytes_staged = record.bytes
-    if present:
-        plan.files_removed = ["(everything in the folder but its lock is replaced)"]
-        plan.current_bytes = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
-    return plan
-
-
 def restore_qdrant(
     settings: BackupSettings,
     folder: Path,
@@ -156,13 +126,6 @@ def restore_qdrant(
     """
     result = ComponentRestoreResult(name=record.name, ok=True, action=plan.action)
     assert record.qdrant is not None
-    if record.qdrant.mode == "embedded":
-        assert plan.target is not None
-        copied = restore_embedded(folder, Path(plan.target))
-        result.files_written = len(copied.files)
-        result.bytes_written = copied.bytes
-        result.warnings.extend(copied.warnings)
-        return result
     by_name = {c.name: c for c in _checked_collections(folder, record)}
     problems: list[str] = []
     with _client(settings) as client:
@@ -194,17 +157,9 @@ def restore_qdrant(
             result.collections_recovered.append(step.name)
     if problems:
         recovered = ", ".join(result.collections_recovered) or "none"
-        raise PartialQdrantRestore(
+        raise PartialRestore(
             f"Qdrant: {len(problems)} collection(s) not restored as recorded: "
             f"{'; '.join(problems)}; restored as recorded: {recovered}",
             result,
         )
     return result
-
-
-class PartialQdrantRestore(QdrantError):
-    """Some collections were restored, some not: the caller still reports what was done."""
-
-    def __init__(self, message: str, partial: ComponentRestoreResult) -> None:
-        super().__init__(message)
-        self.partial = partial

@@ -1,0 +1,208 @@
+"""Restoring a database, checking a database copy, and the undo copy of a damaged one.
+
+A database component holds exactly one file; its journals never come along, and the journals
+of the database it replaces must not survive the swap.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import duckdb
+
+from persistence.components.base import CaptureContext
+from persistence.components.database_copy import DatabaseKind, database_record, detect_kind
+from persistence.components.files import (
+    DEFAULT_ROOT_MODE,
+    DUCKDB_JOURNALS,
+    SQLITE_JOURNALS,
+    Applied,
+    checked_files,
+    copy_checked,
+)
+from persistence.components.models import ComponentPlan
+from persistence.core.errors import BackupError, ComponentError
+from persistence.core.fsio import (
+    PRIVATE_FILE_MODE,
+    copy_and_hash,
+    fsync_dir,
+    fsync_file,
+    hash_file,
+    make_private_dir,
+    remove_any,
+)
+from persistence.core.paths import join_inside
+from persistence.core.progress import ComponentProgress
+from persistence.store.manifest import ComponentRecord, FileRecord
+
+RAW_COPY_METHOD = "raw-copy"
+
+
+def db_sidecars(target: Path, kind: DatabaseKind | None) -> list[Path]:
+    """The journals beside `target` for a database of `kind`; every kind's when not known."""
+    if kind is DatabaseKind.SQLITE:
+        suffixes = SQLITE_JOURNALS
+    elif kind is DatabaseKind.DUCKDB:
+        suffixes = DUCKDB_JOURNALS
+    else:  # empty, or an unknown header (a raw undo copy): no journal of the old file may stay
+        suffixes = (*SQLITE_JOURNALS, *DUCKDB_JOURNALS)
+    return [target.with_name(target.name + suffix) for suffix in suffixes]
+
+
+def kind_of_copy(path: Path) -> DatabaseKind | None:
+    """The kind of a database copy; None for an unknown header (a raw undo copy)."""
+    try:
+        return detect_kind(path)
+    except BackupError:
+        return None
+
+
+def plan_database(
+    record: ComponentRecord, backup_file: Path, target: Path, *, if_empty: bool
+) -> ComponentPlan:
+    files = checked_files(record)
+    plan = ComponentPlan(name=record.name, action="leave", target=str(target))
+    if len(files) != 1 or files[0].kind != "file" or "/" in files[0].path:
+        plan.problems.append("a database component must hold exactly one file")
+        return plan
+    item = files[0]
+    exists = target.exists() or target.is_symlink()
+    if exists and if_empty:
+        plan.reason = "the database exists"
+        return plan
+    if exists and target.is_file() and hash_file(target).sha256 == item.sha256:
+        plan.reason = "already identical to the backup"
+        return plan
+    plan.action = "restore-missing" if if_empty else "restore"
+    (plan.files_replaced if exists else plan.files_written).append(target.name)
+    plan.bytes_to_write = plan.bytes_staged = item.size
+    plan.current_bytes = target.stat().st_size if exists and target.is_file() else 0
+    try:
+        kind = kind_of_copy(backup_file)
+    except OSError:
+        kind = None
+    plan.files_removed = [p.name for p in db_sidecars(target, kind) if p.exists()]
+    return plan
+
+
+def restore_database(
+    source_root: Path, item: FileRecord, target: Path, meter: ComponentProgress
+) -> Applied:
+    """Stage the copy beside the live file, rename it into place, then drop stale journals.
+
+    The stale `-wal`/`-shm`/`-journal` (SQLite) or `.wal` (DuckDB) of the old database must
+    not survive: replayed onto the restored file they would corrupt it. They are removed only
+    AFTER the rename, because every moment before it the live file is still the old database
+    and they are its journals: a crash between unlinking them and the rename would leave the
+    old database without its committed-but-not-checkpointed transactions (rolled back to its
+    last checkpoint, or torn if a checkpoint was under way), silently. In this order a crash
+    before the rename leaves the live database and its journals untouched (plus a
+    `.<name>.restore-<pid>` that recovery removes). A crash after the rename and before the
+    unlinks leaves the restored file beside the old journals: harmless until something opens
+    it, and nothing should (a restore runs with the app stopped; the backup lock keeps our
+    own runs out); the restore then reports no success, and running it again removes them.
+    Either way the old database is in the pre-restore copy taken before anything was touched.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
+    part = target.with_name(f".{target.name}.restore-{os.getpid()}")
+    part.unlink(missing_ok=True)
+    removed: list[str] = []
+    try:
+        size = copy_checked(source_root, item, part, meter)
+        kind = kind_of_copy(part) if size else DatabaseKind.EMPTY
+        fsync_file(part)
+        part.rename(target)
+        for sidecar in db_sidecars(target, kind):
+            if sidecar.exists() or sidecar.is_symlink():
+                sidecar.unlink()
+                removed.append(sidecar.name)
+        fsync_dir(target.parent)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return Applied(1, size, removed=removed)
+
+
+def check_database(path: Path) -> str | None:
+    """SQLite: `PRAGMA integrity_check`; DuckDB: opens and lists its tables."""
+    try:
+        kind = detect_kind(path)
+    except BackupError as exc:
+        return exc.message
+    if kind is DatabaseKind.SQLITE:
+        try:
+            # immutable=1: no lock, no journal, nothing written beside the backup's copy.
+            con = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+            try:
+                rows = con.execute("PRAGMA integrity_check").fetchall()
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            return f"SQLite cannot read it: {exc}"
+        if rows != [("ok",)]:
+            return f"SQLite integrity_check: {'; '.join(str(r[0]) for r in rows[:5])}"
+    elif kind is DatabaseKind.DUCKDB:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            try:
+                con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            finally:
+                con.close()
+        except duckdb.Error as exc:
+            return f"DuckDB cannot open it: {exc}"
+    return None
+
+
+def unreadable(source: Path, exc: ComponentError) -> bool:
+    """The file is there but cannot be read consistently: damage, not a running app."""
+    if not source.is_file():
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, duckdb.IOException) and "lock" in str(cause).lower():
+        return False  # DuckDB allows no reader beside a writer: the app is running
+    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    # sqlite_errorcode is the extended code (SQLITE_BUSY_SNAPSHOT...): compare its primary.
+    return not (isinstance(cause, sqlite3.Error) and (cause.sqlite_errorcode & 0xFF) in busy)
+
+
+def raw_copy(name: str, source: Path, ctx: CaptureContext, reason: str) -> ComponentRecord:
+    """The main file byte for byte, hashed: a database component holds exactly one file, so
+    its journals cannot come along (the warning names those that were there)."""
+    remove_any(ctx.target_dir)  # what the failed consistent copy left
+    make_private_dir(ctx.target_dir)
+    target = ctx.target_dir / source.name
+    copied = copy_and_hash(source, target)
+    target.chmod(PRIVATE_FILE_MODE)
+    fsync_file(target)
+    journals = [
+        source.name + s
+        for s in (*SQLITE_JOURNALS, *DUCKDB_JOURNALS)
+        if source.with_name(source.name + s).exists()
+    ]
+    left = f"; its journals ({', '.join(journals)}) were NOT kept" if journals else ""
+    warning = (
+        f"{name}: UNDO COPY NOT CONSISTENT: {source} could not be read consistently "
+        f"({reason}), so the pre-restore copy holds a raw copy of its bytes{left}; "
+        "verify-backup will likely fail it, and undoing this restore needs --force and puts "
+        "back the same damaged bytes"
+    )
+    return database_record(name, source, target.name, copied, RAW_COPY_METHOD, [warning])
+
+
+def raw_copy_intact(folder: Path, record: ComponentRecord) -> bool:
+    """A raw undo copy whose bytes are exactly those recorded: failing the database check is
+    what it is, not damage, so a forced restore puts it back (every byte is hashed again)."""
+    if record.method != RAW_COPY_METHOD or len(record.files) != 1:
+        return False
+    item = record.files[0]
+    try:
+        path = join_inside(folder, item.path)
+        info = path.lstat()
+    except (BackupError, OSError):
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size != item.size:
+        return False
+    return hash_file(path).sha256 == item.sha256
