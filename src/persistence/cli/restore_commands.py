@@ -144,7 +144,7 @@ def restore_backup_command(
         chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
         if dry_run:
             plan = service.plan_restore(
-                settings, backup_id, latest=latest, only=chosen, if_empty=if_empty
+                settings, backup_id, latest=latest, only=chosen, if_empty=if_empty, force=force
             )
             if json_output:
                 emit_json(plan)
