@@ -49,10 +49,19 @@ def _checked(label: str, given: Path, roots: tuple[Path, ...]) -> Path:
     )
 
 
-def check_paths(settings: BackupSettings, resolved: ResolvedPaths | None = None) -> SafePaths:
-    """Resolve and check every configured path; raise PathSafetyError on the first problem."""
+def check_paths(
+    settings: BackupSettings,
+    resolved: ResolvedPaths | None = None,
+    *,
+    data_root_must_exist: bool = True,
+) -> SafePaths:
+    """Resolve and check every configured path; raise PathSafetyError on the first problem.
+
+    `data_root_must_exist=False` for what only writes into a folder it was explicitly given
+    (the start-up snapshot into QDRANT_SNAPSHOT_DIR): the app may not have made its data yet.
+    """
     paths = resolved or settings.resolved()
-    check_data_root(paths.data_dir)
+    check_data_root(paths.data_dir, must_exist=data_root_must_exist)
     roots = tuple(Path(os.path.realpath(root)) for root in paths.allowed_roots)
     safe = SafePaths(
         data_dir=roots[0],
@@ -77,7 +86,7 @@ def check_paths(settings: BackupSettings, resolved: ResolvedPaths | None = None)
     return safe
 
 
-def check_data_root(given: Path) -> None:
+def check_data_root(given: Path, *, must_exist: bool = True) -> None:
     """The data root must be an existing folder, and never `/`: every default path hangs off
     it, so a typo or an unset mount would otherwise yield a new empty tree and "complete"
     backups of nothing (or `/backups` on the system disk)."""
@@ -88,6 +97,8 @@ def check_data_root(given: Path) -> None:
             "--data-dir) at the app's data folder"
         )
     if not real.exists():
+        if not must_exist:
+            return
         raise ConfigError(
             f"BACKUP_DATA_DIR {given} does not exist; point BACKUP_DATA_DIR (or --data-dir) at "
             "the app's data folder, create it, or run sample-data to try the tool"

@@ -92,6 +92,8 @@ class Command(Generic[R]):
     # Runs before the lock; a result ends the run there (a no-op that must write nothing).
     before_lock: Callable[[SafePaths], R | None] | None = None
     announce_finish: bool = False
+    # False only for the start-up snapshot, which writes just into the folder it was given.
+    needs_data_root: bool = True
 
 
 def run_command(
@@ -139,7 +141,7 @@ def _checked_run(
     progress: ProgressCallback,
     started: datetime,
 ) -> R:
-    paths = check_paths(settings)
+    paths = check_paths(settings, data_root_must_exist=command.needs_data_root)
     if command.before_lock is not None:
         early = command.before_lock(paths)
         if early is not None:
