@@ -8,7 +8,6 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from persistence.backup.create import create_backup
 from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
 from persistence.core.paths import check_paths
 from persistence.core.results import CreateResult, PruneResult, RunResult
@@ -16,6 +15,15 @@ from persistence.core.settings import BackupSettings
 from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
 from persistence.monitoring.status import BackupFacts, BackupState, HealthStatus, assess
 from persistence.monitoring.status import compute_status as _compute_status
+from persistence.offsite import commands as remote_commands
+from persistence.offsite.flows import create_and_push, plan_from_remote, restore_from_remote
+from persistence.offsite.listing import RemoteBackupSummary
+from persistence.offsite.results import (
+    PullRunResult,
+    PushRunResult,
+    RemotePruneResult,
+    RemoteVerifyResult,
+)
 from persistence.restore.models import ComponentPlan, RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.retention.prune import prune_backups
@@ -52,8 +60,13 @@ __all__ = [
     "HealthStatus",
     "LockHolder",
     "PruneResult",
+    "PullRunResult",
+    "PushRunResult",
     "QdrantHealth",
     "QdrantMode",
+    "RemoteBackupSummary",
+    "RemotePruneResult",
+    "RemoteVerifyResult",
     "RestorePlan",
     "RestoreResult",
     "RunRecord",
@@ -68,12 +81,18 @@ __all__ = [
     "create_backup",
     "health_of_report",
     "list_backups",
+    "list_remote_backups",
     "lock_holder",
     "manifest_bytes_of",
+    "plan_from_remote",
     "plan_restore",
     "prune_backups",
+    "prune_remote_backups",
+    "pull_backup",
+    "push_backup",
     "qdrant_health",
     "restore_backup",
+    "restore_from_remote",
     "schedule_install",
     "schedule_remove",
     "schedule_status",
@@ -82,7 +101,16 @@ __all__ = [
     "status_report",
     "verify_all",
     "verify_backup",
+    "verify_remote_backup",
 ]
+
+# Every shell creates through this, so BACKUP_PUSH_AFTER_CREATE holds for the panel as well.
+create_backup = create_and_push
+push_backup = remote_commands.push
+pull_backup = remote_commands.pull
+list_remote_backups = remote_commands.list_remote
+verify_remote_backup = remote_commands.verify
+prune_remote_backups = remote_commands.prune
 
 
 class BackupListing(BackupSummary):
@@ -176,7 +204,11 @@ def schedule_remove(settings: BackupSettings) -> ScheduleResult:
 def backup_health(settings: BackupSettings) -> HealthStatus:
     """ok / late / failing / never (raises BackupError on unusable settings)."""
     paths = check_paths(settings)
-    return _compute_status(paths.backup_dir, settings.expected_interval_hours)
+    return _compute_status(
+        paths.backup_dir,
+        settings.expected_interval_hours,
+        remote_probe=lambda: remote_commands.remote_newest(settings),
+    )
 
 
 def health_of_report(report: StatusReport, expected_interval_hours: float) -> HealthStatus:

@@ -27,11 +27,16 @@ CONTRACT = {
     "BACKUP_EXPECTED_INTERVAL_HOURS": ("expected_interval_hours", "6", 6.0),
     "BACKUP_SCHEDULER": ("scheduler", "cron", "cron"),
     "BACKUP_CRONTAB_COMMAND": ("crontab_command", "/usr/bin/crontab", "/usr/bin/crontab"),
+    "BACKUP_REMOTE": ("remote", "gs://bucket/app", "gs://bucket/app"),
+    "BACKUP_REMOTE_KEEP_LAST": ("remote_keep_last", "4", 4),
+    "BACKUP_REMOTE_RETENTION_DAYS": ("remote_retention_days", "30", 30.0),
+    "BACKUP_PUSH_AFTER_CREATE": ("push_after_create", "true", True),
     "QDRANT_URL": ("qdrant_url", "http://127.0.0.1:6333", "http://127.0.0.1:6333"),
     "QDRANT_COLLECTIONS": ("qdrant_collections", "a,b", "a,b"),
     "QDRANT_PATH": ("qdrant_path", "qd", Path("qd")),
     "QDRANT_TIMEOUT": ("qdrant_timeout", "7", 7.0),
     "QDRANT_DOWNLOAD_DEADLINE": ("qdrant_download_deadline", "90", 90.0),
+    "QDRANT_SNAPSHOT_DEADLINE": ("qdrant_snapshot_deadline", "120", 120.0),
     "QDRANT_DELETE_SERVER_SNAPSHOT": ("qdrant_delete_server_snapshot", "false", False),
     "QDRANT_SNAPSHOT_ON_START": ("qdrant_snapshot_on_start", "1", True),
     "QDRANT_SNAPSHOT_DIR": ("qdrant_snapshot_dir", "snaps", Path("snaps")),
@@ -47,7 +52,14 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch, env_name: str) -> No
 
 # Names with their own tests: the key is a secret (test_secrets_are_redacted), the single
 # collection name is an alias of QDRANT_COLLECTIONS (test_collection_lists_and_...).
-TESTED_ELSEWHERE = {"QDRANT_API_KEY", "QDRANT_COLLECTION_NAME"}
+# Secrets and aliases, each tested where it is used: the key in tests/qdrant, the alias below,
+# the notification URLs (never shown) in tests/monitoring/test_notify*.py.
+TESTED_ELSEWHERE = {
+    "QDRANT_API_KEY",
+    "QDRANT_COLLECTION_NAME",
+    "BACKUP_NOTIFY_URL",
+    "BACKUP_NOTIFY_WEBHOOK",
+}
 
 
 def test_every_environment_name_is_in_the_contract_table() -> None:

@@ -7,7 +7,7 @@ import time
 
 from pydantic import SecretStr
 
-from persistence.core.results import ComponentSummary, CreateResult
+from persistence.core.results import ComponentStatus, ComponentSummary, CreateResult
 from persistence.monitoring import Notifier, PingEvent, ping_address
 from tests.monitoring.conftest import SECRET_PATH, NotifyServer
 
@@ -15,7 +15,9 @@ SUCCESS = CreateResult(
     ok=True,
     backup_id="backup_20261130T030000_000000Z",
     duration_seconds=4.25,
-    components=[ComponentSummary(name="storage", status="captured", bytes=3 * 1024 * 1024)],
+    components=[
+        ComponentSummary(name="storage", status=ComponentStatus.CAPTURED, bytes=3 * 1024 * 1024)
+    ],
 )
 FAILURE = CreateResult(ok=False, error="cache_db: no room to write (No space left)", exit_code=1)
 

@@ -131,9 +131,12 @@ def test_delete_failure_after_failed_download_is_reported(
     assert leftover_parts(tmp_path) == []
 
 
-def test_create_timeout_with_nothing_appearing(docs: QdrantStandin, tmp_path: Path) -> None:
-    # The create answers late *and* the snapshot only shows up after our polling gave up.
+def test_create_that_never_appears_fails_within_the_snapshot_deadline(
+    docs: QdrantStandin, tmp_path: Path
+) -> None:
+    # The create answers late *and* the snapshot only shows up after the deadline passed.
     docs.inject(Fault("POST", r"/collections/docs/snapshots", delay_seconds=3.0))
-    with pytest.raises(QdrantError, match=r"'docs'.*timed out and no new snapshot appeared"):
-        capture(settings_for(docs.url, qdrant_timeout=0.5), tmp_path)
+    settings = settings_for(docs.url, qdrant_timeout=0.5, qdrant_snapshot_deadline=0.5)
+    with pytest.raises(QdrantError, match=r"'docs'.*did not appear within 0\.5 s"):
+        capture(settings, tmp_path)
     assert leftover_parts(tmp_path) == []

@@ -67,7 +67,7 @@ def test_every_request_path_segment_is_encoded(
     with _client(qdrant_standin) as client:
         assert client.collection_info("docs#v2").points_count == 11
         snap = client.create_snapshot("docs#v2")
-        assert snap.name.startswith("docs#v2-")
+        assert snap is not None and snap.name.startswith("docs#v2-")
         with client.stream_snapshot("docs#v2", snap.name, read_timeout=5) as response:
             assert response.read() == qdrant_standin.archive_bytes("docs#v2")
         client.delete_snapshot("docs#v2", snap.name)

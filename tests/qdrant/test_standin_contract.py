@@ -3,6 +3,7 @@ qdrant-client's generated models *and* validated against the official openapi.js
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -92,8 +93,15 @@ def test_snapshot_endpoints(client: httpx.Client, qdrant_standin: QdrantStandin)
     name = made.result.name
     assert name.startswith("docs-") and name.endswith(".snapshot")
     assert made.result.size == len(qdrant_standin.archive_bytes("docs"))
+    # A create in the same second would get the same name and replace the first
+    # (`snapshots_manager.rs`); a wait=false create finishes in the background.
+    time.sleep(1.05)
     accepted = client.post("/collections/docs/snapshots", params={"wait": "false"})
     _check(accepted, S, "POST", 202, models.InlineResponse202)
+    for _ in range(40):
+        if len(qdrant_standin.snapshot_names("docs")) == 2:
+            break
+        time.sleep(0.05)
     listed = _check(
         client.get("/collections/docs/snapshots"), S, "GET", 200, models.InlineResponse20014
     )

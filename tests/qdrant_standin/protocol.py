@@ -43,6 +43,18 @@ class StandinServer(ThreadingHTTPServer):
 class BaseQdrantHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        self.state = cast(StandinServer, self.server).state
+        self.last_answered: float | None = None
+        with self.state.lock:
+            self.state.connections += 1
+        super().setup()
+        with self.state.lock:
+            self.state.open_sockets.append(self.connection)
+        # Idle keep-alive connections close after `http_keep_alive_timeout_sec` (5 s by
+        # default, `src/settings.rs`): the socket timeout ends the wait for a next request.
+        self.connection.settimeout(self.state.idle_close_seconds)
+
     def log_message(self, format: str, *args: object) -> None:
         del format, args  # quiet: the request log is in state.requests
 
@@ -61,7 +73,8 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
     # --- plumbing -----------------------------------------------------------------------
 
     def _dispatch(self, method: str) -> None:
-        self.state = cast(StandinServer, self.server).state
+        if self._closing_under_request():
+            return
         self.started = time.perf_counter()
         self.status = 0
         parts = urlsplit(self.path)
@@ -72,21 +85,50 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query))
         self.headers_lc = {k.lower(): v for k, v in self.headers.items()}
         try:
+            # The upload's access check answers before the body is read and the connection
+            # goes (`src/common/auth/`, `src/actix/api/snapshot_api.rs`): a client still
+            # sending a big file usually sees a reset connection rather than the 403.
+            upload = path.endswith("/snapshots/upload")
+            early = upload and self._has_body()
+            if early and not self._authorized(method, path):
+                self.close_connection = True
+                return
             self.body = self._read_body()
-            fault = self.state.take_fault(method, path)
-            if fault is not None and fault.status is not None:
+            # Faults aimed at the upload are for the upload itself, not a body-less probe.
+            probe = upload and not early
+            fault = None if probe else self.state.take_fault(method, path)
+            if fault is not None and fault.before is not None:
+                fault.before()
+            if fault is not None and fault.drop_connection:
+                raise Abort
+            if fault is not None and fault.status is not None and fault.proxy_status is None:
                 self._error(fault.status, fault.error, plain=fault.plain_text)
-            elif self._authorized(method, path):
+            elif early or self._authorized(method, path):
                 self._route(method, path, query, fault)
         except Abort:
             self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
+            self.last_answered = time.monotonic()
             with self.state.lock:
                 self.state.requests.append(
                     RequestRecord(method, path, query, dict(self.headers_lc), self.status)
                 )
+
+    def _closing_under_request(self) -> bool:
+        """A request that lands as the server closes the idle connection gets no answer."""
+        if self.last_answered is None:
+            return False
+        idle = time.monotonic() - self.last_answered
+        if idle < self.state.idle_close_seconds - self.state.idle_race:
+            return False
+        self.close_connection = True
+        return True
+
+    def _has_body(self) -> bool:
+        te = self.headers_lc.get("transfer-encoding", "").lower()
+        return te == "chunked" or int(self.headers_lc.get("content-length", "0") or 0) > 0
 
     def _read_body(self) -> bytes:
         if self.headers_lc.get("transfer-encoding", "").lower() == "chunked":
@@ -155,6 +197,8 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
             return False
         if key == state.write_key:
             return True
+        if key in state.scoped_keys:
+            return self._scoped(path, state.scoped_keys[key])
         if key == state.read_key:
             if method == "GET":
                 return True
@@ -162,6 +206,16 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
             self._error(403, f"Forbidden: {needed} access is required")
             return False
         self._error(401, BAD_KEY, plain=True)
+        return False
+
+    def _scoped(self, path: str, allowed: set[str]) -> bool:
+        """A JWT scoped to some collections: `/cluster` needs global access."""
+        segments = self.segments
+        if path in ("/", "/collections") or (
+            len(segments) >= 2 and segments[0] == "collections" and segments[1] in allowed
+        ):
+            return True
+        self._error(403, "Forbidden: Global access is required")
         return False
 
     def _basic_auth_ok(self, expected: tuple[str, str]) -> bool:
@@ -195,21 +249,27 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
         raise NotImplementedError
 
 
-def describe(snapshot: StoredSnapshot) -> dict[str, object]:
+def describe(snapshot: StoredSnapshot, *, s3: bool = False) -> dict[str, object]:
+    """A SnapshotDescription; with S3 snapshot storage the server knows no checksum."""
     return {
         "name": snapshot.name,
         "creation_time": snapshot.creation_time,
         "size": snapshot.size,
-        "checksum": snapshot.checksum,
+        "checksum": None if s3 else snapshot.checksum,
     }
 
 
-def collection_info(collection: StandinCollection) -> dict[str, object]:
+def collection_info(collection: StandinCollection, offset: int = 0) -> dict[str, object]:
+    """CollectionInfo; its points_count is approximate (`info_points`, or off by `offset`)."""
     return {
         "status": "green",
         "optimizer_status": "ok",
         "indexed_vectors_count": 0,
-        "points_count": collection.points_count,
+        "points_count": (
+            collection.points_count + offset
+            if collection.info_points is None
+            else collection.info_points
+        ),
         "segments_count": collection.shards,
         "config": collection_config(collection.dim, collection.shards),
         "payload_schema": {},

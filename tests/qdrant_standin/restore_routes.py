@@ -23,8 +23,20 @@ from tests.qdrant_standin.state import Fault, StandinCollection, StoredSnapshot
 PRIORITIES = ("snapshot", "replica", "no_sync")
 
 
+# Refused in collection names by the upload route's strict validation only (names made
+# before Qdrant 1.5 may hold them): `src/actix/api/mod.rs`, `validation.rs`.
+STRICT_NAME_CHARS = frozenset('<>:"\\|?*')
+
+
 class RestoreRoutes(BaseQdrantHandler):
     def _upload(self, name: str, query: dict[str, str], fault: Fault | None = None) -> None:
+        if any(char in STRICT_NAME_CHARS for char in name):
+            self._error(
+                422,
+                "Validation error in path parameters: [collection_name: "
+                'collection name cannot contain "<>:\\"/\\\\|?*\\0" chars]',
+            )
+            return
         boundary = re.search(r"boundary=\"?([^\";]+)", self.headers_lc.get("content-type", ""))
         part = multipart_file(self.body, boundary[1].encode()) if boundary else None
         if part is None:
@@ -56,6 +68,24 @@ class RestoreRoutes(BaseQdrantHandler):
             collection.snapshots[snapshot_name] = StoredSnapshot(
                 snapshot_name, copy, archive.size, archive.sha256, stamp
             )
+
+    def _keep_failed_upload(self, name: str, stored: Path, kept_name: str | None) -> None:
+        """A recovery that fails after the upload was saved keeps the file: it was moved
+        into `<snapshots>/<collection>/` first (`src/actix/api/snapshot_api.rs`,
+        `do_save_uploaded_snapshot`) and nothing removes it on a 400 or a 500."""
+        if kept_name is None:
+            stored.unlink()  # a recover from a location: the stand-in's own copy
+            return
+        stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+        with self.state.lock:
+            collection = self.state.collections.get(name)
+            if collection is None:
+                self.state.stray_uploads.setdefault(name, []).append(kept_name)
+            elif kept_name.endswith(".snapshot") and not self.state.s3_storage:
+                size = stored.stat().st_size
+                collection.snapshots[kept_name] = StoredSnapshot(
+                    kept_name, stored, size, None, stamp
+                )
 
     def _answer(self, query: dict[str, str]) -> None:
         if query.get("wait", "true") == "false":
@@ -117,13 +147,13 @@ class RestoreRoutes(BaseQdrantHandler):
             dim = int(config["params"]["vectors"]["size"])
             shards = int(config["params"].get("shard_number", 1))
         except (tarfile.TarError, KeyError, ValueError, TypeError, OSError) as exc:
-            stored.unlink()
+            self._keep_failed_upload(name, stored, kept_name)
             self._error(400, f"Bad request: Invalid snapshot: {exc}")
             return False
         with self.state.lock:
             existing = self.state.collections.get(name)
             if existing is not None and (existing.dim, existing.shards) != (dim, shards):
-                stored.unlink()
+                self._keep_failed_upload(name, stored, kept_name)
                 self._error(
                     400,
                     "Bad request: Wrong input: Snapshot is not compatible with "
@@ -153,8 +183,9 @@ class RestoreRoutes(BaseQdrantHandler):
             collection = StandinCollection(name, dim, shards, points, built)
             if existing is not None:
                 collection.snapshots = existing.snapshots
-            # Uploaded files stay in the list, without a checksum, as on a real server.
-            if list_name.endswith(".snapshot"):
+            # Uploaded files stay in the list, without a checksum, as on a real server; with
+            # S3 snapshot storage they stay on local disk, out of the listing.
+            if list_name.endswith(".snapshot") and not self.state.s3_storage:
                 collection.snapshots[list_name] = StoredSnapshot(
                     list_name, stored, built.size, None, stamp
                 )

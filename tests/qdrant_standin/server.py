@@ -3,24 +3,25 @@
 It is a stand-in, not a mock: clients talk to it over TCP with their real HTTP stacks. The
 shapes follow openapi.json (tests validate them against the spec and qdrant-client's models);
 the behaviour follows SNAPSHOTS.md. State, faults and the request log are in state.py, the
-HTTP plumbing in protocol.py, upload/recover in restore_routes.py.
+HTTP plumbing in protocol.py, upload/recover in restore_routes.py, downloads in downloads.py,
+cluster mode in cluster*.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import re
 import shutil
 import socket
 import threading
 import uuid
-import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
-from tests.qdrant_standin.protocol import Abort, StandinServer, collection_info, describe
+from tests.qdrant_standin.cluster_routes import ClusterRoutes
+from tests.qdrant_standin.downloads import DownloadRoutes
+from tests.qdrant_standin.protocol import StandinServer, collection_info, describe
 from tests.qdrant_standin.restore_routes import RestoreRoutes
 from tests.qdrant_standin.state import (
     Fault,
@@ -33,11 +34,15 @@ from tests.qdrant_standin.state import (
 CHUNK = 64 * 1024
 
 
-class _Handler(RestoreRoutes):
+class _Handler(RestoreRoutes, ClusterRoutes, DownloadRoutes):
     # --- routes -------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, query: dict[str, str], fault: Fault | None) -> None:
-        if fault is not None and fault.delay_seconds:
+        if self.state.cluster is not None and path != "/":
+            self._cluster_route(self.state.cluster, method, query)
+            return
+        creating = method == "POST" and path.endswith("/snapshots")
+        if fault is not None and fault.delay_seconds and not creating:
             self.state.stop_event.wait(fault.delay_seconds)
         if path == "/" and method == "GET":
             info = {
@@ -72,16 +77,21 @@ class _Handler(RestoreRoutes):
             if method == "POST":
                 self._create_snapshot(name, query, fault)
             elif method == "GET" and (c := self._collection(name)):
+                s3 = self.state.s3_storage
                 with self.state.lock:
-                    listed = [describe(s) for s in c.snapshots.values()]
+                    listed = [describe(s, s3=s3) for s in c.snapshots.values()]
                 self._ok(listed)
         elif kind == "snapshot":
             if method == "GET":
                 self._download(name, snapshot, fault)
             elif method == "DELETE":
                 self._delete_snapshot(name, snapshot, query)
+        elif kind == "count":
+            if method == "POST" and (c := self._collection(name)):
+                # `POST /collections/{c}/points/count` with `exact: true` counts for real.
+                self._ok({"count": c.points_count})
         elif method == "GET" and (c := self._collection(name)):
-            self._ok(collection_info(c))
+            self._ok(collection_info(c, self.state.info_offset))
         elif method == "PUT":
             self._create_collection(name)
         elif method == "DELETE":
@@ -118,6 +128,7 @@ class _Handler(RestoreRoutes):
         try:
             config = json.loads(self.body or b"{}")
             dim = int(config["vectors"]["size"])
+            shards = int(config.get("shard_number", 1))
         except (ValueError, KeyError, TypeError):
             self._error(400, "Bad request: Wrong input: vectors config is required")
             return
@@ -127,7 +138,7 @@ class _Handler(RestoreRoutes):
             if name in self.state.collections:
                 self._error(400, f"Bad request: Wrong input: Collection `{name}` already exists!")
                 return
-            self.state.add_collection(name, archive=build_archive(0, dim, 1))
+            self.state.add_collection(name, archive=build_archive(0, dim, shards))
         self._ok(True)
 
     def _delete_collection(self, name: str) -> None:
@@ -142,6 +153,44 @@ class _Handler(RestoreRoutes):
         collection = self._collection(name)
         if collection is None or collection.archive is None:
             return
+        # The name is fixed when the create starts, at one-second resolution
+        # (`lib/collection/src/collection/snapshots.rs`); a create in the same second as a
+        # running one gets the same name and replaces it (`snapshots_manager.rs`).
+        stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+        snap_name = f"{name}-{self.state.peer_id}-{stamp:%Y-%m-%d-%H-%M-%S}.snapshot"
+        if fault is not None and fault.snapshot_name is not None:
+            snap_name = fault.snapshot_name
+        with self.state.lock:
+            running = self.state.creates_running.get(snap_name, 0)
+            if running:
+                self.state.same_second_collisions += 1
+            self.state.creates_running[snap_name] = running + 1
+
+        def work() -> StoredSnapshot:
+            try:
+                if fault is not None and fault.delay_seconds:
+                    self.state.stop_event.wait(fault.delay_seconds)
+                return self._write_snapshot(collection, snap_name, stamp, fault)
+            finally:
+                with self.state.lock:
+                    self.state.creates_running[snap_name] -= 1
+
+        proxy = fault.proxy_status if fault is not None else None
+        if query.get("wait", "true") == "false" or proxy is not None:
+            # The create runs in a spawned task (`src/actix/helpers.rs`): 202 at once, or a
+            # proxy's 502/504 while the server behind it goes on.
+            threading.Thread(target=work, daemon=True).start()
+            if proxy is not None:
+                self._error(proxy, "Gateway Timeout", plain=True)
+            else:
+                self._accepted()
+            return
+        snapshot = work()
+        self._ok(describe(snapshot, s3=self.state.s3_storage))
+
+    def _write_snapshot(
+        self, collection: StandinCollection, snap_name: str, stamp: datetime, fault: Fault | None
+    ) -> StoredSnapshot:
         if fault is not None and fault.points_before_snapshot is not None:
             from tests.qdrant_standin.archive import build_archive
 
@@ -150,30 +199,20 @@ class _Handler(RestoreRoutes):
                 collection.archive, collection.points_count = written, written.points_count
                 self.state.known_archives[written.sha256] = written
         with self.state.lock:
-            stamp = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-            while True:
-                snap_name = f"{name}-{self.state.peer_id}-{stamp:%Y-%m-%d-%H-%M-%S}.snapshot"
-                if snap_name not in collection.snapshots:
-                    break
-                stamp += timedelta(seconds=1)
-            if fault is not None and fault.snapshot_name is not None:
-                snap_name = fault.snapshot_name
+            archive = collection.archive
+            assert archive is not None
             stored = self.state.snapshot_dir / f"{uuid.uuid4().hex}.snapshot"
             try:
-                os.link(collection.archive.path, stored)
+                os.link(archive.path, stored)
             except OSError:
-                shutil.copyfile(collection.archive.path, stored)
-            checksum = collection.archive.sha256
-            if fault is not None and fault.wrong_checksum:
-                checksum = "0" * 64
-            snapshot = StoredSnapshot(
-                snap_name, stored, collection.archive.size, checksum, stamp.isoformat()
-            )
+                shutil.copyfile(archive.path, stored)
+            checksum = "0" * 64 if fault is not None and fault.wrong_checksum else archive.sha256
+            snapshot = StoredSnapshot(snap_name, stored, archive.size, checksum, stamp.isoformat())
+            replaced = collection.snapshots.get(snap_name)
             collection.snapshots[snap_name] = snapshot
-        if query.get("wait", "true") == "false":
-            self._accepted()
-        else:
-            self._ok(describe(snapshot))
+        if replaced is not None:
+            replaced.path.unlink(missing_ok=True)
+        return snapshot
 
     def _snapshot(self, collection: str, name: str) -> StoredSnapshot | None:
         found = self._collection(collection)
@@ -197,89 +236,12 @@ class _Handler(RestoreRoutes):
         else:
             self._ok(True)
 
-    def _download(self, collection: str, name: str, fault: Fault | None) -> None:
-        snapshot = self._snapshot(collection, name)
-        if snapshot is None:
-            return
-        size = snapshot.path.stat().st_size
-        start, end, status = 0, size - 1, 200
-        wanted = self.headers_lc.get("range")
-        if wanted:
-            m = re.fullmatch(r"bytes=(\d*)-(\d*)", wanted.strip())
-            if m is None or (not m[1] and not m[2]):
-                self._error(416, "Range Not Satisfiable")
-                return
-            if m[1]:
-                start, end = int(m[1]), int(m[2]) if m[2] else size - 1
-            else:
-                start, end = max(0, size - int(m[2])), size - 1
-            end = min(end, size - 1)
-            if start > end:
-                self._error(416, "Range Not Satisfiable")
-                return
-            status = 206
-        length = end - start + 1
-        compress = self._gzip_allowed() and status == 200
-        self.status = status
-        self.send_response(status)
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Content-Disposition", f'attachment; filename="{name}"')
-        if status == 206:
-            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
-        if compress:
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.send_header("Content-Length", str(length))
-        self.end_headers()
-        with snapshot.path.open("rb") as handle:
-            handle.seek(start)
-            if compress:
-                self._send_gzip_chunked(handle, length)
-            else:
-                self._send_raw(handle, length, fault)
-
-    def _send_raw(self, handle: BinaryIO, length: int, fault: Fault | None) -> None:
-        sent, stalled = 0, False
-        while sent < length:
-            step = min(CHUNK, length - sent)
-            if fault is not None and fault.truncate_after is not None:
-                step = min(step, fault.truncate_after - sent)
-                if step <= 0:
-                    self.wfile.flush()
-                    self.connection.shutdown(socket.SHUT_WR)
-                    raise Abort
-            if fault is not None and fault.stall_after is not None and not stalled:
-                if sent >= fault.stall_after:
-                    self.wfile.flush()
-                    self.state.stop_event.wait(fault.stall_seconds)
-                    stalled = True
-                else:
-                    step = min(step, fault.stall_after - sent)
-            self.wfile.write(handle.read(step))
-            sent += step
-
-    def _send_gzip_chunked(self, handle: BinaryIO, length: int) -> None:
-        compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-        remaining = length
-        while remaining:
-            data = handle.read(min(CHUNK, remaining))
-            remaining -= len(data)
-            self._chunk(compressor.compress(data))
-        self._chunk(compressor.flush())
-        self.wfile.write(b"0\r\n\r\n")
-
-    def _chunk(self, data: bytes) -> None:
-        if data:
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-
 
 def collection_route(segments: list[str]) -> tuple[str, str, str] | None:
     """Route a `/collections/...` path from its DECODED segments, as Qdrant does.
 
-    Returns (kind, collection, snapshot) with kind one of collection, snapshots, upload,
-    recover, snapshot; None for anything else. Routing on segments (not on the decoded path)
+    Returns (kind, collection, snapshot) with kind one of collection, count, snapshots,
+    upload, recover, snapshot; None for anything else. Routing on segments (not on the decoded path)
     keeps `docs%23v2` one collection `docs#v2`, and `a%2Fb` one segment `a/b`.
     """
     if len(segments) < 2 or segments[0] != "collections" or not segments[1]:
@@ -287,6 +249,8 @@ def collection_route(segments: list[str]) -> tuple[str, str, str] | None:
     name, rest = segments[1], segments[2:]
     if not rest:
         return ("collection", name, "")
+    if rest == ["points", "count"]:
+        return ("count", name, "")
     if rest[0] != "snapshots":
         return None
     if len(rest) == 1:
@@ -317,9 +281,14 @@ class QdrantStandin:
         return self
 
     def stop(self) -> None:
+        """Go down as a node does: no new connections, and the open ones are cut."""
         self.state.stop_event.set()
         self._server.shutdown()
         self._server.server_close()
+        with self.state.lock:
+            for sock in self.state.open_sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=5)
 
     # Shortcuts so tests read naturally.

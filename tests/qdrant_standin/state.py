@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tests.qdrant_standin.archive import BuiltArchive, build_archive
+
+if TYPE_CHECKING:
+    from tests.qdrant_standin.cluster_state import ClusterView
 
 
 @dataclass
@@ -26,7 +32,17 @@ class Fault:
     truncate_after: int | None = None  # announce the full length, close after K body bytes
     stall_after: int | None = None  # send K body bytes, then stall for stall_seconds
     stall_seconds: float = 0.0
-    delay_seconds: float = 0.0  # do the work only after this delay (a slow create)
+    # Do the work only after this delay. For a create, the snapshot's name is fixed before
+    # the delay and the create finishes even if the client gave up meanwhile, as Qdrant's
+    # spawned create task does (`src/actix/helpers.rs`, `time_or_accept`).
+    delay_seconds: float = 0.0
+    # A reverse proxy in front: answer this status (502/504) at once while the server behind
+    # it goes on with the request (a create still finishes).
+    proxy_status: int | None = None
+    # Close the connection without any answer (a keep-alive connection dropped under it).
+    drop_connection: bool = False
+    # Run this first (e.g. stop another node: a node going down in the middle of a run).
+    before: Callable[[], None] | None = None
     wrong_checksum: bool = False  # create: report a checksum that does not match the bytes
     # create: report (and list) the snapshot under this name; upload: the server keeps the
     # uploaded file under this name instead of the uploaded file name (not listed unless it
@@ -58,9 +74,12 @@ class StandinCollection:
     name: str
     dim: int
     shards: int
-    points_count: int
+    points_count: int  # the exact count (`POST /collections/{c}/points/count`)
     archive: BuiltArchive | None
     snapshots: dict[str, StoredSnapshot] = field(default_factory=lambda: {})
+    # What collection info reports as points_count when it differs from the exact count:
+    # the spec calls it approximate, and the optimizer runs right after a recovery.
+    info_points: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,29 @@ class StandinState:
         self.version = "1.19.0"
         # sha256 -> archive built by the stand-in, to know the points of an uploaded file.
         self.known_archives: dict[str, BuiltArchive] = {}
+        # key -> the collections it may touch: a collection-scoped JWT (403 on /cluster).
+        self.scoped_keys: dict[str, set[str]] = {}
+        # `snapshots_config.snapshots_storage: s3`: listings carry no checksum and uploads
+        # stay on local disk, out of the listing.
+        self.s3_storage = False
+        # `service.http_keep_alive_timeout_sec` (`src/settings.rs`, default 5): an idle
+        # connection is closed; a request that arrives in the last `idle_race` seconds before
+        # that meets a connection being closed and gets no answer.
+        self.idle_close_seconds = 5.0
+        self.idle_race = 1.0
+        # Uploaded files a failed recovery left on disk for a collection that does not exist
+        # (`<snapshots>/<collection>/<file>`), by collection.
+        self.stray_uploads: dict[str, list[str]] = {}
+        # How many creates started in the same second as a still-running create of the same
+        # collection (the later one overwrites the earlier: `snapshots_manager.rs`).
+        self.same_second_collisions = 0
+        self.creates_running: dict[str, int] = {}
+        self.connections = 0  # TCP connections accepted
+        # Added to every collection's info count (not to the exact count): an optimizer at
+        # work after a recovery makes the approximate count drift.
+        self.info_offset = 0
+        self.open_sockets: list[socket.socket] = []  # closed when the node goes down
+        self.cluster: ClusterView | None = None  # cluster mode: the view shared by all nodes
 
     def add_collection(
         self,
@@ -137,6 +179,10 @@ class StandinState:
     def all_snapshot_names(self) -> dict[str, list[str]]:
         with self.lock:
             return {name: sorted(c.snapshots) for name, c in self.collections.items()}
+
+    def uploads_to(self, path_regex: str) -> list[RequestRecord]:
+        """Snapshot uploads that carried a file (not the body-less access probes)."""
+        return [r for r in self.requests_to("POST", path_regex) if r.query]
 
     def requests_to(self, method: str, path_regex: str) -> list[RequestRecord]:
         with self.lock:

@@ -41,7 +41,7 @@ def test_if_empty_is_a_no_op_on_a_populated_state_and_restores_an_empty_one(
     assert counts == {"docs": 21, "faq-v2": 9, "images": 31}
     uploaded = {
         r.path.split("/")[2]
-        for r in qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
+        for r in qdrant_standin.state.uploads_to(r"/collections/[^/]+/snapshots/upload")
     }
     assert uploaded == {"docs", "faq-v2"}, "a populated collection is left alone"
     # A populated uploads/ tree was not touched (present files are never rewritten).

@@ -73,7 +73,7 @@ def test_drill_restores_into_a_scratch_collection_and_cleans_up(
     assert report.ok, report.problems
     qdrant = next(c for c in report.components if c.name == "qdrant")
     assert any("recovered 22 points" in n for n in qdrant.notes)
-    uploads = qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
+    uploads = qdrant_standin.state.uploads_to(r"/collections/[^/]+/snapshots/upload")
     assert len(uploads) == 1 and uploads[0].path.split("/")[2].startswith(SCRATCH_PREFIX + "docs-")
     assert uploads[0].query["priority"] == "snapshot" and uploads[0].query["checksum"]
     assert standin_state(qdrant_standin) == before, "scratch collection and copy removed"
@@ -128,7 +128,7 @@ def test_restore_goes_on_after_a_mismatch_and_names_every_problem(
     assert "restored as recorded: images" in result.error
     qdrant_result = next(c for c in result.components if c.name == "qdrant")
     assert not qdrant_result.ok and qdrant_result.collections_recovered == ["images"]
-    uploads = qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
+    uploads = qdrant_standin.state.uploads_to(r"/collections/[^/]+/snapshots/upload")
     assert sorted(r.path.split("/")[2] for r in uploads) == ["docs", "faq-v2", "images"]
     after = standin_state(qdrant_standin)
     assert (after["docs"][0], after["faq-v2"][0], after["images"][0]) == (21, 1, 31)

@@ -90,7 +90,7 @@ def test_round_trip_restore_and_undo(qdrant_standin: QdrantStandin, tmp_path: Pa
         backup / "analytics_db" / "analytics.duckdb"
     ).read_bytes()
     # Qdrant: one upload per collection, with the checksum and priority=snapshot.
-    uploads = qdrant_standin.state.requests_to("POST", r"/collections/[^/]+/snapshots/upload")
+    uploads = qdrant_standin.state.uploads_to(r"/collections/[^/]+/snapshots/upload")
     assert {r.path.split("/")[2]: r.query["checksum"] for r in uploads} == sha
     assert all(r.query["priority"] == "snapshot" and r.status == 200 for r in uploads)
     after = standin_state(qdrant_standin)

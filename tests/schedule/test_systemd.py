@@ -221,3 +221,37 @@ def test_forced_systemd_without_a_user_session_is_one_line_exit_2(
     assert result.error is not None and "\n" not in result.error
     assert "no systemd user session" in result.error
     assert not unit_dir(config_home).exists()
+
+
+def test_with_a_remote_the_scheduled_run_also_pushes(
+    tmp_path: Path, config_home: Path, recorded_systemctl: RecordedTool
+) -> None:
+    """BACKUP_REMOTE set at install: the unit's command pushes each new backup off-site."""
+    from persistence.schedule.for_settings import install_for
+
+    data_dir = tmp_path / "data"
+    create_sample_state(load_settings(data_dir=data_dir).resolved(), large_file_mib=1)
+    remote = tmp_path / "offsite"
+    remote.mkdir()
+    settings = load_settings(data_dir=data_dir, remote=str(remote), scheduler="systemd")
+    installed = install_for(settings)
+    assert installed.ok, installed.error
+    service_file = next(unit_dir(config_home).glob("*.service"))
+    argv = exec_start_argv(service_file)
+    assert argv[-1] == "--push"
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "QDRANT_"))}
+    clean_env["BACKUP_REMOTE"] = str(remote)
+    ran = subprocess.run(
+        argv,
+        cwd=working_directory(service_file),
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    result = json.loads(ran.stdout)
+    assert result["remote"]["pushed"] is True
+    pushed = list(remote.rglob(f"{result['backup_id']}/manifest.json"))
+    assert len(pushed) == 1

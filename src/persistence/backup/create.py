@@ -162,6 +162,7 @@ def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float) -> CreateResu
         components=[_summary_of(r) for r in records],
         warnings=manifest.warnings,
         leftovers_removed=leftovers,
+        orphans_removed=[o for r in records if r.qdrant for o in r.qdrant.orphans_removed],
     )
 
 
@@ -185,7 +186,7 @@ def _retention_after(
 def _summary_of(record: ComponentRecord) -> ComponentSummary:
     return ComponentSummary(
         name=record.name,
-        status=record.status.value,
+        status=record.status,
         method=record.method,
         source=record.source,
         bytes=record.bytes,

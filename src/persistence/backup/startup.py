@@ -23,7 +23,8 @@ from persistence.core.fsio import sync_filesystem
 from persistence.core.paths import SafePaths, check_paths
 from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings, load_settings
-from persistence.qdrant import QdrantRestClient, copy_embedded
+from persistence.qdrant import copy_embedded
+from persistence.qdrant.capture import ServerSession, open_server
 from persistence.qdrant.names import validate_collection_name
 from persistence.qdrant.snapshots import fetch_snapshot
 from persistence.runs.wrapper import Command, LogEntry, MissingRoot, RunScope, run_command
@@ -68,20 +69,25 @@ def snapshot_directory(settings: BackupSettings) -> Path:
     return folder
 
 
-def take_snapshots(settings: BackupSettings, directory: Path) -> list[SnapshotStatus]:
+def take_snapshots(
+    settings: BackupSettings, paths: SafePaths, directory: Path
+) -> list[SnapshotStatus]:
     """One status per target; Qdrant failures become `failed` statuses, never exceptions."""
+    if len(settings.qdrant_urls()) > 1:
+        message = "start-up snapshots of a cluster are not supported: use create-backup"
+        return [SnapshotStatus(target="qdrant", status="skipped", error=message)]
     if settings.qdrant_url:
         return _server_snapshots(settings, settings.qdrant_url, directory)
-    folder = settings.resolved().qdrant_path
+    folder = paths.qdrant_path
     if folder is not None:
         return [_embedded_snapshot(folder, directory)]
     return [SnapshotStatus(target="qdrant", status="skipped", error="Qdrant is not configured")]
 
 
 def _server_snapshots(settings: BackupSettings, url: str, directory: Path) -> list[SnapshotStatus]:
-    with QdrantRestClient(
-        url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
-    ) as client:
+    # open_server deletes what earlier runs left on the server (the snapshot journal).
+    with open_server(settings, url) as session:
+        client = session.client
         clock = time.monotonic()
         try:
             client.require_single_node("snapshot each node separately")
@@ -89,22 +95,23 @@ def _server_snapshots(settings: BackupSettings, url: str, directory: Path) -> li
         except BackupError as exc:
             logger.error("qdrant snapshot: %s", exc.message)
             return [_failed("qdrant", exc.message, clock)]
-        return [_one_collection(settings, client, name, directory) for name in names]
+        return [_one_collection(settings, session, name, directory) for name in names]
 
 
 def _one_collection(
-    settings: BackupSettings, client: QdrantRestClient, name: str, directory: Path
+    settings: BackupSettings, session: ServerSession, name: str, directory: Path
 ) -> SnapshotStatus:
     clock = time.monotonic()
     try:
         validate_collection_name(name)
         got = fetch_snapshot(
-            client,
+            session.client,
             name,
             directory / name,
-            poll_for=settings.qdrant_timeout,
+            poll_for=settings.qdrant_snapshot_deadline,
             deadline_seconds=settings.qdrant_download_deadline,
             delete_server_copy=settings.qdrant_delete_server_snapshot,
+            journal=session.journal,
         ).downloaded
     except (BackupError, OSError) as exc:
         message = exc.message if isinstance(exc, BackupError) else f"{name}: {exc}"
@@ -172,8 +179,7 @@ def snapshot_now(settings: BackupSettings) -> SnapshotReport:
         return None
 
     def body(scope: RunScope) -> SnapshotReport:
-        del scope
-        targets = take_snapshots(settings, directories[0])
+        targets = take_snapshots(settings, scope.paths, directories[0])
         ok = all(t.status != "failed" for t in targets)
         return SnapshotReport(
             ok=ok,

@@ -24,7 +24,14 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
+from persistence.cli.remote_commands import (
+    RemoteOption,
+    list_remote,
+    print_push,
+    print_remote_prune,
+)
 from persistence.core.display import human_bytes
+from persistence.core.errors import ConfigError
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
 
@@ -37,6 +44,13 @@ def create_backup(
     ] = None,
     no_prune: Annotated[bool, typer.Option("--no-prune", help="Skip retention this run.")] = False,
     no_qdrant: Annotated[bool, typer.Option("--no-qdrant", help="Skip Qdrant this run.")] = False,
+    push: Annotated[
+        bool,
+        typer.Option(
+            "--push", help="Push the new backup to the remote (BACKUP_PUSH_AFTER_CREATE)."
+        ),
+    ] = False,
+    remote: RemoteOption = None,
     qdrant_url: QdrantUrlOption = None,
     collection: Annotated[
         list[str] | None,
@@ -57,10 +71,11 @@ def create_backup(
             keep_last=keep_last,
             qdrant_url=qdrant_url,
             qdrant_collections=",".join(collection) if collection else None,
+            remote=remote,
         )
         with progress_for(json_output) as progress:
             result = service.create_backup(
-                settings, progress=progress, prune=not no_prune, skip_qdrant=no_qdrant
+                settings, push=push, progress=progress, prune=not no_prune, skip_qdrant=no_qdrant
             )
         return finish(result, json_output, _print_create)
 
@@ -84,11 +99,16 @@ def _print_create(result: CreateResult) -> None:
         )
     if result.prune is not None:
         _print_prune(result.prune)
+    if result.remote is not None:
+        print_push(result.remote)
 
 
 @app.command("list-backups")
 def list_backups(
     json_output: JsonOption = False,
+    remote: Annotated[
+        bool, typer.Option("--remote", help="List the remote's backups (BACKUP_REMOTE).")
+    ] = False,
     data_dir: DataDirOption = None,
     backup_dir: BackupDirOption = None,
     debug: DebugOption = False,
@@ -96,6 +116,8 @@ def list_backups(
     """List backups, oldest first."""
 
     def run() -> int:
+        if remote:
+            return list_remote(json_output, data_dir, backup_dir)
         listings = service.list_backups(settings_from(data_dir=data_dir, backup_dir=backup_dir))
         if json_output:
             emit_json(list(listings))
@@ -123,6 +145,13 @@ def list_backups(
 def prune_backups(
     json_output: JsonOption = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would go.")] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote",
+            help="Prune the remote (BACKUP_REMOTE_KEEP_LAST, BACKUP_REMOTE_RETENTION_DAYS).",
+        ),
+    ] = False,
     keep_last: Annotated[int | None, typer.Option("--keep-last", min=1)] = None,
     keep_within_days: Annotated[
         float | None,
@@ -138,6 +167,13 @@ def prune_backups(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
+        if remote:
+            if keep_last is not None or keep_within_days is not None:
+                raise ConfigError(
+                    "with --remote, set BACKUP_REMOTE_KEEP_LAST / BACKUP_REMOTE_RETENTION_DAYS"
+                )
+            pruned = service.prune_remote_backups(settings, dry_run=dry_run)
+            return finish(pruned, json_output, _print_remote_prune)
         result = service.prune_backups(
             settings, dry_run=dry_run, keep_last=keep_last, keep_within_days=keep_within_days
         )
@@ -156,6 +192,14 @@ def _print_prune(result: PruneResult) -> None:
         )
     for item in result.ignored:
         out_console.print(f"  {'ignore':<12} {item.backup_id}  ({item.reason})")
+
+
+def _print_remote_prune(result: PruneResult) -> None:
+    print_remote_prune(result)
+    for backup_id in result.kept:
+        out_console.print(
+            f"  remote {'keep':<12} {backup_id}  ({'; '.join(result.keep_rules[backup_id])})"
+        )
 
 
 @app.command("sample-data")

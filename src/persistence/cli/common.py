@@ -65,6 +65,9 @@ def setup_logging(debug: bool) -> None:
     if not debug:
         # httpx logs every request at INFO; the user wants results, not a request log.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The storage SDKs log signed request headers and session URLs at DEBUG: never shown.
+    for name in ("botocore", "boto3", "s3transfer", "urllib3", "google", "google_auth_httplib2"):
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 def settings_from(**overrides: object) -> BackupSettings:

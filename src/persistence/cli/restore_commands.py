@@ -23,8 +23,11 @@ from persistence.cli.common import (
     progress_for,
     settings_from,
 )
+from persistence.cli.remote_commands import RemoteOption, verify_remote
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError, ExitCode
+from persistence.core.progress import ProgressCallback
+from persistence.core.settings import BackupSettings
 from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 from persistence.verify.run import first_problem
 
@@ -55,6 +58,12 @@ def verify_backup_command(
     drill: Annotated[
         bool, typer.Option("--drill", help="Restore each snapshot into a scratch collection.")
     ] = False,
+    remote: Annotated[
+        bool,
+        typer.Option(
+            "--remote", help="Check the copy on the remote (--deep: download and re-hash)."
+        ),
+    ] = False,
     json_output: JsonOption = False,
     qdrant_url: QdrantUrlOption = None,
     data_dir: DataDirOption = None,
@@ -65,6 +74,10 @@ def verify_backup_command(
 
     def run() -> int:
         _one_of(backup_id, latest, every, all_allowed=True)
+        if remote:
+            if every or drill:
+                raise ConfigError("--remote takes an ID or --latest, not --all or --drill")
+            return verify_remote(backup_id, deep, json_output, data_dir, backup_dir)
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
         with progress_for(json_output) as progress:
             if every:
@@ -130,6 +143,13 @@ def restore_backup_command(
         bool,
         typer.Option("--if-empty", help="Only what is missing or empty (container start-up)."),
     ] = False,
+    from_remote: Annotated[
+        bool,
+        typer.Option(
+            "--from-remote", help="Pull the backup from the remote first (BACKUP_REMOTE)."
+        ),
+    ] = False,
+    remote: RemoteOption = None,
     json_output: JsonOption = False,
     qdrant_url: QdrantUrlOption = None,
     data_dir: DataDirOption = None,
@@ -140,8 +160,15 @@ def restore_backup_command(
 
     def run() -> int:
         _one_of(backup_id, latest)
-        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url)
+        settings = settings_from(
+            data_dir=data_dir, backup_dir=backup_dir, qdrant_url=qdrant_url, remote=remote
+        )
         chosen = [p.strip() for item in only or [] for p in item.split(",") if p.strip()] or None
+        if from_remote:
+            with progress_for(json_output) as progress:
+                return _from_remote(
+                    settings, backup_id, chosen, dry_run, force, if_empty, json_output, progress
+                )
         if dry_run:
             plan = service.plan_restore(
                 settings, backup_id, latest=latest, only=chosen, if_empty=if_empty, force=force
@@ -169,6 +196,37 @@ def restore_backup_command(
         return finish(result, json_output, _print_restore)
 
     guarded(debug, run, json_output)
+
+
+def _from_remote(
+    settings: BackupSettings,
+    backup_id: str | None,
+    only: list[str] | None,
+    dry_run: bool,
+    force: bool,
+    if_empty: bool,
+    json_output: bool,
+    progress: ProgressCallback,
+) -> int:
+    if dry_run:
+        plan = service.plan_from_remote(
+            settings, backup_id, only=only, if_empty=if_empty, progress=progress
+        )
+        if json_output:
+            emit_json(plan)
+        else:
+            for warning in plan.warnings:
+                out_console.print(escape(warning))
+            if plan.backup_id is not None:
+                _print_plan(plan)
+        if not plan.ok:
+            error_line(plan.error or "")
+            return plan.exit_code
+        return int(ExitCode.FAILED) if plan.problems else 0
+    result = service.restore_from_remote(
+        settings, backup_id, only=only, force=force, if_empty=if_empty, progress=progress
+    )
+    return finish(result, json_output, _print_restore)
 
 
 def _print_plan(plan: RestorePlan) -> None:

@@ -47,6 +47,9 @@ class PlanContext:
     # The backup is an undo copy: a component it records as absent did not exist before
     # the restore it undoes, so undoing removes it.
     undoes_a_restore: bool
+    # --force: a kind may then replace what it would otherwise refuse (a Qdrant cluster
+    # collection whose shard layout differs from the backup's).
+    force: bool = False
 
 
 @dataclass(frozen=True)

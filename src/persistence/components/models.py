@@ -33,6 +33,14 @@ class Findings:
 ComponentAction = Literal["restore", "restore-missing", "leave", "skip"]
 
 
+class ShardPlan(BaseModel):
+    """A cluster restore: which shard file goes to which node."""
+
+    shard_id: int
+    file: str
+    node: str
+
+
 class CollectionPlan(BaseModel):
     name: str
     action: Literal["recover", "replace", "leave"]
@@ -40,6 +48,7 @@ class CollectionPlan(BaseModel):
     bytes: int
     points_expected: int | None = None
     points_now: int | None = None
+    shards: list[ShardPlan] = []
 
 
 class ComponentPlan(BaseModel):

@@ -25,16 +25,14 @@ from persistence.components.qdrant_server_restore import plan_qdrant, restore_qd
 from persistence.components.qdrant_skipped import make_qdrant_dir, not_in_backup
 from persistence.core.progress import ComponentProgress, ThrottledProgress
 from persistence.core.settings import BackupSettings, redact_url
-from persistence.qdrant.client import QdrantRestClient
-from persistence.qdrant.names import validate_collection_name
-from persistence.qdrant.snapshots import fetch_snapshot
-from persistence.store.manifest import (
-    ComponentRecord,
-    ComponentStatus,
-    FileRecord,
-    QdrantCollectionRecord,
-    QdrantRecord,
+from persistence.qdrant.capture import (
+    CapturedCollection,
+    capture_collection,
+    open_server,
+    strict_name_warnings,
 )
+from persistence.qdrant.names import validate_collection_name
+from persistence.store.manifest import ComponentRecord, ComponentStatus, QdrantRecord
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +41,11 @@ METHOD_SNAPSHOT = "server-snapshot"
 
 
 @dataclass(frozen=True)
-class _Captured:
-    record: QdrantCollectionRecord
-    file: FileRecord
-    warning: str | None
-
-
-@dataclass(frozen=True)
 class ServerComponent:
-    """Snapshot every selected collection of a single-node server, one after the other."""
+    """Snapshot every selected collection of a single-node server, one after the other.
+
+    Opening the server first deletes what earlier runs left there (the snapshot journal).
+    """
 
     settings: BackupSettings
     name: str = COMPONENT_NAME
@@ -65,21 +59,27 @@ class ServerComponent:
         warnings: list[str] = []
         if settings.qdrant_path is not None:
             warnings.append("QDRANT_PATH is ignored because QDRANT_URL is set")
-        with QdrantRestClient(
-            settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
-        ) as client:
+        with open_server(settings, settings.qdrant_url) as session:
+            client = session.client
+            warnings.extend(session.warnings)
             version = client.server_version()
-            client.require_single_node(
-                "this backup could not be restored: back up each node separately or use a "
-                "single-node server"
+            unknown = client.require_single_node(
+                "this backup could not be restored: list every node's REST URL in QDRANT_URL "
+                "(comma-separated) to back up a cluster shard by shard"
             )
+            warnings.extend([unknown] if unknown else [])
             names = settings.collection_names() or client.list_collections()
             for name in names:
                 validate_collection_name(name)
+            warnings.extend(strict_name_warnings(names))
             if not names:
                 warnings.append("the Qdrant server has no collections")
             reporter = ThrottledProgress(progress)
-            captured = [self._one(client, name, ctx.target_dir, reporter) for name in names]
+            captured: list[CapturedCollection] = []
+            for name in names:
+                one = capture_collection(session, settings, name, ctx.target_dir, reporter)
+                reporter.flush(f"{name}: {one.file.size} bytes")
+                captured.append(one)
         warnings.extend(c.warning for c in captured if c.warning)
         total = sum(c.file.size for c in captured)
         progress.finish(f"{len(captured)} Qdrant collection(s), {total} bytes")
@@ -97,6 +97,7 @@ class ServerComponent:
                 url=client.shown_url,
                 server_version=version,
                 collections=[c.record for c in captured],
+                orphans_removed=session.orphans_removed,
             ),
         )
 
@@ -153,37 +154,3 @@ class ServerComponent:
     def damage_is_expected(self, folder: Path, record: ComponentRecord) -> bool:
         del folder, record
         return False
-
-    def _one(
-        self,
-        client: QdrantRestClient,
-        collection: str,
-        target_dir: Path,
-        reporter: ThrottledProgress,
-    ) -> _Captured:
-        settings = self.settings
-        fetched = fetch_snapshot(
-            client,
-            collection,
-            target_dir / collection,
-            poll_for=settings.qdrant_timeout,
-            deadline_seconds=settings.qdrant_download_deadline,
-            delete_server_copy=settings.qdrant_delete_server_snapshot,
-            on_chunk=reporter,
-        )
-        downloaded = fetched.downloaded
-        reporter.flush(f"{collection}: {downloaded.size} bytes")
-        relative = f"{collection}/{fetched.snapshot.name}"
-        record = QdrantCollectionRecord(
-            name=collection,
-            snapshot_name=fetched.snapshot.name,
-            file=relative,
-            size=downloaded.size,
-            sha256=downloaded.sha256,
-            server_checksum=downloaded.server_checksum,
-            points_count=fetched.info.points_count,
-            vectors_config=fetched.info.vectors_config,
-            server_snapshot_deleted=fetched.server_copy_deleted,
-        )
-        file = FileRecord(path=relative, size=downloaded.size, sha256=downloaded.sha256)
-        return _Captured(record=record, file=file, warning=fetched.warning)

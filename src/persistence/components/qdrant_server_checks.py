@@ -21,10 +21,16 @@ from persistence.core.settings import BackupSettings
 from persistence.qdrant import (
     QdrantRestClient,
     count_points_offline,
-    upload_snapshot,
 )
+from persistence.qdrant.capture import open_server
+from persistence.qdrant.cluster_restore import deep_check_shards
+from persistence.qdrant.drill import drill_snapshot
 from persistence.qdrant.names import validate_collection_name
-from persistence.store.manifest import ComponentRecord, QdrantCollectionRecord
+from persistence.store.manifest import (
+    ComponentRecord,
+    QdrantClusterCollectionRecord,
+    QdrantCollectionRecord,
+)
 
 SCRATCH_PREFIX = "verify-drill-"
 # Qdrant caps collection names at 255 bytes; leave room for the prefix and the suffix.
@@ -79,14 +85,17 @@ def drill_collections(
 ) -> None:
     """Recover each snapshot into a scratch collection, count its points, remove everything."""
     assert settings.qdrant_url is not None
-    with QdrantRestClient(
-        settings.qdrant_url, api_key=settings.qdrant_api_key, timeout=settings.qdrant_timeout
-    ) as client:
+    if len(settings.qdrant_urls()) > 1:
+        found.problems.append("drill could not run: a drill needs a single-node server")
+        return
+    with open_server(settings, settings.qdrant_url) as session:
+        client = session.client
         try:
-            client.require_single_node("a drill needs a single-node server")
+            unknown = client.require_single_node("a drill needs a single-node server")
         except QdrantError as exc:
             found.problems.append(f"drill could not run: {exc.message}")
             return
+        found.notes.extend([unknown] if unknown else [])
         for collection in collections:
             _drill_one(client, folder, collection, found)
 
@@ -94,41 +103,44 @@ def drill_collections(
 def _drill_one(
     client: QdrantRestClient, folder: Path, collection: QdrantCollectionRecord, found: Findings
 ) -> None:
-    scratch: str | None = None
     try:
         snapshot = join_inside(folder, collection.file)
         scratch = scratch_name(collection.name, set(client.list_collections()))
-        uploaded = upload_snapshot(client, scratch, snapshot, collection.sha256, "snapshot")
-        if uploaded.warning:
-            found.notes.append(f"drill {collection.name}: {uploaded.warning}")
-        points = client.collection_info(scratch).points_count
     except BackupError as exc:
         found.fail_file(collection.file, f"drill: {exc.message}")
-        points = None
-    finally:
-        if scratch is not None:
-            _remove_scratch(client, scratch, collection.name, found)
-    if points is None:
+        return
+    outcome = drill_snapshot(client, snapshot, collection, scratch)
+    found.notes.extend(f"drill {collection.name}: {note}" for note in outcome.notes)
+    for leftover in outcome.leftovers:
+        found.problems.append(f"drill {collection.name}: could not remove {leftover}")
+    if outcome.failure is not None or outcome.points is None:
+        found.fail_file(collection.file, f"drill: {outcome.failure}")
         return
     expected = collection.points_count
-    if expected is not None and points != expected:
+    if expected is not None and outcome.points != expected:
         found.fail_file(
             collection.file,
-            f"drill: the server recovered {points} points, {expected} recorded at backup "
-            f"time ({_LIVE_COUNT})",
+            f"drill: the server recovered {outcome.points} points (exact count), {expected} "
+            f"recorded at backup time ({_LIVE_COUNT})",
         )
     else:
-        found.notes.append(f"drill {collection.name}: recovered {points} points on the server")
-
-
-def _remove_scratch(client: QdrantRestClient, scratch: str, original: str, found: Findings) -> None:
-    try:
-        if scratch in client.list_collections():
-            client.delete_collection(scratch)
-    except QdrantError as exc:
-        found.problems.append(
-            f"drill {original}: scratch collection {scratch} could not be deleted: {exc.message}"
+        found.notes.append(
+            f"drill {collection.name}: recovered {outcome.points} points on the server"
         )
+
+
+def deep_check_cluster(
+    folder: Path, collections: list[QdrantClusterCollectionRecord], found: Findings
+) -> None:
+    """Count every shard file of a cluster backup offline, shard by shard."""
+    for collection in collections:
+        checks = deep_check_shards(folder, collection)
+        for check in checks:
+            if check.problem is not None:
+                found.fail_file(check.file, f"deep check: {check.problem}")
+        total = sum(c.counted or 0 for c in checks)
+        shards = ", ".join(f"shard {c.shard_id}: {c.counted}" for c in checks)
+        found.notes.append(f"{collection.name}: {total} points counted offline ({shards})")
 
 
 _READ_CHUNK = 1024 * 1024

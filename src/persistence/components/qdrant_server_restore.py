@@ -24,6 +24,7 @@ from persistence.qdrant import (
     upload_snapshot,
 )
 from persistence.qdrant.names import validate_collection_name
+from persistence.qdrant.uploads import strict_name_problem
 from persistence.store.manifest import ComponentRecord, QdrantCollectionRecord
 
 
@@ -61,6 +62,12 @@ def plan_qdrant(
         plan.reason = "no Qdrant data in this backup"
         return plan
     collections = _checked_collections(folder, record)
+    if len(settings.qdrant_urls()) > 1:
+        plan.problems.append("the backup holds single-node snapshots: set QDRANT_URL to one node")
+        return plan
+    for collection in collections:
+        if (problem := strict_name_problem(collection.name)) is not None:
+            plan.problems.append(problem)
     if not settings.qdrant_url:
         plan.problems.append("the backup holds server snapshots: set QDRANT_URL to restore them")
         return plan
@@ -71,9 +78,7 @@ def plan_qdrant(
             client.require_single_node("refusing to restore into a cluster")
             existing = set(client.list_collections())
             counts = {
-                c.name: client.collection_info(c.name).points_count
-                for c in collections
-                if c.name in existing
+                c.name: client.count_points(c.name) for c in collections if c.name in existing
             }
     except QdrantError as exc:
         plan.problems.append(exc.message)
@@ -141,7 +146,7 @@ def restore_qdrant(
                 uploaded = upload_snapshot(client, step.name, snapshot, recorded.sha256, "snapshot")
                 if uploaded.warning:
                     result.warnings.append(f"{step.name}: {uploaded.warning}")
-                points = client.collection_info(step.name).points_count
+                points = client.count_points(step.name)  # info's count is approximate
             except QdrantError as exc:
                 problems.append(f"'{step.name}' failed: {exc.message}")
                 continue

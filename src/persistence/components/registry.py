@@ -17,6 +17,7 @@ from persistence.components.names import (
     STORAGE,
     UPLOADS,
 )
+from persistence.components.qdrant_cluster import ClusterComponent
 from persistence.components.qdrant_embedded import EmbeddedComponent
 from persistence.components.qdrant_server import ServerComponent
 from persistence.components.qdrant_skipped import SkippedComponent
@@ -34,6 +35,8 @@ def qdrant_component(
     """The Qdrant component for this run: skipped, a server, or an embedded folder."""
     if skip:
         return SkippedComponent(reason="skipped (--no-qdrant)")
+    if len(settings.qdrant_urls()) > 1:
+        return ClusterComponent(settings=settings)
     if settings.qdrant_url:
         return ServerComponent(settings=settings)
     if qdrant_path is not None:
@@ -68,6 +71,8 @@ def _qdrant_for_record(
     mode = record.qdrant.mode if record is not None and record.qdrant is not None else None
     if mode == "server":
         return ServerComponent(settings=settings)
+    if mode == "cluster":
+        return ClusterComponent(settings=settings)
     if mode == "embedded":
         return EmbeddedComponent(folder=paths.qdrant_path)
     return SkippedComponent(reason=record.method or "not configured" if record else "not recorded")

@@ -29,12 +29,8 @@ from persistence.components.trees_restore import (
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.core.progress import ComponentProgress
-from persistence.store.manifest import (
-    RECORDED_MODE_BITS,
-    ComponentRecord,
-    ComponentStatus,
-    FileRecord,
-)
+from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.manifest_types import RECORDED_MODE_BITS
 
 
 @dataclass(frozen=True)

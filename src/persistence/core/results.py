@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel
+
+
+class ComponentStatus(StrEnum):
+    """What a backup holds of a component (a manifest field and a `--json` field)."""
+
+    CAPTURED = "captured"
+    ABSENT = "absent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class ComponentSummary(BaseModel):
     name: str
-    status: str
+    status: ComponentStatus
     method: str | None = None
     source: str | None = None
     bytes: int = 0
@@ -39,10 +50,26 @@ class PruneResult(RunResult):
     ignored: list[IgnoredBackup] = []
 
 
+class RemotePush(BaseModel):
+    """What a push did (`push-backup`, or `create-backup --push`); see docs/specs/remote.md."""
+
+    remote: str | None = None  # where, as shown: never with credentials
+    pushed: bool = False
+    backup_ids: list[str] = []
+    objects_sent: int = 0
+    bytes_sent: int = 0
+    objects_skipped: int = 0
+    error: str | None = None
+    prune: PruneResult | None = None  # the remote retention applied after a successful push
+
+
 class CreateResult(RunResult):
     backup_id: str | None = None
     path: str | None = None
     components: list[ComponentSummary] = []
     warnings: list[str] = []
     leftovers_removed: list[str] = []
+    # Server-side snapshots earlier runs asked for and never cleaned up, deleted by this run.
+    orphans_removed: list[str] = []
     prune: PruneResult | None = None
+    remote: RemotePush | None = None  # set when the backup was pushed (--push)

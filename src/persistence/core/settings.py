@@ -56,6 +56,16 @@ class BackupSettings(BaseSettings):
     notify_url: SecretStr | None = Field(default=None, validation_alias="BACKUP_NOTIFY_URL")
     notify_webhook: SecretStr | None = Field(default=None, validation_alias="BACKUP_NOTIFY_WEBHOOK")
 
+    # Off-site copies (docs/specs/remote.md): parsed and checked where a command uses it.
+    remote: str | None = Field(default=None, validation_alias="BACKUP_REMOTE")
+    remote_keep_last: int | None = Field(
+        default=None, ge=1, validation_alias="BACKUP_REMOTE_KEEP_LAST"
+    )
+    remote_retention_days: float | None = Field(
+        default=None, gt=0, le=MAX_DAYS, validation_alias="BACKUP_REMOTE_RETENTION_DAYS"
+    )
+    push_after_create: bool = Field(default=False, validation_alias="BACKUP_PUSH_AFTER_CREATE")
+
     qdrant_url: str | None = Field(default=None, validation_alias="QDRANT_URL")
     qdrant_api_key: SecretStr | None = Field(default=None, validation_alias="QDRANT_API_KEY")
     qdrant_collections: str = Field(
@@ -67,6 +77,11 @@ class BackupSettings(BaseSettings):
     qdrant_download_deadline: float = Field(
         default=3600.0, gt=0, validation_alias="QDRANT_DOWNLOAD_DEADLINE"
     )
+    # How long a snapshot may take to appear on the server after its create was asked for
+    # (a create outlives the request's QDRANT_TIMEOUT on big collections).
+    qdrant_snapshot_deadline: float = Field(
+        default=3600.0, gt=0, validation_alias="QDRANT_SNAPSHOT_DEADLINE"
+    )
     qdrant_delete_server_snapshot: bool = Field(
         default=True, validation_alias="QDRANT_DELETE_SERVER_SNAPSHOT"
     )
@@ -75,7 +90,7 @@ class BackupSettings(BaseSettings):
     )
     qdrant_snapshot_dir: Path | None = Field(default=None, validation_alias="QDRANT_SNAPSHOT_DIR")
 
-    @field_validator("scheduler", "notify_url", "notify_webhook", mode="before")
+    @field_validator("scheduler", "notify_url", "notify_webhook", "remote", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -99,15 +114,22 @@ class BackupSettings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         if isinstance(value, str):
-            try:
-                parsed = urlsplit(value.strip())
-                _ = parsed.port  # raises on a malformed port
-            except ValueError as exc:
-                raise ValueError(f"not a valid URL ({exc})") from None
-            if parsed.scheme not in ("http", "https") or not parsed.hostname:
-                raise ValueError("expected http://host:port or https://host:port")
-            return value.strip()
+            # A cluster: every node's REST URL, comma-separated.
+            urls = [part.strip() for part in value.split(",") if part.strip()]
+            for url in urls:
+                try:
+                    parsed = urlsplit(url)
+                    _ = parsed.port  # raises on a malformed port
+                except ValueError as exc:
+                    raise ValueError(f"not a valid URL ({exc})") from None
+                if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                    raise ValueError("expected http://host:port or https://host:port")
+            return ",".join(urls)
         return value
+
+    def qdrant_urls(self) -> list[str]:
+        """QDRANT_URL as a list: one URL for a single node, every node's for a cluster."""
+        return self.qdrant_url.split(",") if self.qdrant_url else []
 
     def collection_names(self) -> list[str] | None:
         """The configured collections, or None for every collection the server lists."""
@@ -150,7 +172,7 @@ class BackupSettings(BaseSettings):
         for name, value in self.model_dump().items():
             if name in SECRET_FIELDS:
                 shown[name] = "set" if value is not None else "not set"
-            elif name == "qdrant_url" and isinstance(value, str):
+            elif name in ("qdrant_url", "remote") and isinstance(value, str):
                 shown[name] = redact_url(value)
             else:
                 shown[name] = None if value is None else str(value)
@@ -158,7 +180,9 @@ class BackupSettings(BaseSettings):
 
 
 def redact_url(url: str) -> str:
-    """Drop any user:password@ part so a URL can be shown."""
+    """Drop any user:password@ part so a URL (or a comma list of them) can be shown."""
+    if "," in url:
+        return ",".join(redact_url(part) for part in url.split(","))
     scheme, sep, rest = url.partition("://")
     if not sep:
         return url

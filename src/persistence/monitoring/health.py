@@ -71,7 +71,7 @@ def _server_health(settings: BackupSettings, timeout: float) -> QdrantHealth:
     where = redact_url(settings.qdrant_url)
     try:
         with QdrantRestClient(
-            settings.qdrant_url,
+            settings.qdrant_urls()[0],  # a cluster: any node answers for the collections
             api_key=settings.qdrant_api_key,
             timeout=min(timeout, settings.qdrant_timeout),
         ) as client:

@@ -14,20 +14,17 @@ from persistence.qdrant.client import (
     QdrantTimeout,
     SnapshotInfo,
 )
+from persistence.qdrant.creation import create_snapshot, sweep_orphans
 from persistence.qdrant.embedded import client_lock, copy_embedded, restore_embedded
+from persistence.qdrant.journal import SnapshotJournal
 from persistence.qdrant.offline import (
     OfflineCount,
     ShardCount,
     SnapshotCorruptError,
     count_points_offline,
 )
-from persistence.qdrant.snapshots import (
-    DownloadedSnapshot,
-    UploadResult,
-    create_snapshot,
-    download_snapshot,
-    upload_snapshot,
-)
+from persistence.qdrant.snapshots import DownloadedSnapshot, download_snapshot
+from persistence.qdrant.uploads import QdrantUploadError, UploadResult, upload_snapshot
 from persistence.qdrant.versions import minor_version_gap
 
 __all__ = [
@@ -36,9 +33,11 @@ __all__ = [
     "OfflineCount",
     "QdrantRestClient",
     "QdrantTimeout",
+    "QdrantUploadError",
     "ShardCount",
     "SnapshotCorruptError",
     "SnapshotInfo",
+    "SnapshotJournal",
     "UploadResult",
     "client_lock",
     "copy_embedded",
@@ -47,5 +46,6 @@ __all__ = [
     "download_snapshot",
     "minor_version_gap",
     "restore_embedded",
+    "sweep_orphans",
     "upload_snapshot",
 ]

@@ -2,120 +2,69 @@
 
 Why not qdrant-client: its snapshot download reads the whole body into memory and then tries
 to parse it as JSON, and its 5 s default timeout is far too short for snapshot work. Answers
-are parsed with the small models of models.py, so a shape change fails loudly here.
+are parsed with the small models of models.py, so a shape change fails loudly here. The HTTP
+plumbing (timeouts, retries, error texts) is in transport.py.
+
+Snapshot calls take an optional shard: `/collections/{c}/shards/{id}/snapshots...` are the
+shard variants a cluster backup uses; without one they address the whole collection.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, Self
 
 import httpx
-from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
+from pydantic import JsonValue
 
 from persistence.core.errors import QdrantError
-from persistence.core.redact import redact
-from persistence.core.settings import redact_url
 from persistence.qdrant import models
-from persistence.qdrant.wire import error_text, request_path, split_userinfo
+from persistence.qdrant.actions import (
+    Action,
+    ClusterView,
+    CollectionInfo,
+    SnapshotInfo,
+    SnapshotListing,
+)
+from persistence.qdrant.transport import (
+    HTTP_ACCEPTED,
+    HTTP_FORBIDDEN,
+    HTTP_OK,
+    QdrantStatusError,
+    QdrantTimeout,
+    QdrantTransport,
+    server_date,
+)
+from persistence.qdrant.wire import request_path
 
 logger = logging.getLogger(__name__)
 
 SnapshotPriority = Literal["snapshot", "replica", "no_sync"]
-_M = TypeVar("_M", bound=BaseModel)
-HTTP_OK, HTTP_ACCEPTED, HTTP_UNAUTHORIZED, HTTP_FORBIDDEN = 200, 202, 401, 403
+# A reverse proxy gave up waiting for the server; the server itself goes on (it runs the
+# create in a spawned task: `src/actix/helpers.rs`, `time_or_accept`).
+PROXY_GAVE_UP = frozenset({502, 504})
+
+__all__ = [
+    "CollectionInfo",
+    "QdrantRestClient",
+    "QdrantTimeout",
+    "SnapshotInfo",
+    "SnapshotListing",
+    "SnapshotPriority",
+]
 
 
-class QdrantTimeout(QdrantError):
-    """A request got no answer in time (the server may still be working on it)."""
+def snapshots_path(collection: str, shard: int | None, *rest: str) -> str:
+    if shard is None:
+        return request_path("collections", collection, "snapshots", *rest)
+    return request_path("collections", collection, "shards", str(shard), "snapshots", *rest)
 
 
-class Action(Enum):
-    """What a request was for: its label in messages and what a 403 means for it."""
-
-    SERVER_VERSION = ("read the server version", "read the server (needs read access)")
-    CLUSTER = ("read the cluster status", "read the cluster status (needs read access)")
-    LIST_COLLECTIONS = ("list collections", "list collections (needs read access)")
-    READ_COLLECTION = ("read the collection", "read this collection (needs read access)")
-    CREATE_SNAPSHOT = ("create a snapshot", "create snapshots (needs write access)")
-    LIST_SNAPSHOTS = ("list snapshots", "list snapshots (needs read access)")
-    DOWNLOAD_SNAPSHOT = ("download the snapshot", "download snapshots (needs read access)")
-    DELETE_SNAPSHOT = ("delete the snapshot", "delete snapshots (needs write access)")
-    UPLOAD_SNAPSHOT = ("upload the snapshot", "restore snapshots (needs manage access)")
-    DELETE_COLLECTION = ("delete the collection", "delete collections (needs manage access)")
-
-    @property
-    def label(self) -> str:
-        return self.value[0]
-
-    @property
-    def forbidden_hint(self) -> str:
-        return f"this API key may not {self.value[1]}"
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    name: str
-    size: int
-    checksum: str | None
-    creation_time: str | None
-
-
-@dataclass(frozen=True)
-class CollectionInfo:
-    name: str
-    points_count: int | None
-    vectors_config: JsonValue
-
-
-class QdrantRestClient:
-    """One connection to one Qdrant server; every call has an explicit timeout.
-
-    The API key lives only in the httpx client's default headers: it is never formatted into
-    a message, and any error text the server sends back is scrubbed of it just in case.
-    A `user:password@` part of the URL (a reverse proxy's basic auth) is taken out of the URL
-    httpx sees and sent as `httpx.BasicAuth` instead: httpx logs every request's full URL.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        api_key: SecretStr | None,
-        timeout: float,
-    ) -> None:
-        given = url.rstrip("/")
-        self.url, auth, userinfo = split_userinfo(given)
-        self.shown_url = redact_url(given)
-        self.timeout = timeout
-        self._secret = api_key.get_secret_value() if api_key is not None else None
-        self._given_url = given
-        self._basic_auth = auth is not None
-        # Texts that would reveal the URL's password: the raw userinfo and the password, both
-        # as written in the URL and decoded; longest first so the widest match is replaced.
-        password = auth[1] if auth is not None else ""
-        raw_password = userinfo.partition(":")[2]
-        self._hidden = sorted(
-            {t for t in (userinfo, raw_password, password) if t}, key=len, reverse=True
-        )
-        headers = {"api-key": self._secret} if self._secret else {}
-        self._http = httpx.Client(
-            base_url=self.url,
-            headers=headers,
-            auth=httpx.BasicAuth(*auth) if auth is not None else None,
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=False,
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> QdrantRestClient:
+class QdrantRestClient(QdrantTransport):
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -127,24 +76,40 @@ class QdrantRestClient:
         response = self._send("GET", "/", Action.SERVER_VERSION, None)
         return self._parse(response, models.VersionInfo, Action.SERVER_VERSION, None).version
 
-    def peer_count(self) -> int:
-        """Peers in the cluster; 1 when cluster mode is disabled."""
-        response = self._send("GET", "/cluster", Action.CLUSTER, None)
+    def cluster_view(self) -> ClusterView:
+        """Peers in the cluster (1 when cluster mode is off).
+
+        `/cluster` needs global read access: a collection-scoped JWT gets 403 there, which
+        says nothing about the server's shape, so it becomes a warning instead of a failure.
+        """
+        try:
+            response = self._send("GET", "/cluster", Action.CLUSTER, None)
+        except QdrantStatusError as exc:
+            if exc.status != HTTP_FORBIDDEN:
+                raise
+            return ClusterView(
+                peers=None,
+                warning=(
+                    f"Qdrant at {self.shown_url}: this API key may not read /cluster (a "
+                    "collection-scoped key?); going on as if the server were a single node"
+                ),
+            )
         status = self._parse(
             response, models.Envelope[models.ClusterStatus], Action.CLUSTER, None
         ).result
         if status is None or status.status != "enabled" or not status.peers:
-            return 1
-        return len(status.peers)
+            return ClusterView(peers=1, warning=None)
+        return ClusterView(peers=len(status.peers), warning=None)
 
-    def require_single_node(self, refusal: str) -> None:
-        """Raise when the server is one node of several: its snapshots hold only its shards."""
-        peers = self.peer_count()
-        if peers > 1:
+    def require_single_node(self, refusal: str) -> str | None:
+        """Raise when the server is one node of several; return a warning if unknown."""
+        view = self.cluster_view()
+        if view.peers is not None and view.peers > 1:
             raise QdrantError(
-                f"Qdrant at {self.shown_url} is a cluster of {peers} peers: a snapshot holds "
-                f"only the shards of the node that makes it; {refusal}"
+                f"Qdrant at {self.shown_url} is a cluster of {view.peers} peers: a snapshot "
+                f"holds only the shards of the node that makes it; {refusal}"
             )
+        return view.warning
 
     def list_collections(self) -> list[str]:
         response = self._send("GET", "/collections", Action.LIST_COLLECTIONS, None)
@@ -156,17 +121,50 @@ class QdrantRestClient:
         return [item.name for item in parsed.result.collections]
 
     def collection_info(self, name: str) -> CollectionInfo:
-        response = self._send(
-            "GET", request_path("collections", name), Action.READ_COLLECTION, name
-        )
-        info = self._parse(
-            response, models.Envelope[models.CollectionInfo], Action.READ_COLLECTION, name
-        ).result
-        if info is None:
-            raise self._error(Action.READ_COLLECTION, name, "the server sent no collection info")
+        action = Action.READ_COLLECTION
+        response = self._send("GET", request_path("collections", name), action, name)
+        info = self._parse(response, models.Envelope[models.CollectionInfo], action, name).result
+        raw = self._parse(response, models.Envelope[models.RawCollectionInfo], action, name)
+        if info is None or raw.result is None:
+            raise self._error(action, name, "the server sent no collection info")
+        params = info.config.params
         return CollectionInfo(
-            name=name, points_count=info.points_count, vectors_config=info.config.params.vectors
+            name=name,
+            points_count=info.points_count,
+            vectors_config=params.vectors,
+            shard_number=params.shard_number,
+            replication_factor=params.replication_factor,
+            config=raw.result.config,
+            payload_schema=raw.result.payload_schema,
         )
+
+    def count_points(self, name: str) -> int:
+        """The exact number of points (collection info's `points_count` is approximate)."""
+        response = self._send(
+            "POST",
+            request_path("collections", name, "points", "count"),
+            Action.COUNT_POINTS,
+            name,
+            json={"exact": True},
+            read_only=True,
+        )
+        parsed = self._parse(
+            response, models.Envelope[models.CountResult], Action.COUNT_POINTS, name
+        )
+        if parsed.result is None:
+            raise self._error(Action.COUNT_POINTS, name, "the server sent no count")
+        return parsed.result.count
+
+    def create_collection(self, name: str, body: JsonValue) -> None:
+        response = self._send(
+            "PUT",
+            request_path("collections", name),
+            Action.CREATE_COLLECTION,
+            name,
+            params={"timeout": max(1, int(self.timeout))},
+            json=body,
+        )
+        self._parse(response, models.Envelope[bool], Action.CREATE_COLLECTION, name)
 
     def delete_collection(self, name: str) -> None:
         response = self._send(
@@ -180,44 +178,51 @@ class QdrantRestClient:
 
     # --- snapshots ----------------------------------------------------------------------
 
-    def create_snapshot(self, collection: str) -> SnapshotInfo:
-        """Create a snapshot and wait for it; raises QdrantTimeout if the answer is late."""
-        response = self._send(
-            "POST",
-            request_path("collections", collection, "snapshots"),
-            Action.CREATE_SNAPSHOT,
-            collection,
-            params={"wait": "true"},
-        )
-        parsed = self._parse(
-            response,
-            models.Envelope[models.SnapshotDescription],
-            Action.CREATE_SNAPSHOT,
-            collection,
-        )
+    def create_snapshot(self, collection: str, shard: int | None = None) -> SnapshotInfo | None:
+        """Ask for a snapshot; None when the server is still making it.
+
+        None covers a 202, a timeout and a proxy's 502/504: in every case the server goes on
+        and the snapshot appears in the list once written; the caller polls for it.
+        """
+        action = Action.CREATE_SNAPSHOT
+        try:
+            response = self._send(
+                "POST", snapshots_path(collection, shard), action, collection,
+                params={"wait": "true"},
+            )  # fmt: skip
+        except QdrantTimeout:
+            logger.info("qdrant: create for '%s' timed out; the server goes on", collection)
+            return None
+        except QdrantStatusError as exc:
+            if exc.status not in PROXY_GAVE_UP:
+                raise
+            logger.info("qdrant: create for '%s' got HTTP %s from a proxy", collection, exc.status)
+            return None
+        if response.status_code == HTTP_ACCEPTED:
+            return None
+        parsed = self._parse(response, models.Envelope[models.SnapshotDescription], action, None)
         if parsed.result is None:
-            raise self._error(Action.CREATE_SNAPSHOT, collection, "the server sent no description")
+            return None
         return _snapshot_info(parsed.result)
 
-    def list_snapshots(self, collection: str) -> list[SnapshotInfo]:
-        response = self._send(
-            "GET",
-            request_path("collections", collection, "snapshots"),
-            Action.LIST_SNAPSHOTS,
-            collection,
-        )
-        parsed = self._parse(
-            response,
-            models.Envelope[list[models.SnapshotDescription]],
-            Action.LIST_SNAPSHOTS,
-            collection,
-        )
-        return [_snapshot_info(item) for item in parsed.result or []]
+    def list_snapshots(self, collection: str, shard: int | None = None) -> list[SnapshotInfo]:
+        return self.list_snapshots_dated(collection, shard).snapshots
 
-    def delete_snapshot(self, collection: str, name: str) -> None:
+    def list_snapshots_dated(self, collection: str, shard: int | None = None) -> SnapshotListing:
+        action = Action.LIST_SNAPSHOTS
+        response = self._send("GET", snapshots_path(collection, shard), action, collection)
+        parsed = self._parse(
+            response, models.Envelope[list[models.SnapshotDescription]], action, collection
+        )
+        return SnapshotListing(
+            snapshots=[_snapshot_info(item) for item in parsed.result or []],
+            server_now=server_date(response),
+        )
+
+    def delete_snapshot(self, collection: str, name: str, shard: int | None = None) -> None:
         response = self._send(
             "DELETE",
-            request_path("collections", collection, "snapshots", name),
+            snapshots_path(collection, shard, name),
             Action.DELETE_SNAPSHOT,
             collection,
             params={"wait": "true"},
@@ -226,7 +231,7 @@ class QdrantRestClient:
 
     @contextmanager
     def stream_snapshot(
-        self, collection: str, name: str, *, read_timeout: float
+        self, collection: str, name: str, *, read_timeout: float, shard: int | None = None
     ) -> Generator[httpx.Response]:
         """Open the download of a snapshot; the caller reads the body in chunks.
 
@@ -234,7 +239,7 @@ class QdrantRestClient:
         match the server's checksum (a compressed body would not).
         """
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
-        path = request_path("collections", collection, "snapshots", name)
+        path = snapshots_path(collection, shard, name)
         action = Action.DOWNLOAD_SNAPSHOT
         try:
             with self._http.stream(
@@ -253,8 +258,31 @@ class QdrantRestClient:
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, action, collection) from None
 
+    def probe_upload_access(self, collection: str, shard: int | None = None) -> None:
+        """Raise if this key may not upload snapshots, without sending one.
+
+        Qdrant checks access before it reads the multipart body (`src/common/auth/`,
+        `src/actix/api/snapshot_api.rs`): a body-less POST gets the 403 a large upload would
+        often only see as a reset connection. Any other answer (400: no multipart) is fine.
+        """
+        try:
+            self._send(
+                "POST", snapshots_path(collection, shard, "upload"), Action.UPLOAD_SNAPSHOT,
+                collection,
+            )  # fmt: skip
+        except QdrantStatusError as exc:
+            if exc.status in (HTTP_FORBIDDEN, 401):
+                raise
+        except QdrantError:
+            pass  # a transport hiccup here says nothing about access: the upload will tell
+
     def upload_snapshot_file(
-        self, collection: str, file_path: Path, sha256: str, priority: SnapshotPriority
+        self,
+        collection: str,
+        file_path: Path,
+        sha256: str,
+        priority: SnapshotPriority,
+        shard: int | None = None,
     ) -> None:
         """POST the file as multipart field `snapshot`; httpx streams the open file in chunks."""
         params = {"wait": "true", "priority": priority, "checksum": sha256}
@@ -262,91 +290,13 @@ class QdrantRestClient:
             files = {"snapshot": (file_path.name, handle, "application/octet-stream")}
             response = self._send(
                 "POST",
-                request_path("collections", collection, "snapshots", "upload"),
+                snapshots_path(collection, shard, "upload"),
                 Action.UPLOAD_SNAPSHOT,
                 collection,
                 params=params,
                 files=files,
             )
         self._parse(response, models.Envelope[bool], Action.UPLOAD_SNAPSHOT, collection)
-
-    # --- plumbing -----------------------------------------------------------------------
-
-    def _send(
-        self,
-        method: str,
-        path: str,
-        action: Action,
-        collection: str | None,
-        *,
-        params: Mapping[str, str | int] | None = None,
-        files: dict[str, Any] | None = None,
-    ) -> httpx.Response:
-        logger.debug("qdrant %s %s%s", method, self.shown_url, path)
-        try:
-            response = self._http.request(method, path, params=params, files=files)
-        except httpx.TimeoutException as exc:
-            raise QdrantTimeout(
-                self._prefix(collection) + f": {action.label} got no answer within "
-                f"{self.timeout:g} s ({type(exc).__name__})"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, action, collection) from None
-        if response.status_code not in (HTTP_OK, HTTP_ACCEPTED):
-            raise self._status_error(response, action, collection)
-        return response
-
-    def _parse(
-        self, response: httpx.Response, model: type[_M], action: Action, collection: str | None
-    ) -> _M:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else None
-            where = ".".join(str(part) for part in first["loc"]) if first else "?"
-            raise self._error(
-                action, collection, f"unexpected answer from the server (field {where})"
-            ) from None
-
-    def _prefix(self, collection: str | None) -> str:
-        if collection is None:
-            return f"Qdrant at {self.shown_url}"
-        return f"Qdrant collection '{collection}' at {self.shown_url}"
-
-    def _error(self, action: Action, collection: str | None, detail: str) -> QdrantError:
-        return QdrantError(f"{self._prefix(collection)}: cannot {action.label}: {detail}")
-
-    def _scrub(self, text: str) -> str:
-        # httpx messages may quote the URL (with any user:password) and a server could echo
-        # the key back: neither may reach a message.
-        text = text.replace(self._given_url, self.shown_url)
-        for hidden in self._hidden:
-            text = text.replace(hidden, "***")
-        # Then every credential shape (a header echoed as `Authorization: Basic …`).
-        return redact(text, [self._secret] if self._secret else [])
-
-    def _transport_error(
-        self, exc: httpx.HTTPError, action: Action, collection: str | None
-    ) -> QdrantError:
-        if isinstance(exc, httpx.ConnectError):
-            detail = f"cannot connect ({self._scrub(str(exc)) or type(exc).__name__})"
-        else:
-            detail = f"{type(exc).__name__}: {self._scrub(str(exc))}"
-        return self._error(action, collection, detail)
-
-    def _status_error(
-        self, response: httpx.Response, action: Action, collection: str | None
-    ) -> QdrantError:
-        status = response.status_code
-        text = self._scrub(error_text(response))
-        detail = f"HTTP {status}: {text}" if text else f"HTTP {status}"
-        if status == HTTP_FORBIDDEN:
-            detail += f" ({action.forbidden_hint})"
-        elif status == HTTP_UNAUTHORIZED:
-            detail += " (the server wants a valid API key: check QDRANT_API_KEY" + (
-                ", and the user:password in QDRANT_URL)" if self._basic_auth else ")"
-            )
-        return self._error(action, collection, detail)
 
 
 def _snapshot_info(description: models.SnapshotDescription) -> SnapshotInfo:

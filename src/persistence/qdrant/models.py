@@ -63,6 +63,7 @@ class CollectionsResponse(QdrantModel):
 class CollectionParams(QdrantModel):
     vectors: JsonValue = None
     shard_number: int | None = None
+    replication_factor: int | None = None
 
 
 class CollectionConfig(QdrantModel):
@@ -70,8 +71,19 @@ class CollectionConfig(QdrantModel):
 
 
 class CollectionInfo(QdrantModel):
-    points_count: int | None = None
+    points_count: int | None = None  # approximate, as the spec says
     config: CollectionConfig
+
+
+class RawCollectionInfo(QdrantModel):
+    """The same answer, its config and payload indexes kept whole for the manifest."""
+
+    config: JsonValue = None
+    payload_schema: JsonValue = None
+
+
+class CountResult(QdrantModel):
+    count: int
 
 
 class ClusterStatus(QdrantModel):
@@ -79,3 +91,26 @@ class ClusterStatus(QdrantModel):
 
     status: str
     peers: dict[str, JsonValue] | None = None
+
+
+class LocalShard(QdrantModel):
+    shard_id: int
+    points_count: int | None = None
+    state: str
+    shard_key: JsonValue = None
+
+
+class RemoteShard(QdrantModel):
+    shard_id: int
+    peer_id: int
+    state: str
+    shard_key: JsonValue = None
+
+
+class CollectionClusterInfo(QdrantModel):
+    """`GET /collections/{c}/cluster`: the shards of the node asked, and the others'."""
+
+    peer_id: int
+    shard_count: int
+    local_shards: list[LocalShard]
+    remote_shards: list[RemoteShard]

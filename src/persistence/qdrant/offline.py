@@ -124,3 +124,23 @@ def count_points_offline(snapshot_path: Path, workdir: Path) -> OfflineCount:
 def _short(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= 400 else line[:397] + "..."
+
+
+def count_shard_offline(shard_path: Path, workdir: Path) -> int:
+    """Count the points of a shard snapshot (one shard's files at the root) with qdrant-edge."""
+    from qdrant_edge import CountRequest, EdgeShard
+
+    unpacked = workdir / "shard"
+    try:
+        EdgeShard.unpack_snapshot(str(shard_path), str(unpacked))
+        edge = EdgeShard.load(str(unpacked))
+        try:
+            return edge.count(CountRequest(exact=True))
+        finally:
+            edge.close()
+    except Exception as exc:  # the engine raises plain Exception
+        raise SnapshotCorruptError(
+            f"{shard_path.name} cannot be loaded by the Qdrant engine: {_short(str(exc))}"
+        ) from None
+    finally:
+        shutil.rmtree(unpacked, ignore_errors=True)

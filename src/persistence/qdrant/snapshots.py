@@ -1,4 +1,4 @@
-"""Snapshot life cycle on a server: create (or find after a timeout), stream, verify, delete."""
+"""Snapshot life cycle on a server: create (creation.py), stream, verify, delete."""
 
 from __future__ import annotations
 
@@ -13,18 +13,13 @@ from pathlib import Path
 
 from persistence.core.errors import QdrantError
 from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_dir, make_private_dir, write_all
-from persistence.qdrant.client import (
-    CollectionInfo,
-    QdrantRestClient,
-    QdrantTimeout,
-    SnapshotInfo,
-    SnapshotPriority,
-)
+from persistence.qdrant.actions import CollectionInfo, SnapshotInfo
+from persistence.qdrant.client import QdrantRestClient
+from persistence.qdrant.creation import CreatePolicy, create_snapshot
+from persistence.qdrant.journal import SnapshotJournal
 from persistence.qdrant.names import validate_snapshot_name
 
 logger = logging.getLogger(__name__)
-
-POLL_INTERVAL = 0.25
 
 
 @dataclass(frozen=True)
@@ -35,53 +30,6 @@ class DownloadedSnapshot:
     server_checksum: str | None
 
 
-@dataclass(frozen=True)
-class UploadResult:
-    """What an upload left behind: the server's copy of the uploaded file is deleted if seen."""
-
-    deleted_copy: str | None
-    warning: str | None
-
-
-def create_snapshot(client: QdrantRestClient, collection: str, *, poll_for: float) -> SnapshotInfo:
-    """Create one snapshot; if the create times out, find the new one in the list instead.
-
-    Retrying a create that timed out would leave a duplicate on the server (the first create
-    still finishes there), so we remember what existed before and wait for exactly one newcomer.
-    """
-    before = {snap.name for snap in client.list_snapshots(collection)}
-    try:
-        created = client.create_snapshot(collection)
-    except QdrantTimeout:
-        logger.info("qdrant: create for '%s' timed out; waiting for it in the list", collection)
-        created = _wait_for_new(client, collection, before, poll_for)
-    validate_snapshot_name(collection, created.name)
-    return created
-
-
-def _wait_for_new(
-    client: QdrantRestClient, collection: str, before: set[str], poll_for: float
-) -> SnapshotInfo:
-    deadline = time.monotonic() + poll_for
-    prefix = f"{collection}-"
-    while True:
-        fresh = [
-            snap
-            for snap in client.list_snapshots(collection)
-            if snap.name not in before and snap.name.startswith(prefix)
-        ]
-        if fresh:
-            # Names end with a UTC timestamp, so the newest sorts last.
-            return max(fresh, key=lambda snap: (snap.creation_time or "", snap.name))
-        if time.monotonic() >= deadline:
-            raise QdrantError(
-                f"Qdrant collection '{collection}': the snapshot create timed out and no new "
-                f"snapshot appeared within {poll_for:g} s more; raise QDRANT_TIMEOUT (if one "
-                "appears later it stays on the server: delete it there)"
-            )
-        time.sleep(POLL_INTERVAL)
-
-
 def download_snapshot(
     client: QdrantRestClient,
     collection: str,
@@ -90,6 +38,7 @@ def download_snapshot(
     *,
     deadline_seconds: float,
     on_chunk: Callable[[int], None] | None = None,
+    shard: int | None = None,
 ) -> DownloadedSnapshot:
     """Stream the snapshot to `<target>.part` in fixed chunks, verify it, rename into place.
 
@@ -111,7 +60,9 @@ def download_snapshot(
         ) from None
     try:
         try:
-            with client.stream_snapshot(collection, name, read_timeout=read_timeout) as response:
+            with client.stream_snapshot(
+                collection, name, read_timeout=read_timeout, shard=shard
+            ) as response:
                 # No fixed chunk_size here: each network read (at most httpcore's 64 KiB) is
                 # written at once, so memory stays bounded and the deadline is checked even
                 # when a stalling server trickles a few bytes at a time.
@@ -149,6 +100,7 @@ def download_snapshot(
 @dataclass(frozen=True)
 class FetchedSnapshot:
     info: CollectionInfo  # read right after the create, before the (slow) download
+    exact_count: int | None  # POST .../points/count {"exact": true}; None for one shard
     snapshot: SnapshotInfo
     downloaded: DownloadedSnapshot
     server_copy_deleted: bool
@@ -164,16 +116,24 @@ def fetch_snapshot(
     deadline_seconds: float,
     delete_server_copy: bool,
     on_chunk: Callable[[int], None] | None = None,
+    journal: SnapshotJournal | None = None,
+    shard: int | None = None,
 ) -> FetchedSnapshot:
     """Create a snapshot, stream it verified into `folder`, and delete the server's copy.
 
-    What we created never stays on the server after a failure, whatever the setting says.
+    `poll_for` is how long a late snapshot may take to appear (QDRANT_SNAPSHOT_DEADLINE).
+    What we created never stays on the server after a failure, whatever the setting says;
+    the journal entry goes only once nothing is left to clean up.
     """
-    snapshot = create_snapshot(client, collection, poll_for=poll_for)
+    created = create_snapshot(client, collection, CreatePolicy(poll_for, journal), shard)
+    snapshot = created.info
+    validate_snapshot_name(collection, snapshot.name)
     try:
         # Read right after the snapshot exists: read before the create, writes in between
-        # would make it disagree with the snapshot. Still the live collection's count.
+        # would make it disagree with the snapshot. Still the live collection's count, but
+        # exact (the info's points_count is an estimate).
         info = client.collection_info(collection)
+        exact = client.count_points(collection) if shard is None else None
         try:
             make_private_dir(folder)
         except OSError as exc:
@@ -187,28 +147,40 @@ def fetch_snapshot(
             folder / snapshot.name,
             deadline_seconds=deadline_seconds,
             on_chunk=on_chunk,
+            shard=shard,
         )
     except QdrantError as exc:
-        problem = delete_quietly(client, collection, snapshot.name)
+        problem = delete_quietly(client, collection, snapshot.name, shard)
+        _settle(journal, created.journal_id, problem)
         if problem is None:
             raise
         raise QdrantError(f"{exc.message}; also, the {problem}") from None
     except BaseException:
-        delete_quietly(client, collection, snapshot.name)
+        _settle(
+            journal, created.journal_id, delete_quietly(client, collection, snapshot.name, shard)
+        )
         raise
     warning: str | None = None
     if delete_server_copy:
-        problem = delete_quietly(client, collection, snapshot.name)
+        problem = delete_quietly(client, collection, snapshot.name, shard)
         if problem is not None:
             warning = f"Qdrant collection '{collection}': {problem}"
             logger.warning("%s", warning)
+    _settle(journal, created.journal_id, warning)
     return FetchedSnapshot(
         info=info,
+        exact_count=exact,
         snapshot=snapshot,
         downloaded=downloaded,
         server_copy_deleted=delete_server_copy and warning is None,
         warning=warning,
     )
+
+
+def _settle(journal: SnapshotJournal | None, entry_id: str | None, problem: str | None) -> None:
+    """Forget a journal entry once its snapshot is gone (or kept on purpose)."""
+    if journal is not None and entry_id is not None and problem is None:
+        journal.forget(entry_id)
 
 
 def _check(collection: str, name: str, snapshot: SnapshotInfo, size: int, sha256: str) -> None:
@@ -229,56 +201,12 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def delete_quietly(client: QdrantRestClient, collection: str, name: str) -> str | None:
+def delete_quietly(
+    client: QdrantRestClient, collection: str, name: str, shard: int | None = None
+) -> str | None:
     """Delete a server-side snapshot; return a warning instead of raising when that fails."""
     try:
-        client.delete_snapshot(collection, name)
+        client.delete_snapshot(collection, name, shard)
     except QdrantError as exc:
         return f"server-side snapshot {name} was not deleted: {exc.message}"
     return None
-
-
-def upload_snapshot(
-    client: QdrantRestClient,
-    collection: str,
-    file_path: Path,
-    sha256: str,
-    priority: SnapshotPriority = "snapshot",
-) -> UploadResult:
-    """Restore `collection` from a local snapshot file, then delete the copy the server keeps.
-
-    The server verifies `sha256` before recovering (400 on mismatch) and keeps the uploaded file
-    in its snapshot list under the uploaded file's name, which would slowly fill its disk. Only
-    a new entry that is provably ours is deleted: the uploaded name with our size, or our
-    checksum with our size. Any other new entry may be another client's snapshot made at the
-    same time: it is left alone and named in the warning.
-    """
-    size = file_path.stat().st_size
-    before: set[str] = set()
-    if collection in client.list_collections():
-        before = {snap.name for snap in client.list_snapshots(collection)}
-    client.upload_snapshot_file(collection, file_path, sha256, priority)
-    fresh = [snap for snap in client.list_snapshots(collection) if snap.name not in before]
-    ours = [snap for snap in fresh if _is_our_upload(snap, file_path.name, size, sha256)]
-    if not ours:
-        if not fresh:
-            return UploadResult(deleted_copy=None, warning=None)
-        names = ", ".join(sorted(snap.name for snap in fresh))
-        return UploadResult(
-            deleted_copy=None,
-            warning=(
-                f"the uploaded copy of {file_path.name} was not found in the server's snapshot "
-                f"list; new snapshot(s) {names} appeared meanwhile but do not match the "
-                "uploaded file, so they were left on the server (delete them there if they "
-                "are this restore's copy)"
-            ),
-        )
-    victim = next((snap for snap in ours if snap.name == file_path.name), ours[0])
-    warning = delete_quietly(client, collection, victim.name)
-    return UploadResult(deleted_copy=None if warning else victim.name, warning=warning)
-
-
-def _is_our_upload(snap: SnapshotInfo, file_name: str, size: int, sha256: str) -> bool:
-    if snap.size != size:
-        return False
-    return snap.name == file_name or (snap.checksum is not None and snap.checksum == sha256)

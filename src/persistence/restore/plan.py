@@ -23,7 +23,12 @@ from persistence.store.catalog import PRE_RESTORE_PREFIX, CompleteBackup
 
 
 def _plan_component(
-    settings: BackupSettings, paths: SafePaths, backup: CompleteBackup, name: str, if_empty: bool
+    settings: BackupSettings,
+    paths: SafePaths,
+    backup: CompleteBackup,
+    name: str,
+    if_empty: bool,
+    force: bool = False,
 ) -> ComponentPlan:
     record = backup.manifest.component(name)
     component = component_for(name, record, settings, paths)
@@ -33,6 +38,7 @@ def _plan_component(
         paths=paths,
         if_empty=if_empty,
         undoes_a_restore=backup.backup_id.startswith(PRE_RESTORE_PREFIX),
+        force=force,
     )
     return component.plan_restore(backup.path / name, record, ctx)
 
@@ -100,6 +106,7 @@ def build_plan(
     *,
     only: list[str] | None,
     if_empty: bool,
+    force: bool = False,
 ) -> RestorePlan:
     names = restore_order(settings, paths)
     unknown = [name for name in only or [] if name not in names]
@@ -112,7 +119,7 @@ def build_plan(
         if only and name not in only:
             components.append(ComponentPlan(name=name, action="skip", reason="not selected"))
         else:
-            components.append(_plan_component(settings, paths, backup, name, if_empty))
+            components.append(_plan_component(settings, paths, backup, name, if_empty, force))
     nothing = not any(c.changes for c in components)
     undo = not if_empty and not nothing
     space = space_checks(paths, components, undo)

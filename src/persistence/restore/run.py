@@ -181,7 +181,7 @@ def _locked_run(
     progress(ProgressEvent(ProgressStage.RUN_STARTED, message=backup.backup_id))
     # The wrapper already put back what a killed restore left renamed aside.
     recovered = scope.cleanup.recovered
-    plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty)
+    plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty, force=force)
     base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=[*recovered, *plan.warnings])
     # Verified even when nothing differs: "already identical" must never hide a damaged backup.
     report = _verify_first(scope, backup, force)

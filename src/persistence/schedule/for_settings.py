@@ -47,6 +47,8 @@ def install_for(
             resolved.data_dir,
             schedule,
             backup_dir=resolved.backup_dir if settings.backup_dir else None,
+            # A remote configured at install time: every scheduled run pushes off-site too.
+            push=settings.remote is not None,
         )
         environment = scheduler_environment(settings)
     except BackupError as exc:

@@ -39,8 +39,10 @@ def build_job(
     *,
     backup_dir: Path | None = None,
     working_dir: Path | None = None,
+    push: bool = False,
 ) -> ScheduledJob:
-    """`create-backup --json` for this data root, with this interpreter, from this folder."""
+    """`create-backup --json` for this data root, with this interpreter, from this folder;
+    with `push`, each run also pushes the new backup off-site (`--push`)."""
     root = data_root.absolute()
     script = backup_script()
     if not script.is_file():
@@ -51,6 +53,8 @@ def build_job(
     if backup_dir is not None:
         argv += ["--backup-dir", str(backup_dir.absolute())]
     argv.append("--json")
+    if push:
+        argv.append("--push")
     return ScheduledJob(
         entry_name=entry_name_for(root),
         data_root=root,

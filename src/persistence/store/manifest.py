@@ -5,23 +5,26 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    JsonValue,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from persistence import TOOL_NAME
 from persistence.core.errors import VerificationError
+from persistence.core.results import ComponentStatus
 from persistence.store.manifest_io import read_capped
+from persistence.store.manifest_types import (
+    MAX_FILES_PER_COMPONENT,
+    STRICT,
+    ByteCount,
+    EntryPath,
+    LinkTarget,
+    Mode,
+    Mtime,
+    NoNul,
+    Sha256,
+)
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -32,58 +35,22 @@ MAX_MANIFEST_BYTES = 128 * 1024 * 1024
 MAX_SIDECAR_BYTES = 4096
 
 
-class ComponentStatus(StrEnum):
-    CAPTURED = "captured"
-    ABSENT = "absent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-# The mode bits the tool records and applies: permissions and the sticky bit. Never setuid or
-# setgid: a restore must not mint privileged programs, whoever edited the manifest.
-RECORDED_MODE_BITS = 0o1777
-# mtimes a filesystem can hold and datetime can show: 1901-12-13 (32-bit time_t) to 9999-12-31.
-MIN_MTIME = -(2**31)
-MAX_MTIME = 253_402_300_799
-MAX_SIZE = 2**62  # far beyond any disk, small enough for every int64 field it meets
-# Linux NAME_MAX and PATH_MAX: a longer entry can never be written, so it is a damaged manifest.
-NAME_MAX_BYTES = 255
-PATH_MAX_BYTES = 4095
-MAX_FILES_PER_COMPONENT = 10_000_000
-
-
-def _fits_the_os(path: str) -> str:
-    if len(path.encode("utf-8", "surrogateescape")) > PATH_MAX_BYTES:
-        raise ValueError(f"path longer than {PATH_MAX_BYTES} bytes")
-    for part in path.split("/"):
-        if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
-            raise ValueError(f"name {part[:40]!r}... longer than {NAME_MAX_BYTES} bytes")
-    return path
-
-
-NoNul = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
-EntryPath = Annotated[NoNul, StringConstraints(min_length=1), AfterValidator(_fits_the_os)]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-ByteCount = Annotated[int, Field(ge=0, le=MAX_SIZE)]
-_STRICT = ConfigDict(frozen=True, allow_inf_nan=False)
-
-
 class FileRecord(BaseModel):
     """One entry of a component; `path` is relative (POSIX) to `<backup>/<component>/`."""
 
-    model_config = _STRICT
+    model_config = STRICT
 
     path: EntryPath
     kind: Literal["file", "symlink", "dir"] = "file"
     size: ByteCount = 0
     sha256: Sha256 | None = None
-    mode: int = Field(default=0o600, ge=0, le=RECORDED_MODE_BITS)
-    mtime: float = Field(default=0.0, ge=MIN_MTIME, le=MAX_MTIME)
-    link_target: Annotated[NoNul, AfterValidator(_fits_the_os)] | None = None
+    mode: Mode = 0o600
+    mtime: Mtime = 0.0
+    link_target: LinkTarget | None = None
 
 
 class QdrantCollectionRecord(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
 
     name: NoNul
     snapshot_name: NoNul
@@ -92,21 +59,62 @@ class QdrantCollectionRecord(BaseModel):
     sha256: Sha256
     server_checksum: str | None = None
     points_count: ByteCount | None = None
+    # True when points_count is the exact count (`points/count` with exact=true); older
+    # manifests hold the approximate count of collection info.
+    points_count_exact: bool = False
     vectors_config: JsonValue = None
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    collection_config: JsonValue = None  # the whole config, to recreate the collection
+    payload_schema: JsonValue = None  # payload indexes
     server_snapshot_deleted: bool = False
 
 
-class QdrantRecord(BaseModel):
-    model_config = _STRICT
+class QdrantShardRecord(BaseModel):
+    """One shard snapshot of a distributed collection, taken on a node where it is local."""
 
-    mode: Literal["server", "embedded", "not-configured"]
+    model_config = STRICT
+
+    shard_id: int
+    file: EntryPath  # relative to the qdrant component folder
+    size: ByteCount
+    sha256: Sha256
+    points_count: ByteCount | None = None  # as the hosting node reported it for its local shard
+    shard_key: JsonValue = None
+    node: str | None = None  # the node's REST URL as shown (credentials removed)
+
+
+class QdrantClusterCollectionRecord(BaseModel):
+    """A collection of a cluster: its layout, to recreate it, and one file per shard."""
+
+    model_config = STRICT
+
+    name: str
+    points_count: int | None = None  # exact total (`points/count` with exact=true)
+    vectors_config: JsonValue = None
+    shard_number: int
+    replication_factor: int | None = None
+    collection_config: JsonValue = None
+    payload_schema: JsonValue = None
+    shard_keys: list[JsonValue] = Field(default_factory=lambda: [])
+    shards: list[QdrantShardRecord] = Field(default_factory=lambda: [])
+
+
+class QdrantRecord(BaseModel):
+    model_config = STRICT
+
+    mode: Literal["server", "cluster", "embedded", "not-configured"]
     url: str | None = None
+    nodes: list[str] = Field(default_factory=lambda: [])  # cluster: every node's URL as shown
     server_version: str | None = None
     collections: list[QdrantCollectionRecord] = Field(default_factory=lambda: [])
+    cluster_collections: list[QdrantClusterCollectionRecord] = Field(default_factory=lambda: [])
+    # Snapshots earlier runs left on the server (found through the journal), deleted now.
+    orphans_removed: list[str] = Field(default_factory=lambda: [])
 
 
 class ComponentRecord(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
 
     name: NoNul
     status: ComponentStatus
@@ -121,7 +129,7 @@ class ComponentRecord(BaseModel):
 
 
 class Manifest(BaseModel):
-    model_config = _STRICT
+    model_config = STRICT
 
     schema_version: int = SCHEMA_VERSION
     tool: str = TOOL_NAME

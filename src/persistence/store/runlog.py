@@ -25,6 +25,10 @@ class RunKind(StrEnum):
     VERIFY = "verify"
     RESTORE = "restore"
     SNAPSHOT = "snapshot"
+    PUSH = "push"
+    PULL = "pull"
+    REMOTE_VERIFY = "remote-verify"
+    REMOTE_PRUNE = "remote-prune"
 
 
 class RunRecord(BaseModel):
@@ -127,10 +131,10 @@ def last_run(runs: list[RunRecord], kind: RunKind, *, ok: bool | None = None) ->
     return None
 
 
-def verified_at(runs: list[RunRecord]) -> dict[str, datetime]:
-    """When each backup last passed verification."""
+def verified_at(runs: list[RunRecord], kind: RunKind = RunKind.VERIFY) -> dict[str, datetime]:
+    """When each backup last passed verification (`kind`: RunKind.REMOTE_VERIFY for remote)."""
     seen: dict[str, datetime] = {}
     for record in runs:
-        if record.kind is RunKind.VERIFY and record.ok and record.backup_id:
+        if record.kind is kind and record.ok and record.backup_id:
             seen[record.backup_id] = record.finished_at
     return seen

@@ -17,7 +17,7 @@ from persistence.components.registry import component_for
 from persistence.core.errors import ConfigError, ExitCode, VerificationError
 from persistence.core.paths import SafePaths, check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
-from persistence.core.results import RunResult
+from persistence.core.results import ComponentStatus, RunResult
 from persistence.core.settings import BackupSettings
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import (
@@ -34,7 +34,7 @@ from persistence.verify.checks import unexpected_top_level
 class ComponentVerdict(BaseModel):
     name: str
     ok: bool
-    status: str
+    status: ComponentStatus
     files_checked: int = 0
     problems: list[str] = Field(default_factory=lambda: list[str]())
     notes: list[str] = []
@@ -84,7 +84,7 @@ def verify_loaded(
             found = Findings(problems=[f"unknown component {record.name!r} in the manifest"])
         else:
             found = component.check(backup.path / record.name, record, ctx)
-        verdicts.append(_verdict(record.name, record.status.value, found))
+        verdicts.append(_verdict(record.name, record.status, found))
         failed += [
             FailedFile(component=record.name, path=path, problem=problem)
             for path, problem in found.failed.items()
@@ -104,7 +104,7 @@ def verify_loaded(
     )
 
 
-def _verdict(name: str, status: str, found: Findings) -> ComponentVerdict:
+def _verdict(name: str, status: ComponentStatus, found: Findings) -> ComponentVerdict:
     return ComponentVerdict(
         name=name,
         ok=not found.problems,

@@ -1,0 +1,102 @@
+"""Commands that combine a remote step with a local one: create then push, pull then restore."""
+
+from __future__ import annotations
+
+from persistence.backup.create import create_backup
+from persistence.core.errors import ExitCode
+from persistence.core.paths import check_paths
+from persistence.core.progress import ProgressCallback, ignore_progress
+from persistence.core.results import CreateResult
+from persistence.core.settings import BackupSettings
+from persistence.offsite import commands
+from persistence.offsite.results import PullRunResult
+from persistence.remote.target import require_target
+from persistence.restore.models import RestorePlan, RestoreResult
+from persistence.restore.run import plan_restore, restore_backup
+from persistence.store.catalog import scan_backups
+
+
+def create_and_push(
+    settings: BackupSettings,
+    *,
+    push: bool = False,
+    progress: ProgressCallback = ignore_progress,
+    prune: bool = True,
+    skip_qdrant: bool = False,
+) -> CreateResult:
+    """create-backup, then (with --push or BACKUP_PUSH_AFTER_CREATE) push the new backup.
+
+    A failed push fails the command, but the local backup stays complete and listed.
+    """
+    wanted = push or settings.push_after_create
+    if wanted:
+        require_target(settings.remote)  # no remote: fail before creating anything (exit 2)
+    result = create_backup(settings, progress=progress, prune=prune, skip_qdrant=skip_qdrant)
+    if not wanted or not result.ok:
+        return result
+    pushed = commands.push(settings, result.backup_id, progress=progress)
+    update: dict[str, object] = {"remote": pushed.summary()}
+    if not pushed.ok:
+        update |= {
+            "ok": False,
+            "exit_code": pushed.exit_code or int(ExitCode.FAILED),
+            "error": f"backup {result.backup_id} is complete here, but the push failed: "
+            f"{pushed.error}",
+        }
+    return result.model_copy(update=update)
+
+
+def restore_from_remote(
+    settings: BackupSettings,
+    backup_id: str | None,
+    *,
+    only: list[str] | None = None,
+    force: bool = False,
+    if_empty: bool = False,
+    progress: ProgressCallback = ignore_progress,
+) -> RestoreResult:
+    """restore-backup --from-remote: pull (unless already here), then restore as usual.
+
+    With --if-empty a data root that already has its data is a no-op that never contacts the
+    remote; an empty remote is not a failure (a container's very first start).
+    """
+    require_target(settings.remote)
+    if if_empty and _already_in_place(settings, only):
+        return RestoreResult(ok=True, nothing_to_do=True)
+    pulled = commands.pull(settings, backup_id, progress=progress)
+    if not pulled.ok:
+        return RestoreResult(ok=False, error=pulled.error, exit_code=pulled.exit_code)
+    if pulled.backup_id is None:
+        return RestoreResult(ok=True, nothing_to_do=True, warnings=[_nothing(pulled)])
+    return restore_backup(
+        settings, pulled.backup_id, only=only, force=force, if_empty=if_empty, progress=progress
+    )
+
+
+def plan_from_remote(
+    settings: BackupSettings,
+    backup_id: str | None,
+    *,
+    only: list[str] | None = None,
+    if_empty: bool = False,
+    progress: ProgressCallback = ignore_progress,
+) -> RestorePlan:
+    """restore-backup --from-remote --dry-run: pulls the backup (the data is not touched)."""
+    require_target(settings.remote)
+    pulled = commands.pull(settings, backup_id, progress=progress)
+    if not pulled.ok:
+        return RestorePlan(ok=False, error=pulled.error, exit_code=pulled.exit_code)
+    if pulled.backup_id is None:
+        return RestorePlan(warnings=[_nothing(pulled)])
+    return plan_restore(settings, pulled.backup_id, only=only, if_empty=if_empty)
+
+
+def _nothing(pulled: PullRunResult) -> str:
+    return f"{pulled.message}: nothing to restore"
+
+
+def _already_in_place(settings: BackupSettings, only: list[str] | None) -> bool:
+    if not scan_backups(check_paths(settings).backup_dir).complete:
+        return False
+    plan = plan_restore(settings, None, latest=True, only=only, if_empty=True)
+    return plan.ok and plan.nothing_to_do and not plan.problems

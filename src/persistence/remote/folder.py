@@ -1,0 +1,153 @@
+"""A remote on a mounted disk or NAS share: plain files, written so none is ever half there.
+
+Each object is written to a temporary name, fsynced, checked against its sha256 and renamed
+into place; its size and hashes are kept in a small sidecar under `.remote-meta/`, the tool's
+own index, so `stat` never has to re-read the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from persistence.core.errors import ConfigError
+from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all, write_atomic
+from persistence.remote.base import (
+    ByteCallback,
+    ObjectInfo,
+    RemoteError,
+    check_key,
+    ignore_bytes,
+)
+
+META_DIR = ".remote-meta"
+TEMP_PREFIX = ".remote-tmp-"
+
+
+class FolderRemote:
+    def __init__(self, root: Path) -> None:
+        # A missing mount must fail loudly: creating the folder would fill the system disk.
+        if not root.is_dir():
+            raise ConfigError(
+                f"remote folder {root} does not exist or is not a folder "
+                "(is the disk mounted?); create it first"
+            )
+        self._root = root
+
+    @property
+    def display(self) -> str:
+        return str(self._root)
+
+    def _path(self, key: str) -> Path:
+        return self._root / check_key(key)
+
+    def _meta_path(self, key: str) -> Path:
+        return self._root / META_DIR / f"{check_key(key)}.json"
+
+    def put_file(
+        self, key: str, source: Path, *, sha256: str, on_bytes: ByteCallback = ignore_bytes
+    ) -> ObjectInfo:
+        with source.open("rb") as handle:
+            return self._write(key, handle, sha256, on_bytes)
+
+    def put_bytes(self, key: str, data: bytes, *, sha256: str) -> ObjectInfo:
+        import io
+
+        return self._write(key, io.BytesIO(data), sha256, ignore_bytes)
+
+    def _write(self, key: str, stream: BinaryIO, sha256: str, on_bytes: ByteCallback) -> ObjectInfo:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}")
+            digest, size = hashlib.sha256(), 0
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                while chunk := stream.read(CHUNK_SIZE):
+                    digest.update(chunk)
+                    write_all(fd, chunk, tmp)
+                    size += len(chunk)
+                    on_bytes(len(chunk))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if digest.hexdigest() != sha256:
+                tmp.unlink()
+                raise RemoteError(
+                    f"upload of {key} to {self.display} refused: its content does not match "
+                    "the sha256 recorded in the manifest"
+                )
+            info = ObjectInfo(key=key, size=size, checksum=f"sha256:{sha256}", sha256=sha256)
+            meta = self._meta_path(key)
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(meta, json.dumps({"size": size, "sha256": sha256}).encode())
+            tmp.replace(target)
+            fsync_dir(target.parent)
+        except OSError as exc:
+            raise RemoteError(f"writing {key} to {self.display} failed: {exc.strerror}") from exc
+        return info
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise RemoteError(f"reading {key} on {self.display} failed: {exc.strerror}") from exc
+        return ObjectInfo(key=key, size=size, **self._recorded(key, size))
+
+    def _recorded(self, key: str, size: int) -> dict[str, str | None]:
+        """The hashes written with the object, if they still describe it."""
+        try:
+            raw = json.loads(self._meta_path(key).read_bytes())
+        except (OSError, ValueError):
+            return {"checksum": None, "sha256": None}
+        if not isinstance(raw, dict) or raw.get("size") != size:  # pyright: ignore[reportUnknownMemberType]
+            return {"checksum": None, "sha256": None}
+        sha = raw.get("sha256")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        if not isinstance(sha, str):
+            return {"checksum": None, "sha256": None}
+        return {"checksum": f"sha256:{sha}", "sha256": sha}
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        # Walk only the folder the prefix names, not the whole disk.
+        start = self._root / prefix.rsplit("/", 1)[0] if "/" in prefix else self._root
+        for current, dirs, files in os.walk(start):
+            here = Path(current)
+            if here == self._root:
+                dirs[:] = [d for d in dirs if d != META_DIR]
+            dirs.sort()
+            for name in sorted(files):
+                if name.startswith(TEMP_PREFIX):
+                    continue
+                key = (here / name).relative_to(self._root).as_posix()
+                if key.startswith(prefix):
+                    info = self.stat(key)
+                    if info is not None:
+                        yield info
+
+    def download(self, key: str, sink: BinaryIO, *, on_bytes: ByteCallback = ignore_bytes) -> None:
+        try:
+            with self._path(key).open("rb") as handle:
+                while chunk := handle.read(CHUNK_SIZE):
+                    sink.write(chunk)
+                    on_bytes(len(chunk))
+        except FileNotFoundError as exc:
+            raise RemoteError(f"{key} is not on {self.display}") from exc
+        except OSError as exc:
+            raise RemoteError(f"reading {key} on {self.display} failed: {exc.strerror}") from exc
+
+    def delete(self, key: str) -> None:
+        for path in (self._path(key), self._meta_path(key)):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                message = f"deleting {key} on {self.display} failed: {exc.strerror}"
+                raise RemoteError(message) from exc
