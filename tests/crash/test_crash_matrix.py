@@ -1,4 +1,4 @@
-"""The crash matrix: create, prune and restore killed at every durable step (issue 13).
+"""The crash matrix: create, prune, restore, push and pull killed at every durable step.
 
 Each command is traced once to list its rename/unlink/fsync/syncfs calls; then, for each kill
 point chosen, a fresh copy of the starting state is made, the command is SIGKILLed at exactly
@@ -58,12 +58,16 @@ class Scenario:
     args: list[str]
     backups: int
     live_changes: bool = False
+    only_remote: bool = False
 
 
 SCENARIOS = [
     Scenario("create", ["create-backup", "--no-prune", "--json"], backups=1),
     Scenario("prune", ["prune-backups", "--keep-last", "1", "--json"], backups=3),
     Scenario("restore", ["restore-backup", "--latest", "--json"], backups=1, live_changes=True),
+    # Off-site copies to a folder remote (an external disk): push resumes, pull stages.
+    Scenario("push", ["push-backup", "--latest", "--json"], backups=1),
+    Scenario("pull", ["pull-backup", "--latest", "--json"], backups=1, only_remote=True),
 ]
 
 
@@ -123,7 +127,12 @@ def _check_point(
 def test_killed_at_every_durable_step(
     scenario: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    template = make_template(tmp_path / "template", scenario.backups, scenario.live_changes)
+    template = make_template(
+        tmp_path / "template",
+        scenario.backups,
+        scenario.live_changes,
+        only_remote=scenario.only_remote,
+    )
     traced = copy_world(template, tmp_path / "traced" / "data")
     points = trace_kill_points(scenario.args, env_for(traced), tmp_path / "trace.log", traced)
     assert points, "the traced run made no durable step at all"

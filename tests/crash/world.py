@@ -17,7 +17,9 @@ from persistence.core.settings import load_settings
 from tests.support.cli import run_cli
 from tests.support.trees import tree_digest
 
-LEFTOVER_MARKERS = (".staging-", ".deleting-", ".restore-", ".tmp-")
+LEFTOVER_MARKERS = (".staging-", ".deleting-", ".restore-", ".tmp-", ".remote-tmp-", ".pruning")
+# A folder remote inside the data root, so each copied world has its own.
+REMOTE_FOLDER = "offsite"
 
 # An app that crashed after committing: its rows live only in cache.db-wal.
 _CRASHED_WRITER = """
@@ -34,16 +36,28 @@ os._exit(0)
 def env_for(data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "QDRANT_"))}
     env["BACKUP_DATA_DIR"] = str(data)
+    env["BACKUP_REMOTE"] = str(data / REMOTE_FOLDER)
     return env
 
 
-def make_template(root: Path, backups: int, live_changes: bool) -> Path:
-    """Sample state, `backups` complete backups, and (for restore) a live state that differs."""
+def make_template(
+    root: Path, backups: int, live_changes: bool, *, only_remote: bool = False
+) -> Path:
+    """Sample state, `backups` complete backups, and (for restore) a live state that differs.
+
+    `only_remote`: the backups are pushed to the folder remote, then deleted here (for pull).
+    """
     data = root / "data"
     settings = load_settings(data_dir=data)
     create_sample_state(settings.resolved(), large_file_mib=1)
+    (data / REMOTE_FOLDER).mkdir()
     for _ in range(backups):
         assert service.create_backup(settings, prune=False).ok
+    if only_remote:
+        pushed = run_cli("push-backup", "--all", env=env_for(data))
+        assert pushed.returncode == 0, pushed.stderr
+        for backup in (data / "backups").glob("backup_*"):
+            shutil.rmtree(backup)
     if live_changes:
         resolved = settings.resolved()
         (resolved.storage_dir / "docstore.json").write_text('{"changed": true}')
