@@ -32,6 +32,7 @@ from persistence.cli.remote_commands import (
 )
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError
+from persistence.core.paths import check_data_root
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
 
@@ -212,6 +213,8 @@ def sample_data(
 
     def run() -> int:
         settings = settings_from(data_dir=data_dir)
+        # sample-data may create the data root (that is what it is for), but never use `/`.
+        check_data_root(settings.resolved().data_dir, must_exist=False)
         summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
         out_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")
         out_console.print(summary.describe())
