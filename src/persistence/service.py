@@ -40,7 +40,8 @@ from persistence.store.catalog import (
     summarize,
 )
 from persistence.store.locking import LockHolder, current_holder
-from persistence.store.manifest import MANIFEST_NAME
+from persistence.store.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES
+from persistence.store.manifest_io import read_capped
 from persistence.store.runlog import (
     RunKind,
     RunRecord,
@@ -211,7 +212,8 @@ def lock_holder(settings: BackupSettings) -> LockHolder | None:
 def manifest_bytes_of(settings: BackupSettings, backup_id: str) -> bytes:
     """The exact bytes of a backup's manifest.json (for download)."""
     backup = find_backup(check_paths(settings).backup_dir, backup_id, latest=False)
-    return (backup.path / MANIFEST_NAME).read_bytes()
+    data, _ = read_capped(backup.path / MANIFEST_NAME, MAX_MANIFEST_BYTES, "manifest")
+    return data
 
 
 class StatusReport(BaseModel):

@@ -29,7 +29,9 @@ def test_a_failed_verify_marks_the_backup_damaged_in_json_and_in_the_list(tmp_pa
     env = cli_env(data)
     older, newer = _create(env, tmp_path), _create(env, tmp_path)
     report = data / "backups" / older / "uploads" / "2026" / "11" / "report.pdf"
-    report.chmod(0o600)
+    # A new inode: incremental backups share unchanged files by hard link, and this test damages
+    # one backup's copy only.
+    report.unlink()
     report.write_bytes(b"%PDF-1.7 tampered")
     assert run_cli(["verify-backup", older], env, tmp_path).returncode == 4
 

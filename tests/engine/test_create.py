@@ -65,6 +65,7 @@ def test_every_hash_in_the_manifest_matches_the_copied_bytes(app_state: AppState
 
 
 def test_fresh_install_backs_up_nothing_but_succeeds(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()  # an existing, empty data root (a missing one is exit 2)
     settings = load_settings(data_dir=tmp_path / "empty")
     result = service.create_backup(settings)
     assert result.ok

@@ -13,7 +13,7 @@ from persistence.backup.compress import compress_records
 from persistence.backup.incremental import link_same_copies, make_read_only
 from persistence.components.base import CaptureContext, Component
 from persistence.components.registry import build_components
-from persistence.core.errors import BackupError, ComponentError, describe_os_error
+from persistence.core.errors import BackupError, ComponentError, QdrantError, describe_os_error
 from persistence.core.paths import SafePaths
 from persistence.core.progress import (
     ProgressCallback,
@@ -50,8 +50,11 @@ def _capture_all(
             record = component.capture(ctx)
         except BackupError as exc:
             logger.debug("component %s failed", component.name, exc_info=True)
-            records.append(_failed(component.name, exc.message))
-            raise _RunFailed(exc.message, exc, records) from exc
+            message = exc.message
+            if isinstance(exc, QdrantError):
+                message += "; to back up everything else now, run with --no-qdrant"
+            records.append(_failed(component.name, message))
+            raise _RunFailed(message, exc, records) from exc
         except OSError as exc:
             logger.debug("component %s failed", component.name, exc_info=True)
             message = describe_os_error(exc, component.name)

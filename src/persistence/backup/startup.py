@@ -55,7 +55,7 @@ def snapshot_directory(settings: BackupSettings) -> Path:
     """QDRANT_SNAPSHOT_DIR, checked, created if needed and proven writable; ConfigError else."""
     if settings.qdrant_snapshot_dir is None:
         raise ConfigError("QDRANT_SNAPSHOT_DIR is not set: say where the snapshots go")
-    folder = check_paths(settings).qdrant_snapshot_dir
+    folder = check_paths(settings, data_root_must_exist=False).qdrant_snapshot_dir
     assert folder is not None
     probe = folder / f".write-probe-{os.getpid()}"
     try:
@@ -197,6 +197,7 @@ def snapshot_now(settings: BackupSettings) -> SnapshotReport:
         missing_root=MissingRoot.UNLOCKED,
         lock_timeout=min(settings.lock_timeout, 2.0),
         before_lock=check_directory,
+        needs_data_root=False,
     )
     return run_command(settings, command, body)
 

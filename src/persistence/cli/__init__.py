@@ -5,8 +5,6 @@ from persistence.cli import browse_commands as browse_commands
 from persistence.cli import remote_commands as remote_commands
 from persistence.cli import restore_commands as restore_commands
 from persistence.cli import schedule_commands as schedule_commands
-from persistence.cli.app import app
+from persistence.cli.app import app, main
 
-
-def main() -> None:
-    app()
+__all__ = ["app", "main"]

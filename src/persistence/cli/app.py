@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
 
 from persistence import TOOL_NAME, __version__
-from persistence.cli.common import fail, setup_logging
+from persistence.cli import output
+from persistence.cli.common import error_line, setup_logging
 from persistence.core.errors import BackupError, ExitCode
 
 app = typer.Typer(
@@ -42,7 +44,15 @@ def _root(
     """Back up, verify and restore an app's local state and its Qdrant collections."""
 
 
-def guarded(debug: bool, action: Callable[[], int]) -> None:
+def _failed(message: str, code: int, json_output: bool) -> typer.Exit:
+    """One error line on stderr, and under --json the one document on stdout."""
+    if json_output:
+        output.print_failure_document(message, code)
+    error_line(message)
+    return typer.Exit(code)
+
+
+def guarded(debug: bool, action: Callable[[], int], json_output: bool = False) -> None:
     """Run a command body: expected failures become one line, bugs a hint to use --debug."""
     setup_logging(debug)
     try:
@@ -52,11 +62,37 @@ def guarded(debug: bool, action: Callable[[], int]) -> None:
     except BackupError as exc:
         if debug:
             logger.exception("failed")
-        fail(exc.message, exc.exit_code)
+        raise _failed(exc.message, int(exc.exit_code), json_output) from None
     except KeyboardInterrupt:
-        fail("interrupted; nothing was committed", ExitCode.FAILED)
+        raise _failed("interrupted; nothing was committed", 1, json_output) from None
     except Exception as exc:
         if debug:
             raise
-        fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+        message = f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
+        raise _failed(message, int(ExitCode.FAILED), json_output) from None
     raise typer.Exit(code)
+
+
+def run_app(argv: Sequence[str]) -> int:
+    """Run the CLI; under --json even a usage error (unknown flag, bad value) is a document."""
+    if "--json" not in argv:
+        app()
+        return 0
+    try:
+        result = app(args=list(argv), standalone_mode=False)
+    except typer.TyperException as exc:  # Typer's usage errors: unknown flag, bad value
+        code = exc.exit_code
+        command = argv[0] if argv and not argv[0].startswith("-") else ""
+        hint = f"; see {command} --help".replace("  ", " ") if code == ExitCode.USAGE else ""
+        raise _failed(f"{exc.format_message()}{hint}", code, json_output=True) from None
+    except typer.Abort:
+        raise _failed("interrupted; nothing was committed", 1, json_output=True) from None
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    try:
+        code = run_app(sys.argv[1:])
+    except typer.Exit as exc:
+        code = exc.exit_code
+    sys.exit(code)

@@ -31,6 +31,7 @@ from persistence.cli.remote_commands import (
 )
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError
+from persistence.core.paths import check_data_root
 from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
 
@@ -111,12 +112,14 @@ def create_backup(
             )
         return finish(result, json_output, _print_create)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_create(result: CreateResult) -> None:
     for item in result.components:
-        detail = item.error or item.method or ""
+        # The run's error line follows; the same text twice would read as two failures.
+        shown_below = item.error is not None and item.error == result.error
+        detail = "(see the error below)" if shown_below else item.error or item.method or ""
         size = f"{item.file_count} files, {human_bytes(item.bytes)}" if item.file_count else ""
         out_console.print(f"  {item.name:<13} {item.status:<9} {size:<24} {detail}")
     for warning in result.warnings:
@@ -158,7 +161,7 @@ def list_backups(
         print_listings(listings)
         return 0
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 @app.command("prune-backups")
@@ -225,7 +228,7 @@ def prune_backups(
         )
         return finish(result, json_output, _print_prune)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_prune(result: PruneResult) -> None:
@@ -271,6 +274,8 @@ def sample_data(
         from persistence.backup.sample_state import create_sample_state  # DuckDB: only here
 
         settings = settings_from(data_dir=data_dir)
+        # sample-data may create the data root (that is what it is for), but never use `/`.
+        check_data_root(settings.resolved().data_dir, must_exist=False)
         summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
         out_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")
         out_console.print(summary.describe())

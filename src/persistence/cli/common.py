@@ -23,6 +23,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from persistence.cli import output
 from persistence.core.errors import ConfigError, ExitCode
 from persistence.core.progress import (
     ProgressCallback,
@@ -30,13 +31,18 @@ from persistence.core.progress import (
     ProgressStage,
     ignore_progress,
 )
+from persistence.core.redact import one_line
 from persistence.core.settings import BackupSettings, load_settings
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(file=output.stderr, highlight=False)  # pyright: ignore[reportArgumentType]
 # Piped output (a log, a file) keeps whole lines instead of rich's 80-column default, unless
 # COLUMNS says how wide the reader is.
-_width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
-out_console = Console(highlight=False, soft_wrap=True, width=_width)
+out_console = Console(
+    file=output.stdout,  # pyright: ignore[reportArgumentType]  # a TextIO in all but name
+    highlight=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160,
+)
 
 DataDirOption = Annotated[
     Path | None,
@@ -61,7 +67,7 @@ def setup_logging(debug: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        stream=output.stderr,
     )
     if not debug:
         # httpx logs every request at INFO; the user wants results, not a request log.
@@ -74,11 +80,16 @@ def setup_logging(debug: bool) -> None:
 def settings_from(**overrides: object) -> BackupSettings:
     """Settings with flag overrides; a bad value becomes a ConfigError naming the variable."""
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "setting"
-        raise ConfigError(f"invalid setting {_env_name(field)}: {first['msg']}") from None
+        # pydantic prefixes a validator's own message with "Value error, ": noise to a reader.
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {_env_name(field)}: {message}") from None
+    if settings.qdrant_api_key is not None:
+        output.register_secret(settings.qdrant_api_key.get_secret_value())
+    return settings
 
 
 def _env_name(field: str) -> str:
@@ -89,7 +100,7 @@ def _env_name(field: str) -> str:
 
 def error_line(message: str) -> None:
     """The one line a failure gets on stderr (the message's brackets are not markup)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(one_line(message))}", soft_wrap=True)
 
 
 def fail(message: str, code: int | ExitCode = ExitCode.FAILED) -> NoReturn:
@@ -102,7 +113,7 @@ def emit_json(model: BaseModel | list[BaseModel]) -> None:
         body = "[" + ",\n".join(m.model_dump_json(indent=2) for m in model) + "]"
     else:
         body = model.model_dump_json(indent=2)
-    sys.stdout.write(body + "\n")
+    output.stdout.write(body + "\n")
 
 
 class Outcome(Protocol):
@@ -123,7 +134,7 @@ OutcomeT = TypeVar("OutcomeT", bound=Outcome)
 def finish(result: OutcomeT, json_output: bool, render: Callable[[OutcomeT], None]) -> int:
     """Print a result as JSON or through `render`, then its error line; give its exit code."""
     if json_output:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        output.stdout.write(result.model_dump_json(indent=2) + "\n")
     else:
         render(result)
     if not result.ok:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from collections.abc import Callable
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel
 from rich.markup import escape
 
 from persistence import service
+from persistence.cli import output
 from persistence.cli.app import app, guarded
 from persistence.cli.common import (
     BackupDirOption,
@@ -71,7 +71,7 @@ def schedule_install(
         result = service.schedule_install(settings, every=every, at=at, dry_run=dry_run)
         return finish(result, json_output, _print_change)
 
-    guarded(debug, _one_json_document(json_output, run))
+    guarded(debug, _one_json_document(json_output, run), json_output)
 
 
 @schedule_app.command("status")
@@ -87,7 +87,7 @@ def schedule_status(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
         return finish(service.schedule_status(settings), json_output, _print_schedule)
 
-    guarded(debug, _one_json_document(json_output, run))
+    guarded(debug, _one_json_document(json_output, run), json_output)
 
 
 @schedule_app.command("remove")
@@ -103,7 +103,7 @@ def schedule_remove(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
         return finish(service.schedule_remove(settings), json_output, _print_change)
 
-    guarded(debug, _one_json_document(json_output, run))
+    guarded(debug, _one_json_document(json_output, run), json_output)
 
 
 class _Failure(BaseModel):
@@ -124,7 +124,7 @@ def _one_json_document(json_output: bool, body: Callable[[], int]) -> Callable[[
             if not json_output:
                 raise
             failure = _Failure(error=exc.message, exit_code=int(exc.exit_code))
-            sys.stdout.write(failure.model_dump_json(indent=2) + "\n")
+            output.stdout.write(failure.model_dump_json(indent=2) + "\n")
             error_line(exc.message)
             return failure.exit_code
 
@@ -145,12 +145,12 @@ def status(
         health = service.backup_health(settings)
         # Not `finish`: late/failing/never is the answer asked for, not an error of `status`.
         if json_output:
-            sys.stdout.write(health.model_dump_json(indent=2) + "\n")
+            output.stdout.write(health.model_dump_json(indent=2) + "\n")
         else:
             _print_health(health)
         return health.exit_code
 
-    guarded(debug, _one_json_document(json_output, run))
+    guarded(debug, _one_json_document(json_output, run), json_output)
 
 
 def _print_health(health: HealthStatus) -> None:

@@ -31,12 +31,12 @@ from persistence.core.errors import BackupError, ComponentError
 from persistence.core.fsio import (
     PRIVATE_FILE_MODE,
     copy_and_hash,
-    fsync_dir,
     fsync_file,
     hash_file,
     make_private_dir,
     remove_any,
 )
+from persistence.core.journal_swap import staged_name, swap_in
 from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, FileRecord
@@ -100,35 +100,18 @@ def plan_database(
 def restore_database(
     source_root: Path, item: FileRecord, target: Path, meter: ComponentProgress
 ) -> Applied:
-    """Stage the copy beside the live file, rename it into place, then drop stale journals.
-
-    The stale `-wal`/`-shm`/`-journal` (SQLite) or `.wal` (DuckDB) of the old database must
-    not survive: replayed onto the restored file they would corrupt it. They are removed only
-    AFTER the rename, because every moment before it the live file is still the old database
-    and they are its journals: a crash between unlinking them and the rename would leave the
-    old database without its committed-but-not-checkpointed transactions (rolled back to its
-    last checkpoint, or torn if a checkpoint was under way), silently. In this order a crash
-    before the rename leaves the live database and its journals untouched (plus a
-    `.<name>.restore-<pid>` that recovery removes). A crash after the rename and before the
-    unlinks leaves the restored file beside the old journals: harmless until something opens
-    it, and nothing should (a restore runs with the app stopped; the backup lock keeps our
-    own runs out); the restore then reports no success, and running it again removes them.
-    Either way the old database is in the pre-restore copy taken before anything was touched.
-    """
+    """Stage the copy beside the live file, then swap it in with `journal_swap.swap_in`: the
+    old journals are renamed aside before the rename and deleted after it, and a run killed
+    anywhere in between is completed or undone by the next run (see `journal_swap`). The old
+    database is also in the pre-restore copy taken before anything was touched."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=DEFAULT_ROOT_MODE)
-    part = target.with_name(f".{target.name}.restore-{os.getpid()}")
+    part = staged_name(target, os.getpid())
     part.unlink(missing_ok=True)
-    removed: list[str] = []
     try:
         size = copy_checked(source_root, item, part, meter)
-        kind = kind_of_copy(part) if size else DatabaseKind.EMPTY
         fsync_file(part)
-        part.rename(target)
-        for sidecar in db_sidecars(target, kind):
-            if sidecar.exists() or sidecar.is_symlink():
-                sidecar.unlink()
-                removed.append(sidecar.name)
-        fsync_dir(target.parent)
+        # Every kind's journals: the OLD file's kind is not known, and none of them may stay.
+        removed = swap_in(part, target, db_sidecars(target, None))
     except BaseException:
         part.unlink(missing_ok=True)
         raise

@@ -30,6 +30,7 @@ from persistence.core.errors import ComponentError
 from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+from persistence.store.manifest_types import RECORDED_MODE_BITS
 from persistence.store.reuse import ComponentReuse
 
 
@@ -154,7 +155,8 @@ class TreeComponent:
         warnings: list[str],
         reuse: ComponentReuse | None,
     ) -> FileRecord | None:
-        mode = stat.S_IMODE(entry.info.st_mode)
+        # setuid/setgid are never recorded: a manifest carrying them is refused as tampered.
+        mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
         target = target_root / entry.relative
         if stat.S_ISLNK(entry.info.st_mode):
             return FileRecord(

@@ -54,13 +54,19 @@ class VerificationError(BackupError):
     exit_code = ExitCode.VERIFY_FAILED
 
 
-def describe_os_error(exc: OSError, component: str) -> str:
+def describe_os_error(exc: OSError, component: str, *, into_backup_root: bool = True) -> str:
+    """One line for an OSError; `into_backup_root` says whether moving BACKUP_DIR would help
+    (it would not for a restore, which writes into the data root)."""
     where = f" ({exc.filename})" if exc.filename else ""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return (
-            f"{component}: no room to write{where} ({exc.strerror}); "
+        remedy = (
             "free space or move BACKUP_DIR to a bigger disk"
+            if into_backup_root
+            else "free space on the disk that holds it"
         )
+        return f"{component}: no room to write{where} ({exc.strerror}); {remedy}"
+    if exc.errno == errno.EROFS:
+        return f"{component}: read-only filesystem{where}"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"{component}: permission denied{where}"
     return f"{component}: {exc.strerror or exc}{where}"

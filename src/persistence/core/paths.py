@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from persistence.core.errors import PathSafetyError
+from persistence.core.errors import ConfigError, PathSafetyError
 from persistence.core.settings import BackupSettings, ResolvedPaths
 
 
@@ -49,9 +49,22 @@ def _checked(label: str, given: Path, roots: tuple[Path, ...]) -> Path:
     )
 
 
-def check_paths(settings: BackupSettings, resolved: ResolvedPaths | None = None) -> SafePaths:
-    """Resolve and check every configured path; raise PathSafetyError on the first problem."""
+def check_paths(
+    settings: BackupSettings,
+    resolved: ResolvedPaths | None = None,
+    *,
+    data_root_must_exist: bool = True,
+) -> SafePaths:
+    """Resolve and check every configured path; raise PathSafetyError on the first problem.
+
+    `data_root_must_exist=False` for what only writes into a folder it was explicitly given
+    (the start-up snapshot into QDRANT_SNAPSHOT_DIR): the app may not have made its data yet.
+    """
     paths = resolved or settings.resolved()
+    # Only a data root someone named must exist: a typo must not yield an empty "complete"
+    # backup. The embedded default (./data, nothing set) is where a fresh install starts.
+    named = "data_dir" in settings.model_fields_set
+    check_data_root(paths.data_dir, must_exist=data_root_must_exist and named)
     roots = tuple(Path(os.path.realpath(root)) for root in paths.allowed_roots)
     safe = SafePaths(
         data_dir=roots[0],
@@ -74,6 +87,30 @@ def check_paths(settings: BackupSettings, resolved: ResolvedPaths | None = None)
     )
     _check_no_overlap(safe)
     return safe
+
+
+def check_data_root(given: Path, *, must_exist: bool = True) -> None:
+    """The data root must be an existing folder, and never `/`: every default path hangs off
+    it, so a typo or an unset mount would otherwise yield a new empty tree and "complete"
+    backups of nothing (or `/backups` on the system disk)."""
+    real = Path(os.path.realpath(given))
+    if real == Path(real.anchor):
+        raise ConfigError(
+            f"BACKUP_DATA_DIR {given} is the filesystem root; point BACKUP_DATA_DIR (or "
+            "--data-dir) at the app's data folder"
+        )
+    if not real.exists():
+        if not must_exist:
+            return
+        raise ConfigError(
+            f"BACKUP_DATA_DIR {given} does not exist; point BACKUP_DATA_DIR (or --data-dir) at "
+            "the app's data folder, create it, or run sample-data to try the tool"
+        )
+    if not real.is_dir():
+        raise ConfigError(
+            f"BACKUP_DATA_DIR {given} is not a folder; point BACKUP_DATA_DIR (or --data-dir) at "
+            "the app's data folder"
+        )
 
 
 def _check_no_overlap(safe: SafePaths) -> None:

@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, JsonValue, SecretStr, ValidationError
 
 from persistence.core.errors import QdrantError
+from persistence.core.redact import redact
 from persistence.core.settings import redact_url
 from persistence.qdrant.actions import Action
 from persistence.qdrant.wire import error_text, split_userinfo
@@ -145,9 +146,8 @@ class QdrantTransport:
         text = text.replace(self._given_url, self.shown_url)
         for hidden in self._hidden:
             text = text.replace(hidden, "***")
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        return text
+        # Then every credential shape (a header echoed as `Authorization: Basic …`).
+        return redact(text, [self._secret] if self._secret else [])
 
     def _transport_error(
         self, exc: httpx.HTTPError, action: Action, collection: str | None

@@ -28,6 +28,31 @@ META_DIR = ".remote-meta"
 TEMP_PREFIX = ".remote-tmp-"
 
 
+def _dead(pid_text: str) -> bool:
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError, OverflowError):
+        return False  # not ours to judge (another user's process, a malformed name)
+    return False
+
+
+def _remove_stale_temps(target: Path, meta: Path) -> None:
+    """What a push killed while writing this object left (its temp file and the temp of its
+    index entry): a resumed push rewrites the object, and nothing else ever removes them."""
+    stale: list[Path] = list(target.parent.glob(f"{TEMP_PREFIX}*-{target.name}"))
+    if meta.parent.is_dir():
+        stale += meta.parent.glob(f".{meta.name}.tmp-*")
+    for path in stale:
+        if path.name.startswith(TEMP_PREFIX):
+            pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        else:
+            pid = path.name.rsplit(".tmp-", 1)[1]
+        if _dead(pid):
+            path.unlink(missing_ok=True)
+
+
 class FolderRemote:
     def __init__(self, root: Path) -> None:
         # A missing mount must fail loudly: creating the folder would fill the system disk.
@@ -63,6 +88,7 @@ class FolderRemote:
         target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_temps(target, self._meta_path(key))
             tmp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}")
             digest, size = hashlib.sha256(), 0
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

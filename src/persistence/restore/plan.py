@@ -85,6 +85,20 @@ def space_checks(
     return checks
 
 
+def linked_component_folders(backup: CompleteBackup, names: list[str]) -> list[str]:
+    """A component folder replaced by a symlink would make a restore read from wherever it
+    points: refused, forced or not (verify fails it too)."""
+    found: list[str] = []
+    for name in names:
+        folder = backup.path / name
+        if folder.is_symlink():
+            found.append(
+                f"{name}: {folder} is a symlink (to {folder.readlink()}), not the backup's "
+                "own folder: refusing to read it"
+            )
+    return found
+
+
 def build_plan(
     settings: BackupSettings,
     paths: SafePaths,
@@ -110,6 +124,7 @@ def build_plan(
     undo = not if_empty and not nothing
     space = space_checks(paths, components, undo)
     problems = [f"{c.name}: {p}" for c in components for p in c.problems]
+    problems += linked_component_folders(backup, [c.name for c in components if c.changes])
     problems += [
         f"not enough free space at {s.path} for the {s.purpose}: {s.needed_bytes} bytes "
         f"needed, {s.free_bytes} free"

@@ -43,12 +43,27 @@ def plan_restore(
     latest: bool = False,
     only: list[str] | None = None,
     if_empty: bool = False,
+    force: bool = False,
 ) -> RestorePlan:
-    """What a restore would do; reads only (no lock, no run record). Never raises BackupError."""
+    """What a restore would do; reads only (no lock, no run record). Never raises BackupError.
+
+    It verifies what the real run would (the files it would write) and, unless forced, fails
+    with the real run's error and exit code: a preview that hides damage is worse than none.
+    """
     try:
         paths = check_paths(settings)
         backup = find_backup(paths.backup_dir, backup_id, latest=latest)
-        return build_plan(settings, paths, backup, only=only, if_empty=if_empty)
+        plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty)
+        if plan.nothing_to_do and not plan.problems:
+            return plan  # the real run stops here too, before any verification
+        # The same check as the real run: the files it would write, read and hashed.
+        report = verify_what_restore_writes(settings, paths, backup, plan, ignore_progress)
+        if not report.ok and not force:
+            raise VerificationError(refusal(backup, report))
+        if not report.ok:
+            forced = FORCE_WARNING.format(problem=first_problem(report))
+            return plan.model_copy(update={"warnings": [forced, *plan.warnings]})
+        return plan
     except BackupError as exc:
         return RestorePlan(
             ok=False, error=exc.message, exit_code=int(exc.exit_code), backup_id=backup_id
@@ -119,6 +134,13 @@ def _log_entries(result: RestoreResult) -> list[LogEntry]:
     return [LogEntry(ok=result.ok, backup_id=result.backup_id, error=result.error, summary=summary)]
 
 
+def refusal(backup: CompleteBackup, report: VerifyReport) -> str:
+    return (
+        f"backup {backup.backup_id} fails verification, nothing was restored: "
+        f"{first_problem(report)} (--force restores it anyway)"
+    )
+
+
 def _verify_first(
     scope: RunScope, backup: CompleteBackup, plan: RestorePlan, force: bool
 ) -> VerifyReport:
@@ -131,10 +153,7 @@ def _verify_first(
     if not report.ok:
         scope.record(RunKind.VERIFY, verify_log_entry(report, "before restore"))
     if not report.ok and not force:
-        raise VerificationError(
-            f"backup {backup.backup_id} fails verification, nothing was restored: "
-            f"{first_problem(report)} (--force restores it anyway)"
-        )
+        raise VerificationError(refusal(backup, report))
     return report
 
 
@@ -221,7 +240,10 @@ def _apply_all(
         except (BackupError, OSError) as exc:
             done.append(_failed_step(step, exc))
             undo = f"; undo with restore-backup {base.undo_id}" if base.undo_id else ""
-            error = f"{step.name}: {done[-1].error} (earlier components are restored{undo})"
+            reason = done[-1].error or ""
+            # The component's own message may already start with its name (describe_os_error).
+            named = reason if reason.startswith(f"{step.name}: ") else f"{step.name}: {reason}"
+            error = f"{named} (earlier components are restored{undo})"
             return base.model_copy(
                 update={
                     "ok": False,
@@ -235,7 +257,11 @@ def _apply_all(
 
 def _failed_step(step: ComponentPlan, exc: BackupError | OSError) -> ComponentRestoreResult:
     """A partly restored component still reports what it did (the collections recovered)."""
-    message = exc.message if isinstance(exc, BackupError) else describe_os_error(exc, step.name)
+    message = (
+        exc.message
+        if isinstance(exc, BackupError)
+        else describe_os_error(exc, step.name, into_backup_root=False)
+    )
     if isinstance(exc, PartialRestore):
         return exc.partial.model_copy(update={"ok": False, "error": message})
     return ComponentRestoreResult(name=step.name, ok=False, action=step.action, error=message)

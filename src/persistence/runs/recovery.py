@@ -15,7 +15,11 @@ import re
 from pathlib import Path
 
 from persistence.core.fsio import fsync_dir, remove_any
+from persistence.core.journal_swap import finish_interrupted_swaps
 from persistence.core.paths import SafePaths
+
+# SQLite's and DuckDB's journal suffixes (the same as components.files names them).
+DATABASE_JOURNALS = ("-wal", "-shm", "-journal", ".wal")
 
 
 def recover_interrupted_restores(paths: SafePaths) -> list[str]:
@@ -69,8 +73,10 @@ def _leftovers(target: Path) -> tuple[list[tuple[Path, int]], list[tuple[Path, i
 def _recover(target: Path) -> list[str]:
     if not target.parent.is_dir():
         return []
+    # Before the staged copies are removed below: whether one is still there says whether
+    # a database swap happened (see journal_swap).
+    messages = finish_interrupted_swaps(target, DATABASE_JOURNALS, process_alive)
     olds, rest = _leftovers(target)
-    messages: list[str] = []
     stale: list[tuple[Path, int]] = []
     for path, pid in [*olds, *rest]:
         if process_alive(pid):

@@ -6,6 +6,7 @@ written once: a new command only says what it does (`body`) and how it is record
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +22,19 @@ from persistence.core.progress import (
     ProgressStage,
     ignore_progress,
 )
+from persistence.core.redact import one_line, redact
 from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings
 from persistence.runs.leftovers import Cleanup, clean_leftovers
 from persistence.runs.observer import RunObserver
-from persistence.store.locking import backup_lock
+from persistence.store.locking import LOCK_NAME, backup_lock
+from persistence.store.readonly_lock import backup_root_writable, read_only_lock
 from persistence.store.runlog import RunKind, record_run
 from persistence.store.staging import ensure_backup_root
 
 R = TypeVar("R", bound=RunResult)
+
+logger = logging.getLogger(__name__)
 
 
 class MissingRoot(StrEnum):
@@ -87,6 +92,8 @@ class Command(Generic[R]):
     # Runs before the lock; a result ends the run there (a no-op that must write nothing).
     before_lock: Callable[[SafePaths], R | None] | None = None
     announce_finish: bool = False
+    # False only for the start-up snapshot, which writes just into the folder it was given.
+    needs_data_root: bool = True
 
 
 def run_command(
@@ -111,8 +118,14 @@ def run_command(
         result = command.failed(exc.message, int(exc.exit_code))
     except OSError as exc:
         result = command.failed(describe_os_error(exc, "backup root"), 1)
+    # Whatever a library or server put into the error, a shell shows one clean line of it.
+    error = redact(one_line(result.error)) if result.error else result.error
     result = result.model_copy(
-        update={"started_at": started.isoformat(), "duration_seconds": time.monotonic() - clock}
+        update={
+            "error": error,
+            "started_at": started.isoformat(),
+            "duration_seconds": time.monotonic() - clock,
+        }
     )
     if observer is not None:
         observer.run_finished(result)
@@ -128,7 +141,7 @@ def _checked_run(
     progress: ProgressCallback,
     started: datetime,
 ) -> R:
-    paths = check_paths(settings)
+    paths = check_paths(settings, data_root_must_exist=command.needs_data_root)
     if command.before_lock is not None:
         early = command.before_lock(paths)
         if early is not None:
@@ -140,6 +153,8 @@ def _checked_run(
             return body(scope)
         ensure_backup_root(paths.backup_dir)
     timeout = settings.lock_timeout if command.lock_timeout is None else command.lock_timeout
+    if not backup_root_writable(paths.backup_dir):
+        return _run_read_only(command, body, scope, timeout)
     with backup_lock(paths.backup_dir, command.label, timeout):
         scope.cleanup = clean_leftovers(paths)
         _announce_cleanup(scope.cleanup, progress)
@@ -152,6 +167,32 @@ def _checked_run(
         for entry in command.log(result):
             scope.record(command.kind, entry)
         return result
+
+
+def _run_read_only(
+    command: Command[R], body: Callable[[RunScope], R], scope: RunScope, timeout: float
+) -> R:
+    """A backup root this process cannot write (a read-only mounted disk): a command that only
+    reads (verify) runs under a lock taken read-only, or without one, and says so; nothing is
+    cleaned and nothing recorded. A command that must write there fails with one clear line."""
+    backup_dir = scope.paths.backup_dir
+    if command.kind is not RunKind.VERIFY:
+        raise BackupError(
+            f"the backup root {backup_dir} is read-only (or not writable by this user): "
+            f"{command.label} must write there; verify-backup and list-backups work on it"
+        )
+    scope.locked = False  # no run record: the run log cannot be written
+    with read_only_lock(backup_dir / LOCK_NAME, timeout) as locked:
+        how = "under the lock, read-only" if locked else "without the lock (no lock file there)"
+        logger.warning(
+            "the backup root %s is read-only: running %s, this run is not recorded",
+            backup_dir,
+            how,
+        )
+        try:
+            return body(scope)
+        except BackupError as exc:
+            return command.failed(exc.message, int(exc.exit_code))
 
 
 def _announce_cleanup(cleanup: Cleanup, progress: ProgressCallback) -> None:

@@ -8,55 +8,71 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, Field, JsonValue, ValidationError
 
 from persistence import TOOL_NAME
 from persistence.core.errors import VerificationError
 from persistence.core.results import ComponentStatus
+from persistence.store.manifest_io import read_capped
+from persistence.store.manifest_types import (
+    MAX_FILES_PER_COMPONENT,
+    STRICT,
+    ByteCount,
+    EntryPath,
+    LinkTarget,
+    Mode,
+    Mtime,
+    NoNul,
+    Sha256,
+)
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 SIDECAR_NAME = "manifest.json.sha256"
+# A manifest lists every file: ~250 bytes each, so 128 MiB is half a million files. Far above
+# any real one, far below what exhausts memory (a link to /dev/zero is refused before this).
+MAX_MANIFEST_BYTES = 128 * 1024 * 1024
+MAX_SIDECAR_BYTES = 4096
 
 
 class FileRecord(BaseModel):
     """One entry of a component; `path` is relative (POSIX) to `<backup>/<component>/`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
-    path: str
+    path: EntryPath
     kind: Literal["file", "symlink", "dir"] = "file"
-    size: int = 0
-    sha256: str | None = None
-    mode: int = 0o600
-    mtime: float = 0.0
-    link_target: str | None = None
+    size: ByteCount = 0
+    sha256: Sha256 | None = None
+    mode: Mode = 0o600
+    mtime: Mtime = 0.0
+    link_target: LinkTarget | None = None
     # Optional and additive (older backups stay readable): `size`/`sha256` are always the file
     # as stored in the backup; a compressed one also records what it decompresses to.
-    codec: str | None = None
-    original_size: int | None = None
-    original_sha256: str | None = None
+    codec: NoNul | None = None
+    original_size: ByteCount | None = None
+    original_sha256: Sha256 | None = None
     # Incremental backups (optional, additive): the source's identity at capture time, and
     # the backup this file was hard-linked from instead of copied (None: copied).
     mtime_ns: int | None = None
     inode: int | None = None
     ctime_ns: int | None = None
-    linked_from: str | None = None
+    linked_from: NoNul | None = None
     # Databases: identity of the live file and its journals while it was copied, so a restore
     # plan can tell "unchanged since the backup" without reading or copying it.
-    source_fingerprint: str | None = None
+    source_fingerprint: NoNul | None = None
 
 
 class QdrantCollectionRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
-    name: str
-    snapshot_name: str
-    file: str  # relative to the qdrant component folder
-    size: int
-    sha256: str
+    name: NoNul
+    snapshot_name: NoNul
+    file: EntryPath  # relative to the qdrant component folder
+    size: ByteCount
+    sha256: Sha256
     server_checksum: str | None = None
-    points_count: int | None = None
+    points_count: ByteCount | None = None
     # True when points_count is the exact count (`points/count` with exact=true); older
     # manifests hold the approximate count of collection info.
     points_count_exact: bool = False
@@ -79,13 +95,13 @@ class QdrantCollectionRecord(BaseModel):
 class QdrantShardRecord(BaseModel):
     """One shard snapshot of a distributed collection, taken on a node where it is local."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
     shard_id: int
-    file: str  # relative to the qdrant component folder
-    size: int
-    sha256: str
-    points_count: int | None = None  # as the hosting node reported it for its local shard
+    file: EntryPath  # relative to the qdrant component folder
+    size: ByteCount
+    sha256: Sha256
+    points_count: ByteCount | None = None  # as the hosting node reported it for its local shard
     shard_key: JsonValue = None
     node: str | None = None  # the node's REST URL as shown (credentials removed)
 
@@ -93,7 +109,7 @@ class QdrantShardRecord(BaseModel):
 class QdrantClusterCollectionRecord(BaseModel):
     """A collection of a cluster: its layout, to recreate it, and one file per shard."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
     name: str
     points_count: int | None = None  # exact total (`points/count` with exact=true)
@@ -107,7 +123,7 @@ class QdrantClusterCollectionRecord(BaseModel):
 
 
 class QdrantRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
     mode: Literal["server", "cluster", "embedded", "not-configured"]
     url: str | None = None
@@ -120,22 +136,22 @@ class QdrantRecord(BaseModel):
 
 
 class ComponentRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
-    name: str
+    name: NoNul
     status: ComponentStatus
     source: str | None = None
     method: str | None = None
-    bytes: int = 0
-    file_count: int = 0
-    files: list[FileRecord] = Field(default_factory=lambda: [])
+    bytes: ByteCount = 0
+    file_count: ByteCount = 0
+    files: list[FileRecord] = Field(default_factory=lambda: [], max_length=MAX_FILES_PER_COMPONENT)
     warnings: list[str] = Field(default_factory=lambda: [])
     error: str | None = None
     qdrant: QdrantRecord | None = None
 
 
 class Manifest(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = STRICT
 
     schema_version: int = SCHEMA_VERSION
     tool: str = TOOL_NAME
@@ -144,7 +160,7 @@ class Manifest(BaseModel):
     host: str
     started_at: datetime
     finished_at: datetime
-    duration_seconds: float
+    duration_seconds: float = Field(ge=0)
     settings: dict[str, str | None]
     components: list[ComponentRecord]
     warnings: list[str] = Field(default_factory=lambda: [])
@@ -166,27 +182,25 @@ def sidecar_text(manifest_data: bytes) -> str:
 
 
 def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
-    """Read and validate a backup's manifest; a tampered or foreign one raises VerificationError."""
+    """Read and validate a backup's manifest; a tampered or foreign one raises VerificationError.
+
+    Read without following links and with a size cap (see `read_capped`), hashed as it is
+    read: one planted file must not block every command on the backup root.
+    """
     manifest_path = backup_path / MANIFEST_NAME
-    try:
-        data = manifest_path.read_bytes()
-    except OSError as exc:
-        raise VerificationError(f"cannot read {manifest_path}: {exc.strerror}") from exc
+    data, digest = read_capped(manifest_path, MAX_MANIFEST_BYTES, "manifest")
     if check_sidecar:
         sidecar_path = backup_path / SIDECAR_NAME
         try:
-            recorded = sidecar_path.read_text(encoding="utf-8").split()[0]
-        except (OSError, IndexError) as exc:
+            sidecar, _ = read_capped(sidecar_path, MAX_SIDECAR_BYTES, "manifest hash file")
+            recorded = sidecar.decode("ascii").split()[0]
+        except (VerificationError, UnicodeDecodeError, IndexError) as exc:
             raise VerificationError(f"missing or empty manifest hash file {sidecar_path}") from exc
-        if recorded != hashlib.sha256(data).hexdigest():
+        if recorded != digest:
             raise VerificationError(
                 f"{manifest_path} does not match its recorded hash: the manifest was changed"
             )
-    try:
-        raw: JsonValue = json.loads(data)
-        manifest = Manifest.model_validate(raw)
-    except (ValueError, ValidationError) as exc:
-        raise VerificationError(f"{manifest_path} is not a valid manifest: {exc}") from exc
+    manifest = _parse(manifest_path, data)
     if manifest.tool != TOOL_NAME:
         raise VerificationError(f"{manifest_path} was not written by {TOOL_NAME}")
     if manifest.schema_version > SCHEMA_VERSION:
@@ -195,3 +209,34 @@ def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
             f"this tool reads up to {SCHEMA_VERSION}: upgrade the tool"
         )
     return manifest
+
+
+def _parse(manifest_path: Path, data: bytes) -> Manifest:
+    try:
+        raw: JsonValue = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise VerificationError(f"{manifest_path} is not a valid manifest: {exc}") from exc
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _entry_named(raw, first["loc"])
+        raise VerificationError(
+            f"{manifest_path} is not a valid manifest: {where}: {first['msg']}"
+            + (f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else "")
+        ) from exc
+
+
+def _entry_named(raw: JsonValue, loc: tuple[int | str, ...]) -> str:
+    """`storage/docs/a.txt: mode` rather than `components.1.files.3.mode`: name the entry."""
+    dotted = ".".join(str(part) for part in loc)
+    if len(loc) >= 4 and loc[0] == "components" and loc[2] == "files":
+        try:
+            component = raw["components"][loc[1]]  # pyright: ignore
+            entry = component["files"][loc[3]]  # pyright: ignore
+            name = f"{component['name']}/{entry['path']}"  # pyright: ignore
+        except (KeyError, IndexError, TypeError):
+            return dotted
+        field = ".".join(str(part) for part in loc[4:]) or "entry"
+        return f"entry {str(name)[:300]!r} ({field})"
+    return dotted

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, JsonValue, ValidationError
 
 from persistence.core.fsio import write_atomic
+from persistence.core.redact import one_line, redact
 
 logger = logging.getLogger(__name__)
 
@@ -108,15 +109,17 @@ def record_run(
         started_at=started_at,
         finished_at=datetime.now(UTC),
         backup_id=backup_id,
-        error=error,
-        summary=summary,
+        error=redact(one_line(error)) if error else error,
+        summary=redact(summary),
     )
     try:
         append_run(backup_dir, record)
     except (RunLogUnreadable, OSError) as exc:
         # The run itself succeeded or failed on its own merits; a log that cannot be written
         # is reported, never allowed to turn a complete backup into a failed one.
-        logger.warning("run not recorded: %s", exc)
+        # A failed run already printed its one error line (the log write failed for the same
+        # reason, usually a full disk): a second line would only repeat it.
+        logger.log(logging.WARNING if ok else logging.DEBUG, "run not recorded: %s", exc)
     return record
 
 
