@@ -82,6 +82,30 @@ def test_remote_commands_without_a_remote_say_how_to_set_it(app_state: AppState)
     assert app_state.backups() == []
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list-backups", "--remote"],
+        ["restore-backup", "--latest", "--from-remote"],
+        ["verify-backup", "--remote", "--latest"],
+        ["prune-backups", "--remote", "--dry-run"],
+        ["pull-backup"],  # neither an ID nor --latest: a usage error before any service runs
+        ["push-backup", "--latest", "--all"],
+        ["verify-backup", "--remote", "--all"],
+    ],
+)
+def test_every_refused_remote_command_prints_one_json_document(
+    app_state: AppState, args: list[str]
+) -> None:
+    done = run_cli(*args, "--json", env=app_state.env())
+    assert done.returncode == 2, done.stderr
+    document = json.loads(done.stdout)
+    assert document["ok"] is False
+    assert document["exit_code"] == 2
+    assert document["error"] == done.stderr.strip().removeprefix("error: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def test_a_failed_push_fails_create_but_keeps_the_backup(
     s3_server: Emulator, app_state: AppState
 ) -> None:

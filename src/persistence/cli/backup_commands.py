@@ -79,7 +79,7 @@ def create_backup(
             )
         return finish(result, json_output, _print_create)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def _print_create(result: CreateResult) -> None:
@@ -136,7 +136,7 @@ def list_backups(
         out_console.print(table)
         return 0
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 @app.command("prune-backups")
@@ -177,7 +177,7 @@ def prune_backups(
         )
         return finish(result, json_output, _print_prune)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def _print_prune(result: PruneResult) -> None:

@@ -65,7 +65,7 @@ def push_backup_command(
             result = service.push_backup(settings, backup_id, every=every, progress=progress)
         return finish(result, json_output, lambda r: print_push(r.summary()))
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def print_push(push: RemotePush) -> None:
@@ -107,7 +107,7 @@ def pull_backup_command(
             result = service.pull_backup(settings, backup_id, progress=progress)
         return finish(result, json_output, _print_pull)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def _print_pull(result: service.PullRunResult) -> None:

@@ -97,7 +97,7 @@ def verify_backup_command(
         other = [c for c in codes if c != ExitCode.VERIFY_FAILED]
         return other[0] if other else (int(ExitCode.VERIFY_FAILED) if codes else 0)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def _print_verify(report: VerifyReport) -> None:
@@ -193,7 +193,7 @@ def restore_backup_command(
             err_console.print(f"[bold yellow]warning:[/] {escape(result.warnings[0])}")
         return finish(result, json_output, _print_restore)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def _from_remote(
@@ -305,7 +305,7 @@ def snapshot_command(
         settings = settings_from(data_dir=data_dir, qdrant_url=qdrant_url)
         return finish(service.snapshot_now(settings), json_output, _print_snapshot)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output=json_output)
 
 
 def _print_snapshot(report: SnapshotReport) -> None:
