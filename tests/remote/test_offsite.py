@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from persistence.core.errors import BackupError
-from persistence.offsite.layout import backup_base, data_objects
+from persistence.offsite.layout import PRUNING_MARKER, backup_base, data_objects
 from persistence.offsite.listing import find_remote, scan_remote
 from persistence.offsite.prune import prune_remote
 from persistence.offsite.pull import pull_backup
@@ -137,6 +137,26 @@ def test_prune_keeps_newest_and_a_killed_prune_is_never_listed_complete(
     listed = scan_remote(remote)
     assert [b.backup_id for b in listed] == ids[1:]
     assert all(b.complete for b in listed)
+
+
+def test_pushing_again_after_a_killed_prune_is_complete_and_survives_the_next_prune(
+    remote: Remote, app_state: AppState
+) -> None:
+    backup = make_backup(app_state.settings)
+    push_backup(remote, backup)
+    (listed,) = scan_remote(remote)
+    # What a prune killed right after deleting the commit files leaves behind.
+    note = b"deleting\n"
+    remote.put_bytes(
+        f"{listed.base}/{PRUNING_MARKER}", note, sha256=hashlib.sha256(note).hexdigest()
+    )
+    for name in (MANIFEST_NAME, SIDECAR_NAME):
+        remote.delete(f"{listed.base}/{name}")
+    assert push_backup(remote, backup).pushed
+    assert [(b.backup_id, b.complete) for b in scan_remote(remote)] == [(backup.backup_id, True)]
+    result = prune_remote(remote, RetentionPolicy(keep_last=1), dry_run=False)
+    assert result.deleted == []
+    assert [(b.backup_id, b.complete) for b in scan_remote(remote)] == [(backup.backup_id, True)]
 
 
 def test_prune_never_deletes_the_only_complete_copy(remote: Remote, app_state: AppState) -> None:

@@ -12,7 +12,7 @@ import hashlib
 from pydantic import BaseModel
 
 from persistence.core.progress import ComponentProgress, ProgressCallback, ignore_progress
-from persistence.offsite.layout import BackupObject, backup_base, data_objects
+from persistence.offsite.layout import PRUNING_MARKER, BackupObject, backup_base, data_objects
 from persistence.remote.base import ObjectInfo, Remote
 from persistence.store.catalog import CompleteBackup
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME
@@ -65,6 +65,11 @@ def push_backup(
         result.objects_sent += 1
         result.bytes_sent += item.size
         meter.advance(files_done=1)
+    # A prune killed half-way left its marker: pushing this backup again means it is wanted.
+    # Left in place, the marker would list the pushed backup as "being deleted" and the prune
+    # that follows every push would silently finish deleting it.
+    if PRUNING_MARKER in present:
+        remote.delete(f"{base}/{PRUNING_MARKER}")
     # The commit marker: the manifest, then the sidecar that makes it count.
     for item, data in zip(commit, (manifest_data, sidecar_data), strict=True):
         key = f"{base}/{item.relative}"
