@@ -117,5 +117,7 @@ def test_a_failed_push_fails_create_but_keeps_the_backup(
     assert result["remote"]["pushed"] is False
     assert "HTTP 404" in result["error"] and "NoSuchBucket" in result["error"]
     assert FAKE_SECRET not in done.stdout + done.stderr
+    # One line on stderr: the SDK's INFO chatter ("Found credentials ...") stays out of it.
+    assert done.stderr.strip().splitlines() == [f"error: {result['error']}"]
     listed = run_cli("list-backups", "--json", env=env)
     assert [b["valid"] for b in json.loads(listed.stdout)] == [True]
