@@ -134,6 +134,8 @@ def _print_health(health: HealthStatus) -> None:
             f"{human_age(newest.created_at)})"
         )
     out_console.print(f"  last run       {_run_text(health.last_run)}")
+    if health.remote is not None and health.remote.error is not None:
+        out_console.print(f"  [yellow]remote unreadable[/]  {escape(health.remote.error)}")
 
 
 def _run_text(record: RunRecord | None) -> str:

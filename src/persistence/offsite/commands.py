@@ -20,6 +20,7 @@ from persistence.offsite.listing import (
     scan_remote,
     summarize_remote,
 )
+from persistence.offsite.overview import remote_overview
 from persistence.offsite.prune import prune_remote
 from persistence.offsite.pull import pull_backup
 from persistence.offsite.push import push_backup
@@ -63,15 +64,21 @@ def list_remote(settings: BackupSettings) -> list[RemoteBackupSummary]:
 
 
 def remote_newest(settings: BackupSettings) -> RemoteNewest | None:
-    """For `status`: the newest complete remote backup (None when no remote is configured)."""
+    """For `status`: the newest complete remote backup (None when no remote is configured).
+
+    A quick look that never raises: an unreachable remote is reported in `error` within
+    seconds instead of failing `status` (and every Nagios check built on it) after the long
+    retries a transfer deserves.
+    """
     if settings.remote is None:
         return None
-    remote = connect(settings)
-    newest = find_remote(scan_remote(remote), None)
+    overview = remote_overview(settings)
+    newest = overview.newest
     return RemoteNewest(
-        remote=remote.display,
+        remote=overview.remote,
         backup_id=newest.backup_id if newest else None,
         created_at=newest.created_at if newest else None,
+        error=overview.error,
     )
 
 
