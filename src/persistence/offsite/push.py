@@ -8,6 +8,7 @@ remote backup is listed as incomplete.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
@@ -70,8 +71,22 @@ def push_backup(
     # that follows every push would silently finish deleting it.
     if PRUNING_MARKER in present:
         remote.delete(f"{base}/{PRUNING_MARKER}")
-    # The commit marker: the manifest, then the sidecar that makes it count.
-    for item, data in zip(commit, (manifest_data, sidecar_data), strict=True):
+    _commit(remote, base, present, zip(commit, (manifest_data, sidecar_data), strict=True), result)
+    meter.advance(bytes_done=sum(item.size for item in commit), files_done=len(commit))
+    meter.finish(f"pushed {backup.backup_id}")
+    result.pushed = True
+    return result
+
+
+def _commit(
+    remote: Remote,
+    base: str,
+    present: dict[str, ObjectInfo],
+    commit: Iterable[tuple[BackupObject, bytes]],
+    result: PushResult,
+) -> None:
+    """The commit marker, last: the manifest, then the sidecar that makes it count."""
+    for item, data in commit:
         key = f"{base}/{item.relative}"
         if _already_there(remote, key, present.get(item.relative), item):
             result.objects_skipped += 1
@@ -79,10 +94,6 @@ def push_backup(
             remote.put_bytes(key, data, sha256=item.sha256)
             result.objects_sent += 1
             result.bytes_sent += item.size
-        meter.advance(bytes_done=item.size, files_done=1)
-    meter.finish(f"pushed {backup.backup_id}")
-    result.pushed = True
-    return result
 
 
 def _already_there(remote: Remote, key: str, listed: ObjectInfo | None, item: BackupObject) -> bool:
