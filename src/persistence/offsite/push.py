@@ -71,8 +71,8 @@ def push_backup(
     # that follows every push would silently finish deleting it.
     if PRUNING_MARKER in present:
         remote.delete(f"{base}/{PRUNING_MARKER}")
-    _commit(remote, base, present, zip(commit, (manifest_data, sidecar_data), strict=True), result)
-    meter.advance(bytes_done=sum(item.size for item in commit), files_done=len(commit))
+    pairs = zip(commit, (manifest_data, sidecar_data), strict=True)
+    _commit(remote, base, present, pairs, result, meter)
     meter.finish(f"pushed {backup.backup_id}")
     result.pushed = True
     return result
@@ -84,6 +84,7 @@ def _commit(
     present: dict[str, ObjectInfo],
     commit: Iterable[tuple[BackupObject, bytes]],
     result: PushResult,
+    meter: ComponentProgress,
 ) -> None:
     """The commit marker, last: the manifest, then the sidecar that makes it count."""
     for item, data in commit:
@@ -94,6 +95,7 @@ def _commit(
             remote.put_bytes(key, data, sha256=item.sha256)
             result.objects_sent += 1
             result.bytes_sent += item.size
+        meter.advance(bytes_done=item.size, files_done=1)  # per object: a kill point each
 
 
 def _already_there(remote: Remote, key: str, listed: ObjectInfo | None, item: BackupObject) -> bool:
