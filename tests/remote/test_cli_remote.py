@@ -228,3 +228,20 @@ def test_status_reports_the_newest_remote_backup(
     assert down["remote"]["backup_id"] is None
     assert "no-one-listens" in down["remote"]["error"]
     assert FAKE_SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("remote_setup", ["folder"], indirect=True)
+def test_an_incomplete_remote_backup_fails_verification_and_an_unknown_one_is_usage(
+    remote_setup: RemoteSetup, app_state: AppState
+) -> None:
+    cli = Session(remote_setup)
+    assert cli.run(app_state.data_dir, "create-backup", "--push").returncode == 0
+    backup_id = app_state.backups()[-1]
+    (damaged,) = Path(remote_setup.url).glob(f"*/*/*/{backup_id}/storage/docstore.json")
+    damaged.unlink()
+    for args in (["verify-backup", "--remote", backup_id], ["pull-backup", backup_id]):
+        code, result = cli.json(app_state.data_dir, *args)
+        assert (code, result["exit_code"]) == (4, 4), result
+        assert "incomplete" in result["error"] and "storage/docstore.json" in result["error"]
+    code, result = cli.json(app_state.data_dir, "verify-backup", "--remote", "backup_nope")
+    assert (code, result["exit_code"]) == (2, 2)

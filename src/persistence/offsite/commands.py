@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from persistence.core.errors import ConfigError
+from persistence.core.errors import ConfigError, VerificationError
 from persistence.core.paths import check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.settings import BackupSettings
@@ -174,9 +174,19 @@ def pull(
 
 
 def pick_remote(remote: Remote, backup_id: str | None) -> RemoteBackup | None:
-    """The named complete remote backup (ConfigError if absent), or the newest, or None."""
-    found = find_remote(scan_remote(remote), backup_id)
+    """The named complete remote backup, or the newest, or None.
+
+    A named backup that is there but incomplete failed verification (exit 4, with the reason);
+    one that is not there at all is a usage error (exit 2).
+    """
+    listed = scan_remote(remote)
+    found = find_remote(listed, backup_id)
     if found is None and backup_id is not None:
+        broken = next((b for b in listed if b.backup_id == backup_id), None)
+        if broken is not None:
+            raise VerificationError(
+                f"{backup_id} on {remote.display} is incomplete: {broken.problem}"
+            )
         raise ConfigError(
             f"no complete backup {backup_id} on {remote.display}; see list-backups --remote"
         )
