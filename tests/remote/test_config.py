@@ -77,9 +77,15 @@ def test_remote_commands_without_a_remote_say_how_to_set_it(app_state: AppState)
     done = run_cli("push-backup", "--json", env=env)
     assert done.returncode == 2
     assert json.loads(done.stdout)["exit_code"] == 2
-    done = run_cli("create-backup", "--push", env=env)
+    # The off-site step is refused, the local backup is still made (and says so).
+    done = run_cli("create-backup", "--push", "--json", env=env)
     assert done.returncode == 2
-    assert app_state.backups() == []
+    result = json.loads(done.stdout)
+    assert result["exit_code"] == 2 and result["backup_id"] == app_state.backups()[-1]
+    assert "is complete here" in result["error"] and "BACKUP_REMOTE" in result["error"]
+    assert [b["valid"] for b in json.loads(run_cli("list-backups", "--json", env=env).stdout)] == [
+        True
+    ]
 
 
 @pytest.mark.parametrize(
