@@ -17,6 +17,7 @@ from persistence import service
 from tests.conftest import AppState
 from tests.panel.conftest import APP, REPO_ROOT
 from tests.qdrant_standin.server import QdrantStandin
+from tests.support.ci import skip_unless_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 TRACKED_SCREENSHOT = REPO_ROOT / "docs" / "panel.png"
@@ -51,7 +52,7 @@ def served_panel(
 ) -> Iterator[str]:
     """`streamlit run src/app.py` in its own process, on a free port, with sample state."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+        skip_unless_ci(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
     qdrant_standin.add_collection("docs", points=40)
     qdrant_standin.add_collection("chat_memory", points=12)
     # One earlier backup, so the table and the health row have something to show.

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
+from tests.support.ci import running_in_ci
+
 SPEC_PATH = Path(__file__).resolve().parents[2] / ".." / "shared" / "qdrant" / "openapi.json"
-# CI providers set CI=true; there the spec is part of the checkout, so its absence is a broken
-# setup that must fail the run, not quietly skip the stand-in's contract checks.
-CI_VALUES = {"true", "1", "yes"}
 
 
 def _convert(node: Any) -> Any:
@@ -37,10 +35,6 @@ def _convert(node: Any) -> Any:
 @functools.cache
 def _load(path: Path) -> dict[str, Any]:
     return _convert(json.loads(path.read_text(encoding="utf-8")))
-
-
-def running_in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in CI_VALUES
 
 
 def require_spec() -> dict[str, Any]:

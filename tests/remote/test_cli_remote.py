@@ -15,7 +15,7 @@ import pytest
 from persistence.core.settings import load_settings
 from persistence.store.runlog import RunKind, read_runs
 from tests.conftest import AppState
-from tests.remote.conftest import RemoteSetup, gcs_env, make_setup
+from tests.remote.conftest import RemoteSetup, gcs_env, make_setup, s3_env
 from tests.remote.emulators import FAKE_KEY_ID, FAKE_SECRET, Emulator, free_port
 from tests.remote.fault_proxy import Fault, Rule, fault_proxy
 from tests.remote.helpers import files_of
@@ -204,9 +204,44 @@ def test_status_reports_the_newest_remote_backup(
 ) -> None:
     cli = Session(remote_setup)
     code, before = cli.json(app_state.data_dir, "status")
-    assert before["remote"] == {"remote": remote_setup.url, "backup_id": None, "created_at": None}
+    assert before["remote"] == {
+        "remote": remote_setup.url,
+        "backup_id": None,
+        "created_at": None,
+        "error": None,
+    }
     assert cli.run(app_state.data_dir, "create-backup", "--push").returncode == 0
     code, after = cli.json(app_state.data_dir, "status")
     assert code == 0
     assert after["remote"]["backup_id"] == app_state.backups()[-1]
     assert after["remote"]["created_at"] is not None
+    # A remote that does not answer is part of the answer, not a failure of `status`: the local
+    # verdict and its exit code stand, and the reason comes back within seconds.
+    env = AppState(app_state.data_dir, app_state.settings).env(
+        **s3_env(f"http://127.0.0.1:{free_port()}"), BACKUP_REMOTE="s3://no-one-listens/p"
+    )
+    started = time.monotonic()
+    done = run_cli("status", "--json", env=env)
+    assert time.monotonic() - started < 20
+    down = json.loads(done.stdout)
+    assert (done.returncode, down["state"]) == (0, "ok"), done.stderr
+    assert down["remote"]["backup_id"] is None
+    assert "no-one-listens" in down["remote"]["error"]
+    assert FAKE_SECRET not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("remote_setup", ["folder"], indirect=True)
+def test_an_incomplete_remote_backup_fails_verification_and_an_unknown_one_is_usage(
+    remote_setup: RemoteSetup, app_state: AppState
+) -> None:
+    cli = Session(remote_setup)
+    assert cli.run(app_state.data_dir, "create-backup", "--push").returncode == 0
+    backup_id = app_state.backups()[-1]
+    (damaged,) = Path(remote_setup.url).glob(f"*/*/*/{backup_id}/storage/docstore.json")
+    damaged.unlink()
+    for args in (["verify-backup", "--remote", backup_id], ["pull-backup", backup_id]):
+        code, result = cli.json(app_state.data_dir, *args)
+        assert (code, result["exit_code"]) == (4, 4), result
+        assert "incomplete" in result["error"] and "storage/docstore.json" in result["error"]
+    code, result = cli.json(app_state.data_dir, "verify-backup", "--remote", "backup_nope")
+    assert (code, result["exit_code"]) == (2, 2)

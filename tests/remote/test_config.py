@@ -77,9 +77,39 @@ def test_remote_commands_without_a_remote_say_how_to_set_it(app_state: AppState)
     done = run_cli("push-backup", "--json", env=env)
     assert done.returncode == 2
     assert json.loads(done.stdout)["exit_code"] == 2
-    done = run_cli("create-backup", "--push", env=env)
+    # The off-site step is refused, the local backup is still made (and says so).
+    done = run_cli("create-backup", "--push", "--json", env=env)
     assert done.returncode == 2
-    assert app_state.backups() == []
+    result = json.loads(done.stdout)
+    assert result["exit_code"] == 2 and result["backup_id"] == app_state.backups()[-1]
+    assert "is complete here" in result["error"] and "BACKUP_REMOTE" in result["error"]
+    assert [b["valid"] for b in json.loads(run_cli("list-backups", "--json", env=env).stdout)] == [
+        True
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list-backups", "--remote"],
+        ["restore-backup", "--latest", "--from-remote"],
+        ["verify-backup", "--remote", "--latest"],
+        ["prune-backups", "--remote", "--dry-run"],
+        ["pull-backup"],  # neither an ID nor --latest: a usage error before any service runs
+        ["push-backup", "--latest", "--all"],
+        ["verify-backup", "--remote", "--all"],
+    ],
+)
+def test_every_refused_remote_command_prints_one_json_document(
+    app_state: AppState, args: list[str]
+) -> None:
+    done = run_cli(*args, "--json", env=app_state.env())
+    assert done.returncode == 2, done.stderr
+    document = json.loads(done.stdout)
+    assert document["ok"] is False
+    assert document["exit_code"] == 2
+    assert document["error"] == done.stderr.strip().removeprefix("error: ")
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_a_failed_push_fails_create_but_keeps_the_backup(
@@ -93,5 +123,7 @@ def test_a_failed_push_fails_create_but_keeps_the_backup(
     assert result["remote"]["pushed"] is False
     assert "HTTP 404" in result["error"] and "NoSuchBucket" in result["error"]
     assert FAKE_SECRET not in done.stdout + done.stderr
+    # One line on stderr: the SDK's INFO chatter ("Found credentials ...") stays out of it.
+    assert done.stderr.strip().splitlines() == [f"error: {result['error']}"]
     listed = run_cli("list-backups", "--json", env=env)
     assert [b["valid"] for b in json.loads(listed.stdout)] == [True]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from persistence.core.errors import BackupError
-from persistence.offsite.layout import backup_base, data_objects
+from persistence.offsite.layout import PRUNING_MARKER, backup_base, data_objects
 from persistence.offsite.listing import find_remote, scan_remote
 from persistence.offsite.prune import prune_remote
 from persistence.offsite.pull import pull_backup
@@ -137,6 +137,42 @@ def test_prune_keeps_newest_and_a_killed_prune_is_never_listed_complete(
     listed = scan_remote(remote)
     assert [b.backup_id for b in listed] == ids[1:]
     assert all(b.complete for b in listed)
+
+
+def test_pushing_again_after_a_killed_prune_is_complete_and_survives_the_next_prune(
+    remote: Remote, app_state: AppState
+) -> None:
+    backup = make_backup(app_state.settings)
+    push_backup(remote, backup)
+    (listed,) = scan_remote(remote)
+    # What a prune killed right after deleting the commit files leaves behind.
+    note = b"deleting\n"
+    remote.put_bytes(
+        f"{listed.base}/{PRUNING_MARKER}", note, sha256=hashlib.sha256(note).hexdigest()
+    )
+    for name in (MANIFEST_NAME, SIDECAR_NAME):
+        remote.delete(f"{listed.base}/{name}")
+    assert push_backup(remote, backup).pushed
+    assert [(b.backup_id, b.complete) for b in scan_remote(remote)] == [(backup.backup_id, True)]
+    result = prune_remote(remote, RetentionPolicy(keep_last=1), dry_run=False)
+    assert result.deleted == []
+    assert [(b.backup_id, b.complete) for b in scan_remote(remote)] == [(backup.backup_id, True)]
+
+
+def test_prune_reports_the_half_deleted_backup_it_finishes(
+    remote: Remote, app_state: AppState
+) -> None:
+    kept, doomed = make_backup(app_state.settings), make_backup(app_state.settings)
+    for backup in (kept, doomed):
+        push_backup(remote, backup)
+    base = next(b.base for b in scan_remote(remote) if b.backup_id == doomed.backup_id)
+    note = b"deleting\n"
+    remote.put_bytes(f"{base}/{PRUNING_MARKER}", note, sha256=hashlib.sha256(note).hexdigest())
+    remote.delete(f"{base}/{MANIFEST_NAME}")
+    policy = RetentionPolicy(keep_last=5)
+    assert prune_remote(remote, policy, dry_run=True).deleted == [doomed.backup_id]
+    assert prune_remote(remote, policy, dry_run=False).deleted == [doomed.backup_id]
+    assert [b.backup_id for b in scan_remote(remote)] == [kept.backup_id]
 
 
 def test_prune_never_deletes_the_only_complete_copy(remote: Remote, app_state: AppState) -> None:

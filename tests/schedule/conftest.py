@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ci import skip_unless_ci
+
 REAL_SPOOL = Path("/var/spool/cron/crontabs")
 
 
@@ -80,12 +82,14 @@ def crontab_spool(tmp_path: Path) -> CrontabSpool:
     the real binary, the real file format and permissions, and the machine's crontab untouched.
     """
     if shutil.which("crontab") is None:
-        pytest.skip("Debian's cron package is not installed (.ci/run installs it)")
+        skip_unless_ci("Debian's cron package is not installed (.ci/run installs it)")
     if not REAL_SPOOL.is_dir():
-        pytest.skip(f"{REAL_SPOOL} does not exist: not Debian's cron")
+        skip_unless_ci(f"{REAL_SPOOL} does not exist: not Debian's cron")
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("no mount namespaces here (unshare -m needs root): spool cannot be redirected")
+        skip_unless_ci(
+            "no mount namespaces here (unshare -m needs root): spool cannot be redirected"
+        )
     spool = tmp_path / "spool"
     spool.mkdir()
     wrapper = tmp_path / "bin-cron" / "crontab-in-temp-spool"

@@ -72,9 +72,12 @@ def setup_logging(debug: bool) -> None:
     if not debug:
         # httpx logs every request at INFO; the user wants results, not a request log.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-    # The storage SDKs log signed request headers and session URLs at DEBUG: never shown.
+    # The storage SDKs log signed request headers and session URLs at DEBUG: never shown, even
+    # with --debug. Without --debug their INFO chatter ("Found credentials in environment
+    # variables") would break the one-line error on stderr, so only warnings get through.
+    sdk_level = logging.INFO if debug else logging.WARNING
     for name in ("botocore", "boto3", "s3transfer", "urllib3", "google", "google_auth_httplib2"):
-        logging.getLogger(name).setLevel(logging.INFO)
+        logging.getLogger(name).setLevel(sdk_level)
 
 
 def settings_from(**overrides: object) -> BackupSettings:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel
 from rich.markup import escape
 
 from persistence import service
@@ -18,13 +16,11 @@ from persistence.cli.common import (
     DataDirOption,
     DebugOption,
     JsonOption,
-    error_line,
     finish,
     out_console,
     settings_from,
 )
 from persistence.core.display import human_age, human_bytes, human_time
-from persistence.core.errors import BackupError
 from persistence.service import (
     BackupState,
     HealthStatus,
@@ -71,7 +67,7 @@ def schedule_install(
         result = service.schedule_install(settings, every=every, at=at, dry_run=dry_run)
         return finish(result, json_output, _print_change)
 
-    guarded(debug, _one_json_document(json_output, run), json_output)
+    guarded(debug, run, json_output=json_output)
 
 
 @schedule_app.command("status")
@@ -87,7 +83,7 @@ def schedule_status(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
         return finish(service.schedule_status(settings), json_output, _print_schedule)
 
-    guarded(debug, _one_json_document(json_output, run), json_output)
+    guarded(debug, run, json_output=json_output)
 
 
 @schedule_app.command("remove")
@@ -103,32 +99,7 @@ def schedule_remove(
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
         return finish(service.schedule_remove(settings), json_output, _print_change)
 
-    guarded(debug, _one_json_document(json_output, run), json_output)
-
-
-class _Failure(BaseModel):
-    """The one JSON document a command prints when it cannot even start."""
-
-    ok: bool = False
-    error: str
-    exit_code: int
-
-
-def _one_json_document(json_output: bool, body: Callable[[], int]) -> Callable[[], int]:
-    """With --json, a failure before the service answers (bad settings) is still one document."""
-
-    def run() -> int:
-        try:
-            return body()
-        except BackupError as exc:
-            if not json_output:
-                raise
-            failure = _Failure(error=exc.message, exit_code=int(exc.exit_code))
-            output.stdout.write(failure.model_dump_json(indent=2) + "\n")
-            error_line(exc.message)
-            return failure.exit_code
-
-    return run
+    guarded(debug, run, json_output=json_output)
 
 
 @app.command("status")
@@ -150,7 +121,7 @@ def status(
             _print_health(health)
         return health.exit_code
 
-    guarded(debug, _one_json_document(json_output, run), json_output)
+    guarded(debug, run, json_output=json_output)
 
 
 def _print_health(health: HealthStatus) -> None:
@@ -163,6 +134,8 @@ def _print_health(health: HealthStatus) -> None:
             f"{human_age(newest.created_at)})"
         )
     out_console.print(f"  last run       {_run_text(health.last_run)}")
+    if health.remote is not None and health.remote.error is not None:
+        out_console.print(f"  [yellow]remote unreadable[/]  {escape(health.remote.error)}")
 
 
 def _run_text(record: RunRecord | None) -> str:

@@ -43,6 +43,8 @@ class RemoteNewest(BaseModel):
     remote: str  # redacted location
     backup_id: str | None
     created_at: datetime | None
+    # Why the remote could not be read (the local verdict stands: a monitor still gets a state).
+    error: str | None = None
 
 
 # The off-site push (issue 9) plugs in here: a callable that reports the remote's newest backup,

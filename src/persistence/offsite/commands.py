@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from persistence.core.errors import ConfigError
+from persistence.core.errors import ConfigError, VerificationError
 from persistence.core.paths import check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.settings import BackupSettings
@@ -20,6 +20,7 @@ from persistence.offsite.listing import (
     scan_remote,
     summarize_remote,
 )
+from persistence.offsite.overview import remote_overview
 from persistence.offsite.prune import prune_remote
 from persistence.offsite.pull import pull_backup
 from persistence.offsite.push import push_backup
@@ -63,15 +64,21 @@ def list_remote(settings: BackupSettings) -> list[RemoteBackupSummary]:
 
 
 def remote_newest(settings: BackupSettings) -> RemoteNewest | None:
-    """For `status`: the newest complete remote backup (None when no remote is configured)."""
+    """For `status`: the newest complete remote backup (None when no remote is configured).
+
+    A quick look that never raises: an unreachable remote is reported in `error` within
+    seconds instead of failing `status` (and every Nagios check built on it) after the long
+    retries a transfer deserves.
+    """
     if settings.remote is None:
         return None
-    remote = connect(settings)
-    newest = find_remote(scan_remote(remote), None)
+    overview = remote_overview(settings)
+    newest = overview.newest
     return RemoteNewest(
-        remote=remote.display,
+        remote=overview.remote,
         backup_id=newest.backup_id if newest else None,
         created_at=newest.created_at if newest else None,
+        error=overview.error,
     )
 
 
@@ -167,9 +174,19 @@ def pull(
 
 
 def pick_remote(remote: Remote, backup_id: str | None) -> RemoteBackup | None:
-    """The named complete remote backup (ConfigError if absent), or the newest, or None."""
-    found = find_remote(scan_remote(remote), backup_id)
+    """The named complete remote backup, or the newest, or None.
+
+    A named backup that is there but incomplete failed verification (exit 4, with the reason);
+    one that is not there at all is a usage error (exit 2).
+    """
+    listed = scan_remote(remote)
+    found = find_remote(listed, backup_id)
     if found is None and backup_id is not None:
+        broken = next((b for b in listed if b.backup_id == backup_id), None)
+        if broken is not None:
+            raise VerificationError(
+                f"{backup_id} on {remote.display} is incomplete: {broken.problem}"
+            )
         raise ConfigError(
             f"no complete backup {backup_id} on {remote.display}; see list-backups --remote"
         )

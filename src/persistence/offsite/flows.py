@@ -28,11 +28,12 @@ def create_and_push(
 ) -> CreateResult:
     """create-backup, then (with --push or BACKUP_PUSH_AFTER_CREATE) push the new backup.
 
-    A failed push fails the command, but the local backup stays complete and listed.
+    A failed push fails the command, but the local backup stays complete and listed. That
+    includes a missing remote (exit 2): a scheduled run whose BACKUP_REMOTE lived only in the
+    installing shell, or BACKUP_PUSH_AFTER_CREATE left on after the remote was removed, must
+    not stop the local backups too.
     """
     wanted = push or settings.push_after_create
-    if wanted:
-        require_target(settings.remote)  # no remote: fail before creating anything (exit 2)
     result = create_backup(
         settings,
         progress=progress,

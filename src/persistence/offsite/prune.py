@@ -44,7 +44,8 @@ def prune_remote(
     return PruneResult(
         ok=True,
         dry_run=dry_run,
-        deleted=[b.backup_id for b in doomed],
+        # What a killed prune left half-deleted is finished now: it is deleted too.
+        deleted=[b.backup_id for b in unfinished + doomed],
         kept=[b.backup_id for b in complete if b.backup_id in decision.keep],
         keep_rules={key: [r.describe() for r in found] for key, found in decision.keep.items()},
         keep_reasons=decision.keep,

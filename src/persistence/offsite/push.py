@@ -8,11 +8,12 @@ remote backup is listed as incomplete.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
 from persistence.core.progress import ComponentProgress, ProgressCallback, ignore_progress
-from persistence.offsite.layout import BackupObject, backup_base, data_objects
+from persistence.offsite.layout import PRUNING_MARKER, BackupObject, backup_base, data_objects
 from persistence.remote.base import ObjectInfo, Remote
 from persistence.store.catalog import CompleteBackup
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME
@@ -65,8 +66,28 @@ def push_backup(
         result.objects_sent += 1
         result.bytes_sent += item.size
         meter.advance(files_done=1)
-    # The commit marker: the manifest, then the sidecar that makes it count.
-    for item, data in zip(commit, (manifest_data, sidecar_data), strict=True):
+    # A prune killed half-way left its marker: pushing this backup again means it is wanted.
+    # Left in place, the marker would list the pushed backup as "being deleted" and the prune
+    # that follows every push would silently finish deleting it.
+    if PRUNING_MARKER in present:
+        remote.delete(f"{base}/{PRUNING_MARKER}")
+    pairs = zip(commit, (manifest_data, sidecar_data), strict=True)
+    _commit(remote, base, present, pairs, result, meter)
+    meter.finish(f"pushed {backup.backup_id}")
+    result.pushed = True
+    return result
+
+
+def _commit(
+    remote: Remote,
+    base: str,
+    present: dict[str, ObjectInfo],
+    commit: Iterable[tuple[BackupObject, bytes]],
+    result: PushResult,
+    meter: ComponentProgress,
+) -> None:
+    """The commit marker, last: the manifest, then the sidecar that makes it count."""
+    for item, data in commit:
         key = f"{base}/{item.relative}"
         if _already_there(remote, key, present.get(item.relative), item):
             result.objects_skipped += 1
@@ -74,10 +95,7 @@ def push_backup(
             remote.put_bytes(key, data, sha256=item.sha256)
             result.objects_sent += 1
             result.bytes_sent += item.size
-        meter.advance(bytes_done=item.size, files_done=1)
-    meter.finish(f"pushed {backup.backup_id}")
-    result.pushed = True
-    return result
+        meter.advance(bytes_done=item.size, files_done=1)  # per object: a kill point each
 
 
 def _already_there(remote: Remote, key: str, listed: ObjectInfo | None, item: BackupObject) -> bool:
