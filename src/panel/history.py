@@ -46,7 +46,6 @@ def draw_backups_table(listings: list[BackupListing]) -> None:
                 components_summary(item.components) if item.valid else f"broken: {item.problem}"
             ),
             "Verification": verification_text(item),
-            "Where": "this disk",
         }
         for item in backups
     ]

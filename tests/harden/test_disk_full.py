@@ -81,7 +81,8 @@ def test_full_backup_disk_fails_in_one_line_and_keeps_earlier_backups(small_disk
     assert first.returncode == 0, first.stderr
     first_id = json.loads(first.stdout)["backup_id"]
     _fill_to(small_disk, 2 * 1024 * 1024)
-    proc = run_cli("create-backup", "--json", env=env)
+    # --full: an incremental run would hard-link the unchanged files and need no room at all.
+    proc = run_cli("create-backup", "--json", "--full", env=env)
     assert proc.returncode == 1, proc.stderr
     result = json.loads(proc.stdout)
     assert result["ok"] is False and "no room" in result["error"]

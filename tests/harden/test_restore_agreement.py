@@ -16,7 +16,10 @@ from tests.support.trees import tree_digest
 def test_dry_run_reports_damage_with_the_real_runs_exit_code(app_state: AppState) -> None:
     backup = make_backup(app_state)
     damaged = backup / "storage" / "docstore.json"
-    damaged.write_bytes(damaged.read_bytes() + b" tampered")  # the live copy stays identical
+    damaged.write_bytes(damaged.read_bytes() + b" tampered")
+    # The live copy differs, so both runs would write this file: both must check it (a restore
+    # reads only what it writes, issue 12; the preview must agree with it, issue 13).
+    (app_state.data_dir / "storage" / "docstore.json").write_text("changed since the backup\n")
     env = app_state.env()
     dry = run_cli("restore-backup", backup.name, "--dry-run", "--json", env=env)
     real = run_cli("restore-backup", backup.name, "--json", env=env)

@@ -16,7 +16,7 @@ def _frame_with(app: AppTest, column: str) -> int:
 
 def _tamper(state: AppState, backup_id: str) -> None:
     report = state.backup_dir / backup_id / "uploads" / "2026" / "11" / "report.pdf"
-    report.chmod(0o600)
+    report.unlink()  # a new inode: unchanged files are hard links shared with other backups
     report.write_bytes(b"%PDF tampered")
 
 

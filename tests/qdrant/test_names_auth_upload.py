@@ -139,6 +139,8 @@ def test_url_credentials_go_as_basic_auth_and_never_leak(
     qdrant_standin: QdrantStandin, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # In-process CLI runs of other tests quiet httpx (setup_logging); this test needs its log.
+    caplog.set_level(logging.DEBUG, logger="httpx")
     qdrant_standin.state.basic_auth = ("backup", PASSWORD)
     qdrant_standin.add_collection("docs")
     url = _url_with_credentials(qdrant_standin, PASSWORD)

@@ -36,19 +36,21 @@ from persistence.core.results import CreateResult, PruneResult
 from persistence.core.settings import MAX_DAYS
 
 KeepHourly = Annotated[
-    int | None, typer.Option("--keep-hourly", min=0, help="Newest of each of N hours.")
+    int | None, typer.Option("--keep-hourly", min=0, metavar="N", help="Newest of each of N hours.")
 ]
 KeepDaily = Annotated[
-    int | None, typer.Option("--keep-daily", min=0, help="Newest of each of N days.")
+    int | None, typer.Option("--keep-daily", min=0, metavar="N", help="Newest of each of N days.")
 ]
 KeepWeekly = Annotated[
-    int | None, typer.Option("--keep-weekly", min=0, help="Newest of each of N ISO weeks.")
+    int | None,
+    typer.Option("--keep-weekly", min=0, metavar="N", help="Newest of each of N ISO weeks."),
 ]
 KeepMonthly = Annotated[
-    int | None, typer.Option("--keep-monthly", min=0, help="Newest of each of N months.")
+    int | None,
+    typer.Option("--keep-monthly", min=0, metavar="N", help="Newest of each of N months."),
 ]
 KeepYearly = Annotated[
-    int | None, typer.Option("--keep-yearly", min=0, help="Newest of each of N years.")
+    int | None, typer.Option("--keep-yearly", min=0, metavar="N", help="Newest of each of N years.")
 ]
 
 

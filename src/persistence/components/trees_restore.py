@@ -63,12 +63,8 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
         plan.action = "restore-missing" if if_empty else "restore"
     else:
         plan.reason = "nothing missing" if if_empty else "already identical to the backup"
-    plan.bytes_changed = plan.bytes_to_write
-    if if_empty:
-        plan.bytes_staged = plan.bytes_to_write
-    elif changed:
-        # A changed tree is staged whole and swapped in: that is what the restore writes.
-        plan.bytes_to_write = plan.bytes_staged
+    # Only the files that differ are written (each staged beside itself, then renamed).
+    plan.bytes_changed = plan.bytes_staged = plan.bytes_to_write
     return plan
 
 

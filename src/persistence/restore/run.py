@@ -22,7 +22,7 @@ from persistence.core.progress import (
 from persistence.core.settings import BackupSettings
 from persistence.restore.models import RestorePlan, RestoreResult
 from persistence.restore.plan import build_plan
-from persistence.restore.targeted import verify_what_restore_writes
+from persistence.restore.targeted import recorded_sizes_problem, verify_what_restore_writes
 from persistence.restore.undo import save_current_state
 from persistence.runs.wrapper import Command, LogEntry, RunScope, run_command
 from persistence.store.catalog import CompleteBackup, find_backup, scan_backups
@@ -54,8 +54,9 @@ def plan_restore(
         paths = check_paths(settings)
         backup = find_backup(paths.backup_dir, backup_id, latest=latest)
         plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty)
+        _refuse_a_broken_backup(backup, force)
         if plan.nothing_to_do and not plan.problems:
-            return plan  # the real run stops here too, before any verification
+            return plan  # the real run stops here too, before reading any file
         # The same check as the real run: the files it would write, read and hashed.
         report = verify_what_restore_writes(settings, paths, backup, plan, ignore_progress)
         if not report.ok and not force:
@@ -157,6 +158,16 @@ def _verify_first(
     return report
 
 
+def _refuse_a_broken_backup(backup: CompleteBackup, force: bool) -> None:
+    """Both the preview and the restore: a file missing or of another size than recorded."""
+    problem = recorded_sizes_problem(backup)
+    if problem is not None and not force:
+        raise VerificationError(
+            f"backup {backup.backup_id} fails verification, nothing was restored: {problem} "
+            "(--force restores it anyway)"
+        )
+
+
 def _damaged(
     scope: RunScope, report: VerifyReport, backup: CompleteBackup
 ) -> dict[str, frozenset[str]]:
@@ -192,6 +203,7 @@ def _locked_run(
     recovered = scope.cleanup.recovered
     plan = build_plan(settings, paths, backup, only=only, if_empty=if_empty, force=force)
     base = RestoreResult(ok=True, backup_id=backup.backup_id, warnings=[*recovered, *plan.warnings])
+    _refuse_a_broken_backup(backup, force)
     if plan.nothing_to_do and not plan.problems:
         return base.model_copy(update={"nothing_to_do": True})
     report = _verify_first(scope, backup, plan, force)

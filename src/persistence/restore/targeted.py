@@ -9,13 +9,14 @@ whole. Components the plan leaves alone, and a tree's unchanged files, are not r
 
 from __future__ import annotations
 
+import stat
 import time
 from pathlib import Path
 
 from persistence.components.base import CheckContext
 from persistence.components.models import ComponentPlan, Findings
 from persistence.components.registry import component_for
-from persistence.core.errors import ExitCode
+from persistence.core.errors import BackupError, ExitCode
 from persistence.core.fsio import hash_file
 from persistence.core.paths import SafePaths, join_inside
 from persistence.core.progress import ProgressCallback
@@ -107,3 +108,27 @@ def verify_what_restore_writes(
         exit_code=0 if ok else int(ExitCode.VERIFY_FAILED),
         duration_seconds=time.monotonic() - clock,
     )
+
+
+def recorded_sizes_problem(backup: CompleteBackup) -> str | None:
+    """A cheap look at every recorded file (lstat, no read): present, regular, recorded size.
+
+    A restore reads only what it writes; this keeps an edited or truncated backup from
+    passing as "nothing to do" without re-reading every byte.
+    """
+    for record in backup.manifest.components:
+        if record.status is not ComponentStatus.CAPTURED:
+            continue
+        folder = backup.path / record.name
+        for item in record.files:
+            if item.kind != "file":
+                continue
+            try:
+                info = join_inside(folder, item.path).lstat()
+            except (BackupError, OSError):
+                return f"{record.name}: {item.path}: missing or unreadable"
+            if not stat.S_ISREG(info.st_mode) or info.st_size != item.size:
+                return (
+                    f"{record.name}: {item.path}: size {info.st_size} bytes, recorded {item.size}"
+                )
+    return None

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, JsonValue, ValidationError
+from pydantic import BaseModel, Field, JsonValue, ValidationError, model_validator
 
 from persistence import TOOL_NAME
 from persistence.core.errors import VerificationError
@@ -61,6 +61,17 @@ class FileRecord(BaseModel):
     # Databases: identity of the live file and its journals while it was copied, so a restore
     # plan can tell "unchanged since the backup" without reading or copying it.
     source_fingerprint: NoNul | None = None
+
+    @model_validator(mode="after")
+    def _fields_fit_the_kind(self) -> FileRecord:
+        # The tool never writes these combinations: one in a manifest means it was edited.
+        if self.kind != "symlink" and self.link_target is not None:
+            raise ValueError(f"{self.path}: a link target on a {self.kind}")
+        if self.kind != "file" and (self.size or self.sha256 is not None):
+            raise ValueError(f"{self.path}: a size or sha256 on a {self.kind}")
+        if self.kind == "file" and self.sha256 is None:
+            raise ValueError(f"{self.path}: a file without a sha256")
+        return self
 
 
 class QdrantCollectionRecord(BaseModel):
