@@ -9,10 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from panel.offsite import ask_refresh, cached_offsite_state
+from panel.prune import PruneFlow
 from panel.ui import table
 from persistence import service
 from persistence.core.display import human_age, human_bytes, human_time
-from persistence.core.errors import BackupError
 from persistence.core.settings import BackupSettings
 from persistence.service import RemoteBackupSummary, RemotePruneResult
 
@@ -22,36 +22,20 @@ CONFIRM_KEY = "panel_rprune_confirm"
 NOTICE_KEY = "panel_rprune_notice"
 
 
-def _prune(settings: BackupSettings, *, dry_run: bool) -> RemotePruneResult:
-    try:
-        return service.prune_remote_backups(settings, dry_run=dry_run)
-    except BackupError as exc:
-        return RemotePruneResult(ok=False, dry_run=dry_run, error=exc.message)
+REMOTE = PruneFlow(
+    "panel_rprune",
+    lambda settings, dry_run: service.prune_remote_backups(settings, dry_run=dry_run),
+    "The off-site backups changed since the preview: nothing was deleted. Review the new preview.",
+)
 
 
 def _preview(settings: BackupSettings) -> None:
-    st.session_state.pop(APPLIED_KEY, None)
-    st.session_state[CONFIRM_KEY] = False
-    st.session_state[PREVIEW_KEY] = _prune(settings, dry_run=True)
+    REMOTE.preview(settings)
 
 
 def _apply(settings: BackupSettings) -> None:
-    """Delete only what the preview showed: if the plan changed meanwhile, show it again."""
-    shown: object = st.session_state.get(PREVIEW_KEY)
-    if not isinstance(shown, RemotePruneResult) or st.session_state.get(CONFIRM_KEY) is not True:
-        return
-    st.session_state[CONFIRM_KEY] = False
-    fresh = _prune(settings, dry_run=True)
-    if not fresh.ok or fresh.deleted != shown.deleted:
-        st.session_state[PREVIEW_KEY] = fresh
-        st.session_state[NOTICE_KEY] = (
-            "The off-site backups changed since the preview: nothing was deleted. "
-            "Review the new preview."
-        )
-        return
-    st.session_state.pop(PREVIEW_KEY, None)
-    st.session_state[APPLIED_KEY] = _prune(settings, dry_run=False)
-    ask_refresh()
+    if REMOTE.apply(settings):
+        ask_refresh()
 
 
 def _policy_text(settings: BackupSettings) -> str:

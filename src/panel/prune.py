@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import streamlit as st
 
 from panel.ui import browser_time, table
@@ -18,34 +21,62 @@ CONFIRM_KEY = "panel_prune_confirm"
 NOTICE_KEY = "panel_prune_notice"
 
 
-def _prune(settings: BackupSettings, *, dry_run: bool) -> PruneResult:
-    try:
-        return service.prune_backups(settings, dry_run=dry_run)
-    except BackupError as exc:
-        return PruneResult(ok=False, dry_run=dry_run, error=exc.message)
+@dataclass(frozen=True)
+class PruneFlow:
+    """Preview, confirm, apply: the steps every clean-up section of the panel shares.
+
+    Session keys are `<prefix>_preview`, `_applied`, `_confirm` and `_notice`.
+    """
+
+    prefix: str
+    prune: Callable[[BackupSettings, bool], PruneResult]  # (settings, dry_run)
+    changed_notice: str
+    result_type: type[PruneResult] = PruneResult  # what a failure that escaped the call becomes
+
+    def key(self, part: str) -> str:
+        return f"{self.prefix}_{part}"
+
+    def run(self, settings: BackupSettings, *, dry_run: bool) -> PruneResult:
+        try:
+            return self.prune(settings, dry_run)
+        except BackupError as exc:
+            return self.result_type(ok=False, dry_run=dry_run, error=exc.message)
+
+    def preview(self, settings: BackupSettings) -> None:
+        st.session_state.pop(self.key("applied"), None)
+        st.session_state[self.key("confirm")] = False
+        st.session_state[self.key("preview")] = self.run(settings, dry_run=True)
+
+    def apply(self, settings: BackupSettings) -> bool:
+        """Delete only what the preview showed: if the plan changed meanwhile, show it again."""
+        shown: object = st.session_state.get(self.key("preview"))
+        confirmed = st.session_state.get(self.key("confirm")) is True
+        if not isinstance(shown, PruneResult) or not confirmed:
+            return False
+        st.session_state[self.key("confirm")] = False
+        fresh = self.run(settings, dry_run=True)
+        if not fresh.ok or fresh.deleted != shown.deleted:
+            st.session_state[self.key("preview")] = fresh
+            st.session_state[self.key("notice")] = self.changed_notice
+            return False
+        st.session_state.pop(self.key("preview"), None)
+        st.session_state[self.key("applied")] = self.run(settings, dry_run=False)
+        return True
+
+
+LOCAL = PruneFlow(
+    "panel_prune",
+    lambda settings, dry_run: service.prune_backups(settings, dry_run=dry_run),
+    "The backups changed since the preview: nothing was deleted. Review the new preview.",
+)
 
 
 def _preview(settings: BackupSettings) -> None:
-    st.session_state.pop(APPLIED_KEY, None)
-    st.session_state[CONFIRM_KEY] = False
-    st.session_state[PREVIEW_KEY] = _prune(settings, dry_run=True)
+    LOCAL.preview(settings)
 
 
 def _apply(settings: BackupSettings) -> None:
-    """Delete only what the preview showed: if the plan changed meanwhile, show it again."""
-    shown: object = st.session_state.get(PREVIEW_KEY)
-    if not isinstance(shown, PruneResult) or st.session_state.get(CONFIRM_KEY) is not True:
-        return
-    st.session_state[CONFIRM_KEY] = False
-    fresh = _prune(settings, dry_run=True)
-    if not fresh.ok or fresh.deleted != shown.deleted:
-        st.session_state[PREVIEW_KEY] = fresh
-        st.session_state[NOTICE_KEY] = (
-            "The backups changed since the preview: nothing was deleted. Review the new preview."
-        )
-        return
-    st.session_state.pop(PREVIEW_KEY, None)
-    st.session_state[APPLIED_KEY] = _prune(settings, dry_run=False)
+    LOCAL.apply(settings)
 
 
 def _policy_text(settings: BackupSettings) -> str:
