@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from persistence import __version__
+from persistence import tool_version
 from tests.browse.support import run_cli, run_json
 from tests.qdrant_standin.server import QdrantStandin
 from tests.restore.support import cli_env, make_state
@@ -167,4 +167,4 @@ def test_bad_input_is_one_line_or_one_json_document(tmp_path: Path) -> None:
 
 def test_version(tmp_path: Path) -> None:
     done = run_cli(["--version"], cli_env(tmp_path / "data"), tmp_path)
-    assert done.returncode == 0 and done.stdout.strip() == f"app-backup {__version__}"
+    assert done.returncode == 0 and done.stdout.strip() == f"app-backup {tool_version()}"

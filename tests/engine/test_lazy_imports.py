@@ -47,3 +47,17 @@ def test_the_log_does_show_them_when_a_command_needs_them(app_state: AppState) -
     """The check above can fail: create-backup copies the DuckDB file, so duckdb is loaded."""
     imported = _imported_modules(("create-backup", "--json", "--no-prune"), app_state.env())
     assert "duckdb" in imported
+
+
+def test_help_loads_neither_pydantic_nor_the_settings(app_state: AppState) -> None:
+    """`--help` is parsing and printing only: no model, no settings, no service module."""
+    imported = _imported_modules(("--help",), app_state.env())
+    assert "pydantic" not in imported
+    assert "typer" in imported  # the log does list what it loaded
+
+
+def test_a_backup_without_qdrant_does_not_load_the_http_stack(app_state: AppState) -> None:
+    env = {k: v for k, v in app_state.env().items() if not k.startswith("QDRANT_")}
+    imported = _imported_modules(("create-backup", "--json", "--no-prune"), env)
+    assert "httpx" not in imported
+    assert "duckdb" in imported

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import plistlib
+import tempfile
 from pathlib import Path
 
 from tests.conftest import AppState
@@ -80,16 +81,19 @@ def test_bad_input_is_one_line_and_exit_2(app_state: AppState) -> None:
 
 
 def test_schtasks_line_is_shown_by_dry_run(app_state: AppState) -> None:
-    done = run_cli(
-        "schedule",
-        "install",
-        "--dry-run",
-        "--every",
-        "weekly",
-        "--at",
-        "23:30",
-        env=app_state.env(BACKUP_SCHEDULER="schtasks"),
-    )
+    # schtasks caps its command at 261 characters: a data root under pytest's (per-worker)
+    # temp folders is too deep for it, so this one lives in a short temp folder.
+    with tempfile.TemporaryDirectory(prefix="st") as short:
+        done = run_cli(
+            "schedule",
+            "install",
+            "--dry-run",
+            "--every",
+            "weekly",
+            "--at",
+            "23:30",
+            env=app_state.env(BACKUP_SCHEDULER="schtasks", BACKUP_DATA_DIR=short),
+        )
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stdout.splitlines() if x.startswith("would run: schtasks"))
     assert "/SC WEEKLY /D MON /ST 23:30" in line

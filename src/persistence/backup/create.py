@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from persistence import __version__
+from persistence import tool_version
 from persistence.backup.compress import compress_records
 from persistence.backup.incremental import link_same_copies, make_read_only
 from persistence.components.base import CaptureContext, Component
@@ -145,7 +145,7 @@ def _capture_run(scope: RunScope, skip_qdrant: bool, clock: float, reuse: Reuse)
         records = link_same_copies(records, staging, reuse)
         make_read_only(staging)
         manifest = Manifest(
-            tool_version=__version__,
+            tool_version=tool_version(),
             backup_id=backup_id,
             host=socket.gethostname(),
             started_at=scope.started,

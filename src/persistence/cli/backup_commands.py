@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -31,9 +31,10 @@ from persistence.cli.remote_commands import (
 )
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError
-from persistence.core.paths import check_data_root
-from persistence.core.results import CreateResult, PruneResult
-from persistence.core.settings import MAX_DAYS
+from persistence.core.limits import MAX_DAYS
+
+if TYPE_CHECKING:
+    from persistence.core.results import CreateResult, PruneResult
 
 KeepHourly = Annotated[
     int | None, typer.Option("--keep-hourly", min=0, metavar="N", help="Newest of each of N hours.")
@@ -277,6 +278,8 @@ def sample_data(
 
         settings = settings_from(data_dir=data_dir)
         # sample-data may create the data root (that is what it is for), but never use `/`.
+        from persistence.core.paths import check_data_root
+
         check_data_root(settings.resolved().data_dir, must_exist=False)
         summary = create_sample_state(settings.resolved(), large_file_mib=large_file_mib)
         out_console.print(f"sample app state written under {Path(settings.resolved().data_dir)}")

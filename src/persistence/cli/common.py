@@ -7,32 +7,23 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, Protocol, TypeVar
 
 import typer
-from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from persistence.cli import output
 from persistence.core.errors import ConfigError, ExitCode
-from persistence.core.progress import (
-    ProgressCallback,
-    ProgressEvent,
-    ProgressStage,
-    ignore_progress,
-)
+from persistence.core.progress import ProgressCallback, ignore_progress
 from persistence.core.redact import one_line
-from persistence.core.settings import BackupSettings, load_settings
+
+if TYPE_CHECKING:
+    # Loaded where used: `--help` and argument errors never pay for pydantic or rich's bars.
+    from pydantic import BaseModel
+
+    from persistence.cli.progress import TerminalProgress
+    from persistence.core.settings import BackupSettings
 
 err_console = Console(file=output.stderr, highlight=False)  # pyright: ignore[reportArgumentType]
 # Piped output (a log, a file) keeps whole lines instead of rich's 80-column default, unless
@@ -82,6 +73,10 @@ def setup_logging(debug: bool) -> None:
 
 def settings_from(**overrides: object) -> BackupSettings:
     """Settings with flag overrides; a bad value becomes a ConfigError naming the variable."""
+    from pydantic import ValidationError
+
+    from persistence.core.settings import load_settings
+
     try:
         settings = load_settings(**overrides)
     except ValidationError as exc:
@@ -96,6 +91,8 @@ def settings_from(**overrides: object) -> BackupSettings:
 
 
 def _env_name(field: str) -> str:
+    from persistence.core.settings import BackupSettings
+
     info = BackupSettings.model_fields.get(field)
     alias = info.validation_alias if info else None
     return alias if isinstance(alias, str) else field
@@ -145,58 +142,6 @@ def finish(result: OutcomeT, json_output: bool, render: Callable[[OutcomeT], Non
     return result.exit_code
 
 
-class TerminalProgress:
-    """Renders engine progress events as rich progress bars, one per component."""
-
-    def __init__(self) -> None:
-        self._progress = Progress(
-            TextColumn("{task.description:<14}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            TextColumn("{task.fields[files]}"),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=False,
-        )
-        self._tasks: dict[str, TaskID] = {}
-
-    def __enter__(self) -> ProgressCallback:
-        self._progress.start()
-        return self.handle
-
-    def __exit__(self, *_exc: object) -> None:
-        self._progress.stop()
-
-    def handle(self, event: ProgressEvent) -> None:
-        name = event.component or ""
-        if event.stage is ProgressStage.MESSAGE:
-            self._progress.console.print(f"[yellow]{event.message}[/]")
-            return
-        if event.stage is ProgressStage.COMPONENT_STARTED:
-            self._tasks[name] = self._progress.add_task(
-                name, total=event.bytes_total, files=self._files(event)
-            )
-            return
-        task = self._tasks.get(name)
-        if task is None:
-            return
-        if event.stage is ProgressStage.COMPONENT_ADVANCED:
-            self._progress.update(task, completed=event.bytes_done, files=self._files(event))
-        elif event.stage is ProgressStage.COMPONENT_FINISHED:
-            self._progress.update(
-                task,
-                total=event.bytes_total or event.bytes_done,
-                completed=event.bytes_total or event.bytes_done,
-                files=self._files(event),
-            )
-
-    @staticmethod
-    def _files(event: ProgressEvent) -> str:
-        total = f"/{event.files_total}" if event.files_total is not None else ""
-        return f"{event.files_done}{total} files"
-
-
 class NoProgress:
     def __enter__(self) -> ProgressCallback:
         return ignore_progress
@@ -208,4 +153,6 @@ class NoProgress:
 def progress_for(json_output: bool) -> TerminalProgress | NoProgress:
     if json_output or not sys.stderr.isatty():
         return NoProgress()
+    from persistence.cli.progress import TerminalProgress
+
     return TerminalProgress()

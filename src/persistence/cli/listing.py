@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.markup import escape
 from rich.table import Table
 
-from persistence import service
 from persistence.cli.common import out_console
 from persistence.core.display import human_bytes, local_time
 
+if TYPE_CHECKING:
+    from persistence import service
+
 # Ids are never shortened: a script or a person copies them from here.
 COMPONENTS_MIN_WIDTH = 12
-_VERIFY_CELL = {
-    service.VerifyState.OK: "[green]ok[/]",
-    service.VerifyState.DAMAGED: "[bold red]DAMAGED[/]",
-    service.VerifyState.NEVER: "never",
-}
+# Keyed by VerifyState's values (a StrEnum), so that loading this module loads no model.
+_VERIFY_CELL = {"ok": "[green]ok[/]", "damaged": "[bold red]DAMAGED[/]", "never": "never"}
 
 
 def print_listings(listings: list[service.BackupListing]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -24,7 +24,9 @@ from persistence.cli.common import (
 )
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError
-from persistence.core.results import PruneResult, RemotePush
+
+if TYPE_CHECKING:
+    from persistence.core.results import PruneResult, RemotePush
 
 RemoteOption = Annotated[
     str | None,

@@ -34,10 +34,10 @@ from persistence.cli.restore_files import (
 )
 from persistence.core.display import human_bytes, local_time
 from persistence.core.errors import ConfigError, ExitCode
-from persistence.core.progress import ProgressCallback
-from persistence.core.settings import BackupSettings
 
 if TYPE_CHECKING:
+    from persistence.core.progress import ProgressCallback
+    from persistence.core.settings import BackupSettings
     from persistence.service import RestorePlan, RestoreResult, SnapshotReport, VerifyReport
 
 BackupIdArgument = Annotated[

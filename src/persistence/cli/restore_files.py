@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,7 +13,9 @@ from persistence import service
 from persistence.cli.common import finish, out_console
 from persistence.core.display import human_bytes
 from persistence.core.errors import ConfigError
-from persistence.core.settings import BackupSettings
+
+if TYPE_CHECKING:
+    from persistence.core.settings import BackupSettings
 
 TargetOption = Annotated[
     Path | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -21,13 +21,14 @@ from persistence.cli.common import (
     settings_from,
 )
 from persistence.core.display import human_age, human_bytes, human_time
-from persistence.service import (
-    BackupState,
-    HealthStatus,
-    RunRecord,
-    ScheduleResult,
-    ScheduleStatus,
-)
+
+if TYPE_CHECKING:
+    from persistence.service import (
+        HealthStatus,
+        RunRecord,
+        ScheduleResult,
+        ScheduleStatus,
+    )
 
 schedule_app = typer.Typer(
     help="Run create-backup by itself with the system's scheduler (systemd, cron, launchd, "
@@ -36,12 +37,8 @@ schedule_app = typer.Typer(
 )
 app.add_typer(schedule_app, name="schedule")
 
-_STATE_STYLE = {
-    BackupState.OK: "green",
-    BackupState.LATE: "bold yellow",
-    BackupState.FAILING: "bold red",
-    BackupState.NEVER: "bold red",
-}
+# Keyed by BackupState's values (a StrEnum), so that loading this module loads no model.
+_STATE_STYLE = {"ok": "green", "late": "bold yellow", "failing": "bold red", "never": "bold red"}
 
 
 @schedule_app.command("install")

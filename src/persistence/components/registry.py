@@ -17,9 +17,6 @@ from persistence.components.names import (
     STORAGE,
     UPLOADS,
 )
-from persistence.components.qdrant_cluster import ClusterComponent
-from persistence.components.qdrant_embedded import EmbeddedComponent
-from persistence.components.qdrant_server import ServerComponent
 from persistence.components.qdrant_skipped import SkippedComponent
 from persistence.components.trees import TreeComponent
 from persistence.core.paths import SafePaths
@@ -36,12 +33,28 @@ def qdrant_component(
     if skip:
         return SkippedComponent(reason="skipped (--no-qdrant)")
     if len(settings.qdrant_urls()) > 1:
-        return ClusterComponent(settings=settings)
+        return _qdrant_kind("cluster", settings, qdrant_path)
     if settings.qdrant_url:
-        return ServerComponent(settings=settings)
+        return _qdrant_kind("server", settings, qdrant_path)
     if qdrant_path is not None:
-        return EmbeddedComponent(folder=qdrant_path)
+        return _qdrant_kind("embedded", settings, qdrant_path)
     return SkippedComponent(reason="not configured")
+
+
+def _qdrant_kind(mode: str, settings: BackupSettings, qdrant_path: Path | None) -> Component:
+    """The Qdrant kinds are imported only when a run uses one: they load httpx and the Qdrant
+    code, which a backup of an app without Qdrant never needs (start-up time, issue 12)."""
+    if mode == "server":
+        from persistence.components.qdrant_server import ServerComponent
+
+        return ServerComponent(settings=settings)
+    if mode == "cluster":
+        from persistence.components.qdrant_cluster import ClusterComponent
+
+        return ClusterComponent(settings=settings)
+    from persistence.components.qdrant_embedded import EmbeddedComponent
+
+    return EmbeddedComponent(folder=qdrant_path)
 
 
 def _file_components(paths: SafePaths) -> list[Component]:
@@ -69,12 +82,8 @@ def _qdrant_for_record(
 ) -> Component:
     """A backup's Qdrant data is handled by the kind that captured it, whatever is set now."""
     mode = record.qdrant.mode if record is not None and record.qdrant is not None else None
-    if mode == "server":
-        return ServerComponent(settings=settings)
-    if mode == "cluster":
-        return ClusterComponent(settings=settings)
-    if mode == "embedded":
-        return EmbeddedComponent(folder=paths.qdrant_path)
+    if mode in ("server", "cluster", "embedded"):
+        return _qdrant_kind(mode, settings, paths.qdrant_path)
     return SkippedComponent(reason=record.method or "not configured" if record else "not recorded")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,6 +33,11 @@ from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.store.manifest_types import RECORDED_MODE_BITS
 from persistence.store.reuse import ComponentReuse
+
+# Copies in flight per tree. The copy loop is a read, a sha256 update and a write per chunk, all
+# outside the GIL; four threads keep two cores and the disk queue busy (benchmarks/
+# space_and_time.py) while holding at most four 1 MiB chunks.
+COPY_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -129,11 +135,7 @@ class TreeComponent:
         progress.start(str(self.source))
         make_private_dir(ctx.target_dir)
         reuse = ctx.reuse.component(self.name) if ctx.reuse is not None else None
-        records: list[FileRecord] = []
-        for entry in entries:
-            record = self._capture_entry(entry, ctx.target_dir, progress, warnings, reuse)
-            if record is not None:
-                records.append(record)
+        records = self._capture_entries(entries, ctx.target_dir, progress, warnings, reuse)
         progress.finish()
         files = [r for r in records if r.kind == "file"]
         return ComponentRecord(
@@ -147,6 +149,40 @@ class TreeComponent:
             warnings=warnings,
         )
 
+    def _capture_entries(
+        self,
+        entries: list[TreeEntry],
+        target_root: Path,
+        progress: ComponentProgress,
+        warnings: list[str],
+        reuse: ComponentReuse | None,
+    ) -> list[FileRecord]:
+        """Folders, links and linked files here, in walk order (a folder exists before anything
+        inside it is copied); file copies on COPY_THREADS threads, recorded in walk order."""
+        slots: list[FileRecord | _Copying | None] = []
+        with ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="copy") as pool:
+            try:
+                for entry in entries:
+                    done = self._capture_entry(entry, target_root, progress, warnings, reuse)
+                    if isinstance(done, _ToCopy):
+                        future = pool.submit(_copy_file, entry, target_root, progress)
+                        slots.append(_Copying(future))
+                    else:
+                        slots.append(done)
+                records = [self._finish(slot, warnings) for slot in slots]
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        return [r for r in records if r is not None]
+
+    @staticmethod
+    def _finish(slot: FileRecord | _Copying | None, warnings: list[str]) -> FileRecord | None:
+        if not isinstance(slot, _Copying):
+            return slot
+        copied = slot.future.result()
+        warnings.extend(copied.warnings)
+        return copied.record
+
     def _capture_entry(
         self,
         entry: TreeEntry,
@@ -154,7 +190,7 @@ class TreeComponent:
         progress: ComponentProgress,
         warnings: list[str],
         reuse: ComponentReuse | None,
-    ) -> FileRecord | None:
+    ) -> FileRecord | _ToCopy | None:
         # setuid/setgid are never recorded: a manifest carrying them is refused as tampered.
         mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
         target = target_root / entry.relative
@@ -177,34 +213,62 @@ class TreeComponent:
             if linked is not None:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked
-        try:
-            copied = copy_and_hash(
-                entry.path, target, on_chunk=lambda n: progress.advance(bytes_done=n)
-            )
-        except FileNotFoundError:
-            warnings.append(f"{entry.path} was deleted by the app during the backup: skipped")
-            return None
-        progress.advance(files_done=1)
-        if self._changed_during_copy(entry, copied.size):
-            warnings.append(
-                f"{entry.path} changed while it was being copied: the backup holds the bytes "
-                "read then (stop the app for a still picture)"
-            )
-        return FileRecord(
-            path=entry.relative,
-            size=copied.size,
-            sha256=copied.sha256,
-            mode=mode,
-            mtime=entry.info.st_mtime,
-            mtime_ns=entry.info.st_mtime_ns,
-            inode=entry.info.st_ino,
-            ctime_ns=entry.info.st_ctime_ns,
-        )
+        return _TO_COPY
 
-    @staticmethod
-    def _changed_during_copy(entry: TreeEntry, copied_size: int) -> bool:
-        try:
-            after = entry.path.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            return True
-        return copied_size != entry.info.st_size or after.st_mtime_ns != entry.info.st_mtime_ns
+
+class _ToCopy:
+    """Marks an entry `_capture_entry` leaves to a copy thread."""
+
+
+_TO_COPY = _ToCopy()
+
+
+@dataclass(frozen=True)
+class _Copied:
+    record: FileRecord | None
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Copying:
+    future: Future[_Copied]
+
+
+def _copy_file(entry: TreeEntry, target_root: Path, progress: ComponentProgress) -> _Copied:
+    """Copy and hash one regular file (on a copy thread: hashlib and os.read/write release
+    the GIL, so the copies of a tree overlap)."""
+    mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
+    try:
+        copied = copy_and_hash(
+            entry.path,
+            target_root / entry.relative,
+            on_chunk=lambda n: progress.advance(bytes_done=n),
+        )
+    except FileNotFoundError:
+        return _Copied(None, [f"{entry.path} was deleted by the app during the backup: skipped"])
+    progress.advance(files_done=1)
+    warnings: list[str] = []
+    if _changed_during_copy(entry, copied.size):
+        warnings.append(
+            f"{entry.path} changed while it was being copied: the backup holds the bytes "
+            "read then (stop the app for a still picture)"
+        )
+    record = FileRecord(
+        path=entry.relative,
+        size=copied.size,
+        sha256=copied.sha256,
+        mode=mode,
+        mtime=entry.info.st_mtime,
+        mtime_ns=entry.info.st_mtime_ns,
+        inode=entry.info.st_ino,
+        ctime_ns=entry.info.st_ctime_ns,
+    )
+    return _Copied(record, warnings)
+
+
+def _changed_during_copy(entry: TreeEntry, copied_size: int) -> bool:
+    try:
+        after = entry.path.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    return copied_size != entry.info.st_size or after.st_mtime_ns != entry.info.st_mtime_ns

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -44,6 +45,7 @@ class ComponentProgress:
     files_total: int | None = None
     bytes_done: int = 0
     files_done: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self, message: str = "") -> None:
         self.callback(
@@ -57,19 +59,21 @@ class ComponentProgress:
         )
 
     def advance(self, *, bytes_done: int = 0, files_done: int = 0, message: str = "") -> None:
-        self.bytes_done += bytes_done
-        self.files_done += files_done
-        self.callback(
-            ProgressEvent(
-                ProgressStage.COMPONENT_ADVANCED,
-                self.component,
-                message,
-                bytes_done=self.bytes_done,
-                bytes_total=self.bytes_total,
-                files_done=self.files_done,
-                files_total=self.files_total,
+        # Copy threads advance one meter: the sums and the callback are taken one at a time.
+        with self._lock:
+            self.bytes_done += bytes_done
+            self.files_done += files_done
+            self.callback(
+                ProgressEvent(
+                    ProgressStage.COMPONENT_ADVANCED,
+                    self.component,
+                    message,
+                    bytes_done=self.bytes_done,
+                    bytes_total=self.bytes_total,
+                    files_done=self.files_done,
+                    files_total=self.files_total,
+                )
             )
-        )
 
     def finish(self, message: str = "") -> None:
         self.callback(

@@ -10,22 +10,21 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from persistence.core.codec import Compression, parse_compression
+from persistence.core.environment import values_from_environment
+from persistence.core.limits import MAX_DAYS
 
 ALL_COLLECTIONS = "all"
 SchedulerName = Literal["systemd", "cron", "launchd", "schtasks"]
 SECRET_FIELDS = frozenset({"qdrant_api_key", "notify_url", "notify_webhook"})
-# A century: long enough for any retention rule, short enough for datetime arithmetic.
-MAX_DAYS = 36_500
 
 
-class BackupSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env",
-        env_file_encoding="utf-8",
+class BackupSettings(BaseModel):
+    """Every setting; `load_settings` fills it from the environment and `.env`."""
+
+    model_config = ConfigDict(
         extra="ignore",
         populate_by_name=True,
         frozen=True,
@@ -232,4 +231,5 @@ class ResolvedPaths:
 def load_settings(**overrides: object) -> BackupSettings:
     """Build settings; keyword overrides (from CLI flags) win over the environment."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return BackupSettings(**given)  # pyright: ignore[reportArgumentType]  # validated by pydantic
+    values: dict[str, object] = {**values_from_environment(BackupSettings.model_fields), **given}
+    return BackupSettings.model_validate(values)

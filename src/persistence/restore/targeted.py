@@ -18,13 +18,13 @@ from persistence.components.models import ComponentPlan, Findings
 from persistence.components.registry import component_for
 from persistence.core.errors import BackupError, ExitCode
 from persistence.core.fsio import hash_file
-from persistence.core.paths import SafePaths, join_inside
+from persistence.core.paths import SafePaths, join_inside, safe_relative
 from persistence.core.progress import ProgressCallback
 from persistence.core.results import ComponentStatus
 from persistence.core.settings import BackupSettings
 from persistence.restore.models import RestorePlan
 from persistence.store.catalog import CompleteBackup
-from persistence.store.manifest import ComponentRecord
+from persistence.store.manifest import ComponentRecord, FileRecord
 from persistence.verify.run import ComponentVerdict, FailedFile, VerifyReport
 
 
@@ -111,7 +111,8 @@ def verify_what_restore_writes(
 
 
 def recorded_sizes_problem(backup: CompleteBackup) -> str | None:
-    """A cheap look at every recorded file (lstat, no read): present, regular, recorded size.
+    """A cheap look at every recorded file and folder (lstat, no read): present, of its
+    recorded kind, files of their recorded size.
 
     A restore reads only what it writes; this keeps an edited or truncated backup from
     passing as "nothing to do" without re-reading every byte.
@@ -119,16 +120,27 @@ def recorded_sizes_problem(backup: CompleteBackup) -> str | None:
     for record in backup.manifest.components:
         if record.status is not ComponentStatus.CAPTURED:
             continue
-        folder = backup.path / record.name
+        checked_folders: set[Path] = set()
         for item in record.files:
-            if item.kind != "file":
-                continue
-            try:
-                info = join_inside(folder, item.path).lstat()
-            except (BackupError, OSError):
-                return f"{record.name}: {item.path}: missing or unreadable"
-            if not stat.S_ISREG(info.st_mode) or info.st_size != item.size:
-                return (
-                    f"{record.name}: {item.path}: size {info.st_size} bytes, recorded {item.size}"
-                )
+            problem = _stored_entry_problem(backup.path / record.name, item, checked_folders)
+            if problem:
+                return f"{record.name}: {item.path}: {problem}"
     return None
+
+
+def _stored_entry_problem(folder: Path, item: FileRecord, checked_folders: set[Path]) -> str:
+    if item.kind == "symlink":  # recorded in the manifest only
+        return ""
+    try:
+        path = folder.joinpath(*safe_relative(item.path).parts)
+        if path.parent not in checked_folders:  # one realpath per folder, not per file
+            join_inside(folder, item.path)
+            checked_folders.add(path.parent)
+        info = path.lstat()
+    except (BackupError, OSError):
+        return "missing or unreadable"
+    if item.kind == "dir":
+        return "" if stat.S_ISDIR(info.st_mode) else "not a folder in the backup"
+    if not stat.S_ISREG(info.st_mode) or info.st_size != item.size:
+        return f"size {info.st_size} bytes, recorded {item.size}"
+    return ""

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from persistence import __version__
+from persistence import tool_version
 from persistence.components.base import CaptureContext
 from persistence.components.databases_restore import RAW_COPY_METHOD
 from persistence.components.registry import component_for
@@ -81,7 +81,7 @@ def save_current_state(
     try:
         records = _save_components(settings, paths, plan, backup, CaptureContext(staging, progress))
         manifest = Manifest(
-            tool_version=__version__,
+            tool_version=tool_version(),
             backup_id=undo_id,
             host=socket.gethostname(),
             started_at=started,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.core.fsio import hash_file
-from persistence.core.paths import join_inside
+from persistence.core.paths import join_inside, safe_relative
 from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, scan_backups
 from persistence.store.manifest import ComponentStatus, FileRecord
 
@@ -82,6 +82,17 @@ class ComponentReuse:
     rehash: bool
     state: LinkState
     method: str | None = None
+    # Folders of the previous backup already checked for symlinks leading out of it: one
+    # realpath per folder instead of one per file (thousands of files share a few folders).
+    checked_folders: set[Path] = field(default_factory=lambda: set[Path]())
+
+    def previous_copy(self, relative: str) -> Path:
+        """The previous backup's copy of `relative`, refused if a symlink leads out of it."""
+        target = self.folder.joinpath(*safe_relative(relative).parts)
+        if target.parent not in self.checked_folders:
+            join_inside(self.folder, relative)
+            self.checked_folders.add(target.parent)
+        return target
 
     def link_unchanged(
         self, relative: str, source: Path, info: os.stat_result, target: Path
@@ -95,7 +106,7 @@ class ComponentReuse:
                 return None
         elif Identity.recorded(before) != Identity.of(info):
             return None
-        if not self.state.link(join_inside(self.folder, relative), target):
+        if not self.state.link(self.previous_copy(relative), target):
             return None
         return before.model_copy(update={"linked_from": self.backup_id})
 
@@ -108,7 +119,7 @@ class ComponentReuse:
             return None
         for item in self.files.values():
             if item.kind == "file" and item.source_fingerprint == fingerprint:
-                if self.state.link(join_inside(self.folder, item.path), target_dir / item.path):
+                if self.state.link(self.previous_copy(item.path), target_dir / item.path):
                     return item.model_copy(update={"linked_from": self.backup_id})
                 return None
         return None
@@ -124,7 +135,7 @@ class ComponentReuse:
             return item
         fresh = stored.with_name(f".{stored.name}.fresh")
         stored.rename(fresh)
-        if not self.state.link(join_inside(self.folder, relative), stored):
+        if not self.state.link(self.previous_copy(relative), stored):
             fresh.rename(stored)
             return item
         fresh.unlink()

@@ -1,0 +1,63 @@
+"""The backups and undo copies in the root with their verification state: `list-backups`.
+
+Kept apart from the status report so that listing loads neither the lock code nor the health
+rules (start-up time, issue 12).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from persistence.browse.verification import NEVER_VERIFIED, VerifyState, last_verifications
+from persistence.core.paths import check_paths
+from persistence.core.settings import BackupSettings
+from persistence.store.catalog import (
+    BACKUP_PREFIX,
+    PRE_RESTORE_PREFIX,
+    BackupScan,
+    BackupSummary,
+    find_backup,
+    scan_backups,
+    summarize,
+)
+from persistence.store.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES
+from persistence.store.manifest_io import read_capped
+from persistence.store.runlog import RunRecord, read_runs, verified_at
+
+
+class BackupListing(BackupSummary):
+    verified_at: datetime | None = None  # when it last passed
+    last_verify: VerifyState = VerifyState.NEVER  # the verdict of its newest verification
+    last_verify_at: datetime | None = None
+
+
+def list_backups(settings: BackupSettings) -> list[BackupListing]:
+    """Every backup and pre-restore copy in the root, oldest first; broken ones at the end."""
+    paths = check_paths(settings)
+    return listings_of(scan_all(paths.backup_dir), read_runs(paths.backup_dir))
+
+
+def scan_all(backup_dir: Path) -> BackupScan:
+    return scan_backups(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+
+
+def listings_of(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
+    verified = verified_at(runs)
+    verdicts = last_verifications(runs)
+    return [
+        BackupListing(
+            **summarize(b).model_dump(),
+            verified_at=verified.get(b.backup_id),
+            last_verify=verdicts.get(b.backup_id, NEVER_VERIFIED).state,
+            last_verify_at=verdicts.get(b.backup_id, NEVER_VERIFIED).at,
+        )
+        for b in [*scan.complete, *scan.broken]
+    ]
+
+
+def manifest_bytes_of(settings: BackupSettings, backup_id: str) -> bytes:
+    """The exact bytes of a backup's manifest.json (for download)."""
+    backup = find_backup(check_paths(settings).backup_dir, backup_id, latest=False)
+    data, _ = read_capped(backup.path / MANIFEST_NAME, MAX_MANIFEST_BYTES, "manifest")
+    return data
