@@ -171,3 +171,28 @@ def test_list_backups_json_keeps_the_documented_fields(tmp_path: Path) -> None:
         "last_verify",
         "last_verify_at",
     } <= set(rows[0])
+
+
+def test_list_footer_counts_files_shared_by_hard_links_once(tmp_path: Path) -> None:
+    """Two backups of unchanged data share every tree file: the list's "on disk" total is the
+    real space (about one backup), not the sum of both backups' recorded sizes."""
+    data = tmp_path / "data"
+    make_state(data)
+    env = cli_env(data)
+    first, second = _create(env, tmp_path), _create(env, tmp_path)
+    rows = {
+        r["backup_id"]: r
+        for r in json.loads(run_cli(["list-backups", "--json"], env, tmp_path).stdout)
+    }
+    recorded = rows[first]["size_bytes"] + rows[second]["size_bytes"]
+    footer = run_cli(["list-backups"], env, tmp_path).stdout.strip().splitlines()[-1]
+    on_disk = re.search(r"; (\S+ \S+) on disk", footer)
+    assert on_disk, footer
+    assert rows[second]["unique_bytes"] < rows[second]["size_bytes"]  # it shares files
+    assert _parse_size(on_disk.group(1)) < recorded * 0.9, (footer, recorded)
+
+
+def _parse_size(text: str) -> float:
+    number, unit = text.split()
+    scale = {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}[unit]
+    return float(number) * scale

@@ -154,14 +154,15 @@ def list_backups(
     def run() -> int:
         if remote:
             return list_remote(json_output, data_dir, backup_dir)
-        listings = service.list_backups(settings_from(data_dir=data_dir, backup_dir=backup_dir))
+        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
+        listings = service.list_backups(settings)
         if json_output:
             emit_json(list(listings))
             return 0
         if not listings:
             out_console.print("no backups yet: run create-backup")
             return 0
-        print_listings(listings)
+        print_listings(listings, service.backups_disk_bytes(settings))
         return 0
 
     guarded(debug, run, json_output)

@@ -156,3 +156,18 @@ def progress_for(json_output: bool) -> TerminalProgress | NoProgress:
     from persistence.cli.progress import TerminalProgress
 
     return TerminalProgress()
+
+
+BackupIdArgument = Annotated[
+    str | None,
+    typer.Argument(metavar="ID", help="backup_<ts> or pre-restore_<ts>.", show_default=False),
+]
+LatestOption = Annotated[bool, typer.Option("--latest", help="The newest complete backup.")]
+
+
+def one_of(
+    backup_id: str | None, latest: bool, every: bool = False, *, offer_all: bool = False
+) -> None:
+    if sum((backup_id is not None, latest, every)) != 1:
+        choices = "an ID, --latest or --all" if offer_all else "an ID or --latest"
+        raise ConfigError(f"name exactly one of {choices}")

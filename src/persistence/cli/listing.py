@@ -19,19 +19,19 @@ COMPONENTS_MIN_WIDTH = 12
 _VERIFY_CELL = {"ok": "[green]ok[/]", "damaged": "[bold red]DAMAGED[/]", "never": "never"}
 
 
-def print_listings(listings: list[service.BackupListing]) -> None:
+def print_listings(listings: list[service.BackupListing], on_disk: int) -> None:
+    """The tables, then the totals: sizes as recorded, and what the root takes on disk (an
+    unchanged file is one inode shared by every backup that holds it)."""
     backups = [item for item in listings if item.kind == "backup"]
     undo = [item for item in listings if item.kind != "backup"]
     if backups:
         out_console.print(_table(backups, "backups"))
     if undo:
         out_console.print(_table(undo, "undo copies (saved by restores; BACKUP_KEEP_UNDO)"))
-    total = sum(item.size_bytes for item in listings)
     out_console.print(
         f"{len(backups)} backups {human_bytes(sum(b.size_bytes for b in backups))}, "
         f"{len(undo)} undo {'copy' if len(undo) == 1 else 'copies'} "
-        f"{human_bytes(sum(u.size_bytes for u in undo))}: "
-        f"{human_bytes(total)} on disk"
+        f"{human_bytes(sum(u.size_bytes for u in undo))}; {human_bytes(on_disk)} on disk"
     )
 
 

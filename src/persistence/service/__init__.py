@@ -41,7 +41,12 @@ if TYPE_CHECKING:
     from persistence.restore.run import plan_restore, restore_backup
     from persistence.retention.prune import CalendarFlags, prune_backups
     from persistence.schedule import Every, ScheduleResult, SchedulerKind, ScheduleStatus
-    from persistence.service.listing import BackupListing, list_backups, manifest_bytes_of
+    from persistence.service.listing import (
+        BackupListing,
+        backups_disk_bytes,
+        list_backups,
+        manifest_bytes_of,
+    )
     from persistence.service.overview import (
         StatusReport,
         backup_health,
@@ -93,6 +98,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "VerifyState": ("persistence.browse.verification", "VerifyState"),
     "backup_file_bytes": ("persistence.browse.files", "backup_file_bytes"),
     "backup_health": ("persistence.service.overview", "backup_health"),
+    "backups_disk_bytes": ("persistence.service.listing", "backups_disk_bytes"),
     "create_backup": ("persistence.offsite.flows", "create_and_push"),
     "diff_backups": ("persistence.browse.commands", "diff_backups"),
     "health_of_report": ("persistence.service.overview", "health_of_report"),
@@ -169,6 +175,7 @@ __all__ = [
     "VerifyState",
     "backup_file_bytes",
     "backup_health",
+    "backups_disk_bytes",
     "create_backup",
     "diff_backups",
     "health_of_report",

@@ -17,6 +17,7 @@ from persistence.store.catalog import (
     PRE_RESTORE_PREFIX,
     BackupScan,
     BackupSummary,
+    disk_bytes,
     find_backup,
     scan_backups,
     summarize,
@@ -61,3 +62,9 @@ def manifest_bytes_of(settings: BackupSettings, backup_id: str) -> bytes:
     backup = find_backup(check_paths(settings).backup_dir, backup_id, latest=False)
     data, _ = read_capped(backup.path / MANIFEST_NAME, MAX_MANIFEST_BYTES, "manifest")
     return data
+
+
+def backups_disk_bytes(settings: BackupSettings) -> int:
+    """What the backup root really takes: a file hard-linked into several backups counts once."""
+    backup_dir = check_paths(settings).backup_dir
+    return disk_bytes(backup_dir) if backup_dir.is_dir() else 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,26 +125,30 @@ def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
 
 def unshared_bytes(folder: Path) -> int:
     """Bytes of the regular files below `folder` that have no other hard link."""
-    total = 0
-    for current, _dirs, files in os.walk(folder):
-        for name in files:
-            info = os.lstat(os.path.join(current, name))  # noqa: PTH118  # hot loop
-            if info.st_nlink == 1 and stat.S_ISREG(info.st_mode):
-                total += info.st_size
-    return total
+    return sum(info.st_size for info in _regular_files(folder) if info.st_nlink == 1)
 
 
 def disk_bytes(folder: Path) -> int:
     """Bytes the regular files below `folder` take, each shared inode counted once."""
-    seen: set[int] = set()
-    total = 0
-    for current, _dirs, files in os.walk(folder):
-        for name in files:
-            info = os.lstat(os.path.join(current, name))  # noqa: PTH118
-            if stat.S_ISREG(info.st_mode) and info.st_ino not in seen:
-                seen.add(info.st_ino)
-                total += info.st_size
-    return total
+    sizes = {info.st_ino: info.st_size for info in _regular_files(folder)}
+    return sum(sizes.values())
+
+
+def _regular_files(folder: Path) -> Iterator[os.stat_result]:
+    """lstat of every regular file below `folder`; links are not followed. scandir's entry
+    types save a stat per folder and its C-built paths a join per file (every listing walks
+    every backup)."""
+    pending = [str(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        yield entry.stat(follow_symlinks=False)
+        except FileNotFoundError:  # pruned while it was being counted
+            continue
 
 
 def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> CompleteBackup:

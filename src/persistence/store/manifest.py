@@ -223,6 +223,12 @@ def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
 
 
 def _parse(manifest_path: Path, data: bytes) -> Manifest:
+    # Parsed and validated in one pass by pydantic-core (every listing reads every manifest);
+    # the Python parse below runs only to name what is wrong.
+    try:
+        return Manifest.model_validate_json(data)
+    except ValidationError:
+        pass
     try:
         raw: JsonValue = json.loads(data)
     except (ValueError, RecursionError) as exc:
