@@ -6,6 +6,8 @@ draws and asks for confirmation.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from panel.actions import draw_selected_backup
@@ -37,10 +39,12 @@ from persistence.core.display import (
     human_duration,
 )
 from persistence.core.errors import BackupError
-from persistence.core.progress import ProgressCallback
 from persistence.core.results import CreateResult
-from persistence.core.settings import BackupSettings
-from persistence.service import LockHolder
+
+if TYPE_CHECKING:
+    from persistence.core.progress import ProgressCallback
+    from persistence.core.settings import BackupSettings
+    from persistence.service import LockHolder
 
 NOTICE_KEY = "panel_notice"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from panel.jobs import (
@@ -17,9 +19,11 @@ from panel.ui import browser_time, table
 from persistence import service
 from persistence.core.display import component_label, human_age, human_bytes
 from persistence.core.errors import BackupError
-from persistence.core.progress import ProgressCallback
-from persistence.core.settings import BackupSettings
-from persistence.service import BackupListing, VerifyReport
+
+if TYPE_CHECKING:
+    from persistence.core.progress import ProgressCallback
+    from persistence.core.settings import BackupSettings
+    from persistence.service import BackupListing, VerifyReport
 
 SELECTED_KEY = "panel_selected"
 DEEP_KEY = "panel_deep"
@@ -86,7 +90,7 @@ def draw_selected_backup(
     view = last_result("verify", backup_id)
     if view is not None:
         draw_progress(view)
-        if view.error is not None or not isinstance(view.result, VerifyReport):
+        if view.error is not None or not isinstance(view.result, service.VerifyReport):
             st.error(f"Verification could not run: {view.error}", icon=":material/error:")
         else:
             draw_verify_report(view.result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -10,8 +10,12 @@ from panel.ui import browser_time, table
 from persistence import service
 from persistence.core.display import component_label, human_bytes
 from persistence.core.errors import BackupError
-from persistence.core.settings import BackupSettings
-from persistence.service import BackupDiff, BackupListing, FileRestoreResult
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from persistence.core.settings import BackupSettings
+    from persistence.service import BackupDiff, BackupListing
 
 FILTER_KEY = "panel_files_filter"
 FILE_KEY = "panel_file_pick"
@@ -86,7 +90,7 @@ def _restore_one(settings: BackupSettings, backup_id: str, path: str) -> None:
 
 def _draw_file_restore() -> None:
     done: object = st.session_state.get(FILE_RESTORE_KEY)
-    if not isinstance(done, FileRestoreResult):
+    if not isinstance(done, service.FileRestoreResult):
         return
     if not done.ok:
         st.error(f"Not restored: {done.error}", icon=":material/error:")
@@ -121,7 +125,7 @@ def _compare(settings: BackupSettings, old_id: str, new_id: str) -> None:
     try:
         st.session_state[DIFF_KEY] = service.diff_backups(settings, old_id, new_id)
     except BackupError as exc:  # settings that stopped resolving since the page was drawn
-        st.session_state[DIFF_KEY] = BackupDiff(ok=False, error=exc.message, exit_code=2)
+        st.session_state[DIFF_KEY] = service.BackupDiff(ok=False, error=exc.message, exit_code=2)
 
 
 def draw_diff(settings: BackupSettings, listings: list[BackupListing], backup_id: str) -> None:
@@ -139,7 +143,7 @@ def draw_diff(settings: BackupSettings, listings: list[BackupListing], backup_id
         key="panel_compare",
     )
     shown: object = st.session_state.get(DIFF_KEY)
-    if isinstance(shown, BackupDiff) and shown.new_id == new_id and shown.old_id == old_id:
+    if isinstance(shown, service.BackupDiff) and shown.new_id == new_id and shown.old_id == old_id:
         draw_diff_result(shown)
 
 

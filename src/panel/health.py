@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -15,8 +16,11 @@ from persistence.core.display import (
     human_age,
     human_bytes,
 )
-from persistence.core.settings import BackupSettings
-from persistence.service import QdrantHealth, QdrantMode, StatusReport
+from persistence.service import QdrantMode
+
+if TYPE_CHECKING:
+    from persistence.core.settings import BackupSettings
+    from persistence.service import QdrantHealth, StatusReport
 
 QDRANT_KEY = "panel_qdrant_health"
 QDRANT_TTL_SECONDS = 30.0

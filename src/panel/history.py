@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from panel.offsite import with_location
 from panel.ui import browser_time, browser_zone, table
 from persistence.core.display import components_summary, human_age, human_bytes
-from persistence.service import BackupListing, VerifyState
+from persistence.service import VerifyState
+
+if TYPE_CHECKING:
+    from persistence.service import BackupListing
+
 
 MIB = 1024 * 1024
 FLAG = "⚑"  # drawn from a common font, unlike emoji

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from pydantic import ValidationError
@@ -21,8 +21,12 @@ from pydantic import ValidationError
 from persistence.core.display import component_label, progress_fraction, progress_text
 from persistence.core.errors import BackupError
 from persistence.core.progress import ProgressCallback, ProgressEvent, ProgressStage
-from persistence.core.results import RunResult
 from persistence.core.settings import BackupSettings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from persistence.core.results import RunResult
 
 logger = logging.getLogger(__name__)
 

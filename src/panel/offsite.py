@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from panel.jobs import LAST_KEY
 from persistence import service
 from persistence.core.display import components_summary, human_age, human_bytes, human_time
-from persistence.core.settings import BackupSettings
-from persistence.service import RemoteBackupSummary, RemoteOverview
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from persistence.core.settings import BackupSettings
+    from persistence.service import RemoteBackupSummary, RemoteOverview
 
 CHECK_KEY = "panel_offsite_check"
 REFRESH_KEY = "panel_offsite_refresh_asked"

@@ -6,6 +6,8 @@ an apply that deletes only what the preview showed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from panel.offsite import ask_refresh, cached_offsite_state
@@ -13,8 +15,10 @@ from panel.prune import PruneFlow
 from panel.ui import table
 from persistence import service
 from persistence.core.display import human_age, human_bytes, human_time
-from persistence.core.settings import BackupSettings
-from persistence.service import RemoteBackupSummary, RemotePruneResult
+
+if TYPE_CHECKING:
+    from persistence.core.settings import BackupSettings
+    from persistence.service import RemoteBackupSummary, RemotePruneResult
 
 PREVIEW_KEY = "panel_rprune_preview"
 APPLIED_KEY = "panel_rprune_applied"
@@ -73,10 +77,10 @@ def draw_remote_prune(settings: BackupSettings, *, busy: bool) -> None:
     if isinstance(notice, str):
         st.warning(notice, icon=":material/warning:")
     applied: object = st.session_state.get(APPLIED_KEY)
-    if isinstance(applied, RemotePruneResult):
+    if isinstance(applied, service.RemotePruneResult):
         _draw_applied(applied)
     preview: object = st.session_state.get(PREVIEW_KEY)
-    if isinstance(preview, RemotePruneResult):
+    if isinstance(preview, service.RemotePruneResult):
         _draw_preview(settings, preview, busy=busy)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from panel.actions import SELECTED_KEY
@@ -16,9 +18,11 @@ from panel.jobs import (
 from panel.offsite import Location, cached_offsite_state, location_of
 from persistence import service
 from persistence.core.display import human_bytes, human_duration
-from persistence.core.progress import ProgressCallback
-from persistence.core.settings import BackupSettings
-from persistence.service import PushRunResult
+
+if TYPE_CHECKING:
+    from persistence.core.progress import ProgressCallback
+    from persistence.core.settings import BackupSettings
+    from persistence.service import PushRunResult
 
 NOTICE_KEY = "panel_push_notice"
 
@@ -69,7 +73,7 @@ def draw_push(settings: BackupSettings, *, busy: bool) -> None:
         return
     draw_progress(view)
     result = view.result
-    if view.error is not None or not isinstance(result, PushRunResult):
+    if view.error is not None or not isinstance(result, service.PushRunResult):
         st.error(f"The push failed: {view.error}", icon=":material/error:")
     elif not result.ok:
         st.error(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,8 +12,12 @@ from persistence import service
 from persistence.core.display import human_age, human_bytes
 from persistence.core.errors import BackupError
 from persistence.core.results import PruneResult
-from persistence.core.settings import BackupSettings
-from persistence.service import BackupListing
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from persistence.core.settings import BackupSettings
+    from persistence.service import BackupListing
 
 PREVIEW_KEY = "panel_prune_preview"
 APPLIED_KEY = "panel_prune_applied"

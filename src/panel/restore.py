@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import streamlit as st
 
@@ -19,9 +19,11 @@ from panel.ui import table
 from persistence import service
 from persistence.core.display import component_label, human_bytes
 from persistence.core.errors import BackupError
-from persistence.core.progress import ProgressCallback
-from persistence.core.settings import BackupSettings
-from persistence.service import PRE_RESTORE_PREFIX, ComponentPlan, RestorePlan, RestoreResult
+
+if TYPE_CHECKING:
+    from persistence.core.progress import ProgressCallback
+    from persistence.core.settings import BackupSettings
+    from persistence.service import ComponentPlan, RestorePlan, RestoreResult
 
 PLAN_KEY = "panel_restore_plan"
 PLAN_ERROR_KEY = "panel_restore_plan_error"
@@ -116,13 +118,13 @@ def draw_restore(settings: BackupSettings, backup_id: str, *, busy: bool) -> Non
     view = last_result("restore")
     if view is not None:
         draw_progress(view)
-        if view.error is not None or not isinstance(view.result, RestoreResult):
+        if view.error is not None or not isinstance(view.result, service.RestoreResult):
             st.error(f"The restore could not run: {view.error}", icon=":material/error:")
         else:
             draw_restore_result(settings, view.result, busy=busy)
     plan: object = st.session_state.get(PLAN_KEY)
-    if isinstance(plan, RestorePlan) and (
-        plan.backup_id == backup_id or str(plan.backup_id).startswith(PRE_RESTORE_PREFIX)
+    if isinstance(plan, service.RestorePlan) and (
+        plan.backup_id == backup_id or str(plan.backup_id).startswith(service.PRE_RESTORE_PREFIX)
     ):
         _draw_plan(settings, plan, busy=busy)
 

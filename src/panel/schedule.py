@@ -8,13 +8,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import time as time_of_day
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from persistence import service
 from persistence.core.display import human_age, human_time
-from persistence.core.settings import BackupSettings
-from persistence.service import BackupState, Every, ScheduleStatus, StatusReport
+from persistence.service import BackupState, Every
+
+if TYPE_CHECKING:
+    from persistence.core.settings import BackupSettings
+    from persistence.service import ScheduleStatus, StatusReport
 
 STATUS_KEY = "panel_schedule_status"
 NOTICE_KEY = "panel_schedule_notice"

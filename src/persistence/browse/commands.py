@@ -11,10 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from persistence.browse.diff import diff_sides
 from persistence.browse.listing import contents_of
 from persistence.browse.models import LIVE, BackupContents, BackupDiff
-from persistence.browse.sides import backup_side, live_side
 from persistence.core.errors import BackupError, ConfigError, describe_os_error
 from persistence.core.paths import check_paths
 from persistence.core.results import RunResult
@@ -64,6 +62,11 @@ def ls_backup(
 
 def diff_backups(settings: BackupSettings, old_id: str, new_id: str) -> BackupDiff:
     """What changed from backup `old_id` to backup `new_id`, or to the data root now ("live")."""
+
+    # The diff reads databases (DuckDB) and asks Qdrant (httpx): loaded here, so that listing
+    # a backup's files (the panel's first render) does not pay for them.
+    from persistence.browse.diff import diff_sides
+    from persistence.browse.sides import backup_side, live_side
 
     def body() -> BackupDiff:
         if old_id == LIVE:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from persistence.core.errors import BackupError
 from persistence.core.settings import BackupSettings, redact_url
-from persistence.qdrant import QdrantRestClient
 
 # A health probe must not hang the page; a backup run uses QDRANT_TIMEOUT instead.
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -70,6 +69,8 @@ def _server_health(settings: BackupSettings, timeout: float) -> QdrantHealth:
     assert settings.qdrant_url is not None
     where = redact_url(settings.qdrant_url)
     try:
+        from persistence.qdrant import QdrantRestClient  # httpx: only with a server to probe
+
         with QdrantRestClient(
             settings.qdrant_urls()[0],  # a cluster: any node answers for the collections
             api_key=settings.qdrant_api_key,
