@@ -155,7 +155,8 @@ def list_backups(
         if remote:
             return list_remote(json_output, data_dir, backup_dir)
         settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-        listings = service.list_backups(settings)
+        # The table shows no unique_bytes: only --json pays for the walk that counts them.
+        listings = service.list_backups(settings, count_unique=json_output)
         if json_output:
             emit_json(list(listings))
             return 0

@@ -33,22 +33,28 @@ class BackupListing(BackupSummary):
     last_verify_at: datetime | None = None
 
 
-def list_backups(settings: BackupSettings) -> list[BackupListing]:
-    """Every backup and pre-restore copy in the root, oldest first; broken ones at the end."""
+def list_backups(settings: BackupSettings, *, count_unique: bool = True) -> list[BackupListing]:
+    """Every backup and pre-restore copy in the root, oldest first; broken ones at the end.
+
+    `count_unique=False` leaves `unique_bytes` unset and saves a walk of every backup's files
+    (a shell that does not show it)."""
     paths = check_paths(settings)
-    return listings_of(scan_all(paths.backup_dir), read_runs(paths.backup_dir))
+    scan = scan_all(paths.backup_dir)
+    return listings_of(scan, read_runs(paths.backup_dir), count_unique=count_unique)
 
 
 def scan_all(backup_dir: Path) -> BackupScan:
     return scan_backups(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
 
 
-def listings_of(scan: BackupScan, runs: list[RunRecord]) -> list[BackupListing]:
+def listings_of(
+    scan: BackupScan, runs: list[RunRecord], *, count_unique: bool = True
+) -> list[BackupListing]:
     verified = verified_at(runs)
     verdicts = last_verifications(runs)
     return [
         BackupListing(
-            **summarize(b).model_dump(),
+            **summarize(b, count_unique=count_unique).model_dump(),
             verified_at=verified.get(b.backup_id),
             last_verify=verdicts.get(b.backup_id, NEVER_VERIFIED).state,
             last_verify_at=verdicts.get(b.backup_id, NEVER_VERIFIED).at,

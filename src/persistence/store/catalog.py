@@ -100,7 +100,8 @@ def _kind(backup_id: str) -> str:
     return "pre-restore" if backup_id.startswith(PRE_RESTORE_PREFIX) else "backup"
 
 
-def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
+def summarize(backup: CompleteBackup | BrokenBackup, *, count_unique: bool = True) -> BackupSummary:
+    """A backup's line in a listing; `count_unique` walks its files for `unique_bytes`."""
     if isinstance(backup, BrokenBackup):
         return BackupSummary(
             backup_id=backup.backup_id,
@@ -117,7 +118,7 @@ def summarize(backup: CompleteBackup | BrokenBackup) -> BackupSummary:
         path=str(backup.path),
         created_at=backup.created_at,
         size_bytes=backup.manifest.total_bytes,
-        unique_bytes=unshared_bytes(backup.path),
+        unique_bytes=unshared_bytes(backup.path) if count_unique else None,
         valid=True,
         components={c.name: c.status.value for c in backup.manifest.components},
     )
