@@ -24,6 +24,7 @@ DIFF_AGAINST_KEY = "panel_diff_against"
 PREVIOUS = "the previous backup"
 NOW = "now (the data root)"
 HASH_SHOWN = 12
+MAX_FILES_SHOWN = 200
 FILE_RESTORE_KEY = "panel_file_restored"
 DATABASES = ("cache_db", "analytics_db")
 
@@ -39,7 +40,15 @@ def draw_files(settings: BackupSettings, backup_id: str, *, busy: bool = False) 
     if not contents.ok:
         st.warning(contents.error or "cannot list this backup", icon=":material/warning:")
         return
-    files = [f for f in contents.files if f.kind != "dir"]
+    everything = [f for f in contents.files if f.kind != "dir"]
+    # A backup can hold thousands of files: every rerun of the page draws this table and the
+    # file picker, so only the first MAX_FILES_SHOWN are, and the filter narrows the rest.
+    files = everything[:MAX_FILES_SHOWN]
+    if len(everything) > len(files):
+        st.caption(
+            f"Showing the first {len(files):,} of {len(everything):,} files: type a folder in "
+            "**Only under** to see the others."
+        )
     rows = [
         {
             "File": f"{f.component}/{f.path}",

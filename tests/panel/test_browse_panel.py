@@ -105,3 +105,30 @@ def test_restore_this_file_puts_back_one_lost_file(panel_env: AppState, panel: A
     assert any("Restored uploads/2026/11/report.pdf" in v for v in values(panel.success))
     assert lost.read_bytes() == original
     assert not other.exists()  # one file, nothing else
+
+
+def test_a_big_backup_lists_its_first_files_and_the_filter_reaches_the_rest(
+    panel_env: AppState, panel: AppTest
+) -> None:
+    """Every rerun draws the file table: a backup of thousands of files shows the first
+    MAX_FILES_SHOWN and says so; the filter finds any of the others."""
+    from panel.browse import MAX_FILES_SHOWN
+
+    settings = panel_env.settings
+    bulk = settings.resolved().storage_dir / "bulk"
+    bulk.mkdir()
+    for i in range(MAX_FILES_SHOWN + 50):
+        (bulk / f"doc-{i:04d}.txt").write_text(f"doc {i}\n")
+    make_backups(settings, 1)
+    panel.run()
+    assert not panel.exception
+    shown = table_column(panel, _frame_with(panel, "sha256"), "File")
+    assert len(shown) == MAX_FILES_SHOWN
+    assert f"Showing the first {MAX_FILES_SHOWN:,} of " in page_text(panel)
+    last = f"storage/bulk/doc-{MAX_FILES_SHOWN + 49:04d}.txt"
+    assert last not in shown
+    panel.text_input(key="panel_files_filter").input("storage/bulk").run()
+    shown = table_column(panel, _frame_with(panel, "sha256"), "File")
+    assert len(shown) == MAX_FILES_SHOWN and "Showing the first" in page_text(panel)
+    panel.text_input(key="panel_files_filter").input(last).run()
+    assert table_column(panel, _frame_with(panel, "sha256"), "File") == [last]
