@@ -128,6 +128,11 @@ def test_create_backup_in_a_real_browser(
             create.click()
             expect(page.get_by_text("is complete")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("2 backups", exact=False).first).to_be_visible()
+            page.wait_for_function(  # Streamlit's placeholders while it loads a widget's code
+                "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
+                " && document.querySelectorAll('[data-testid=\"stDataFrame\"]').length > 0",
+                timeout=15_000,
+            )
             page.wait_for_timeout(500)  # let the table and status box settle for the picture
             # Streamlit scrolls inside its own container: clip to where the content ends.
             bottom = page.evaluate(

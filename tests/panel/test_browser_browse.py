@@ -44,6 +44,13 @@ def _shot(page: object, path: Path) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
+    # Streamlit loads the table, chart and button code on first use and shows grey
+    # placeholders (stSkeleton) meanwhile: the picture waits for them to go.
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
+        " && document.querySelectorAll('[data-testid=\"stDataFrame\"]').length > 0",
+        timeout=15_000,
+    )
     page.wait_for_timeout(300)  # let charts and tables settle for the picture
     bottom = page.evaluate(
         "document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
