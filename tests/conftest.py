@@ -17,7 +17,7 @@ from persistence.core.settings import BackupSettings, load_settings
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No BACKUP_*/QDRANT_* from the developer's shell and no stray .env leak into a test."""
     for name in list(os.environ):
-        if name.startswith(("BACKUP_", "QDRANT_")):
+        if name.upper().startswith(("BACKUP_", "QDRANT_")):  # names are read case-blind
             monkeypatch.delenv(name)
     workdir = tmp_path / "cwd"
     workdir.mkdir()
@@ -35,7 +35,9 @@ class AppState:
         return self.data_dir / "backups"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKUP_", "QDRANT_"))}
+        env = {
+            k: v for k, v in os.environ.items() if not k.upper().startswith(("BACKUP_", "QDRANT_"))
+        }
         env["BACKUP_DATA_DIR"] = str(self.data_dir)
         env.update(extra)
         return env

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from persistence import service
-from persistence.core.progress import ProgressEvent, ProgressStage
+from persistence.components.base import CaptureContext, CaptureStopped
+from persistence.components.trees import TreeComponent
+from persistence.core.progress import ProgressEvent, ProgressStage, ignore_progress
 from persistence.core.settings import BackupSettings, load_settings
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentStatus, load_manifest
 from persistence.store.runlog import read_runs
@@ -162,3 +166,21 @@ def test_empty_runs_never_rotate_away_the_last_copy_of_the_data(app_state: AppSt
         "newest backup holding uploads",
         "newest backup holding analytics_db",
     ]
+
+
+def test_a_stopped_run_makes_a_tree_capture_give_up_before_copying(tmp_path: Path) -> None:
+    """When another component fails or the user presses Ctrl-C, the run sets `stop`: a tree
+    being captured on its own thread gives up at its next file instead of copying the rest."""
+    source = tmp_path / "tree"
+    source.mkdir()
+    for i in range(50):
+        (source / f"f{i}.txt").write_text(f"{i}\n")
+    stop = threading.Event()
+    target = tmp_path / "staging" / "tree"
+    tree = TreeComponent("storage", source)
+    copied = tree.capture(CaptureContext(target, ignore_progress, stop=stop))
+    assert copied.file_count == 50  # the same capture runs to the end when nothing stops it
+    stop.set()
+    with pytest.raises(CaptureStopped):
+        tree.capture(CaptureContext(tmp_path / "staging2" / "tree", ignore_progress, stop=stop))
+    assert not [p for p in (tmp_path / "staging2").rglob("*") if p.is_file()]

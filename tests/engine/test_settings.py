@@ -114,6 +114,20 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     assert load_settings().keep_last == 4
 
 
+def test_the_environment_beats_dotenv_whichever_name_each_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container's environment is the truth; a stale `.env` beside the app must not win, even
+    through the other name of the same setting, nor with its names in lower case."""
+    Path(".env").write_text("QDRANT_COLLECTIONS=from-dotenv\nbackup_keep_last=4\n")
+    monkeypatch.setenv("QDRANT_COLLECTION_NAME", "from-environment")
+    settings = load_settings()
+    assert settings.qdrant_collections == "from-environment"
+    assert settings.keep_last == 4  # a lower-case name in .env is still read
+    monkeypatch.setenv("BACKUP_KEEP_LAST", "6")
+    assert load_settings().keep_last == 6
+
+
 def test_secrets_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QDRANT_API_KEY", "s3cr3t-key-value")
     monkeypatch.setenv("QDRANT_URL", "https://user:hunter2@qdrant.example:6333/base")

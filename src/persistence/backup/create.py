@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -55,26 +56,33 @@ def _capture_all(
     CAPTURE_THREADS at a time (a database's copy overlaps a tree's), Qdrant after them."""
     records: list[ComponentRecord] = []
     local = [c for c in components if c.name != QDRANT_COMPONENT]
+    stop = threading.Event()
     with ThreadPoolExecutor(CAPTURE_THREADS, thread_name_prefix="capture") as pool:
-        futures = [pool.submit(_capture_one, c, staging, progress, reuse) for c in local]
+        futures = [pool.submit(_capture_one, c, staging, progress, reuse, stop) for c in local]
         try:
             for component, future in zip(local, futures, strict=True):
                 records.append(_recorded(component, future.result, records))
         except BaseException:
+            # A failure or Ctrl-C: the other capture stops at its next file, then staging goes.
+            stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
     for component in components:
         if component.name == QDRANT_COMPONENT:
-            capture = partial(_capture_one, component, staging, progress, reuse)
+            capture = partial(_capture_one, component, staging, progress, reuse, stop)
             records.append(_recorded(component, capture, records))
     return records
 
 
 def _capture_one(
-    component: Component, staging: Path, progress: ProgressCallback, reuse: Reuse
+    component: Component,
+    staging: Path,
+    progress: ProgressCallback,
+    reuse: Reuse,
+    stop: threading.Event,
 ) -> ComponentRecord:
-    ctx = CaptureContext(target_dir=staging / component.name, progress=progress, reuse=reuse)
-    return component.capture(ctx)
+    target = staging / component.name
+    return component.capture(CaptureContext(target, progress, reuse=reuse, stop=stop))
 
 
 def _recorded(

@@ -8,7 +8,8 @@ engines (backup, verify, restore) only loop over components; `registry` picks th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +28,13 @@ class CaptureContext:
     target_dir: Path
     progress: ProgressCallback
     reuse: Reuse | None = None  # incremental runs: the previous backup to hard-link from
+    # Set by the run when another component failed or the user pressed Ctrl-C: a capture
+    # running on its own thread stops at its next file instead of finishing its whole tree.
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class CaptureStopped(Exception):
+    """A capture gave up because its run is stopping (never the run's reported error)."""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from persistence.components.base import (
     ApplyContext,
     CaptureContext,
+    CaptureStopped,
     CheckContext,
     PlanContext,
     restore_meter,
@@ -135,7 +137,7 @@ class TreeComponent:
         progress.start(str(self.source))
         make_private_dir(ctx.target_dir)
         reuse = ctx.reuse.component(self.name) if ctx.reuse is not None else None
-        records = self._capture_entries(entries, ctx.target_dir, progress, warnings, reuse)
+        records = self._capture_entries(entries, ctx, progress, warnings, reuse)
         progress.finish()
         files = [r for r in records if r.kind == "file"]
         return ComponentRecord(
@@ -152,7 +154,7 @@ class TreeComponent:
     def _capture_entries(
         self,
         entries: list[TreeEntry],
-        target_root: Path,
+        ctx: CaptureContext,
         progress: ComponentProgress,
         warnings: list[str],
         reuse: ComponentReuse | None,
@@ -163,9 +165,11 @@ class TreeComponent:
         with ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="copy") as pool:
             try:
                 for entry in entries:
-                    done = self._capture_entry(entry, target_root, progress, warnings, reuse)
+                    if ctx.stop.is_set():
+                        raise CaptureStopped(self.name)
+                    done = self._capture_entry(entry, ctx.target_dir, progress, warnings, reuse)
                     if isinstance(done, _ToCopy):
-                        future = pool.submit(_copy_file, entry, target_root, progress)
+                        future = pool.submit(_copy_file, entry, ctx.target_dir, progress, ctx.stop)
                         slots.append(_Copying(future))
                     else:
                         slots.append(done)
@@ -234,16 +238,22 @@ class _Copying:
     future: Future[_Copied]
 
 
-def _copy_file(entry: TreeEntry, target_root: Path, progress: ComponentProgress) -> _Copied:
+def _copy_file(
+    entry: TreeEntry, target_root: Path, progress: ComponentProgress, stop: threading.Event
+) -> _Copied:
     """Copy and hash one regular file (on a copy thread: hashlib and os.read/write release
     the GIL, so the copies of a tree overlap)."""
+
+    def on_chunk(count: int) -> None:
+        if stop.is_set():  # a big file stops within a chunk, not at its end
+            raise CaptureStopped(entry.relative)
+        progress.advance(bytes_done=count)
+
+    if stop.is_set():
+        raise CaptureStopped(entry.relative)
     mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
     try:
-        copied = copy_and_hash(
-            entry.path,
-            target_root / entry.relative,
-            on_chunk=lambda n: progress.advance(bytes_done=n),
-        )
+        copied = copy_and_hash(entry.path, target_root / entry.relative, on_chunk=on_chunk)
     except FileNotFoundError:
         return _Copied(None, [f"{entry.path} was deleted by the app during the backup: skipped"])
     progress.advance(files_done=1)

@@ -34,15 +34,22 @@ def values_from_environment(
     environ: Mapping[str, str] | None = None,
     dotenv: Path | None = DOTENV_FILE,
 ) -> dict[str, str]:
-    """field name -> raw value, for every field whose environment name is set."""
-    found = _upper_keys(_dotenv_values(dotenv))
-    found.update(_upper_keys(os.environ if environ is None else environ))
+    """field name -> raw value, for every field whose environment name is set.
+
+    The process environment wins over `.env` whichever of a field's names each uses (as with
+    pydantic-settings): a container's `QDRANT_COLLECTION_NAME` beats a stale `.env`'s
+    `QDRANT_COLLECTIONS`.
+    """
+    sources = [
+        _upper_keys(os.environ if environ is None else environ),
+        _upper_keys(_dotenv_values(dotenv)),
+    ]
     values: dict[str, str] = {}
     for name, info in fields.items():
-        for env_name in environment_names(info):
-            if env_name.upper() in found:
-                values[name] = found[env_name.upper()]
-                break
+        names = [env_name.upper() for env_name in environment_names(info)]
+        found = next((source[n] for source in sources for n in names if n in source), None)
+        if found is not None:
+            values[name] = found
     return values
 
 

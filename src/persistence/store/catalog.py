@@ -143,13 +143,17 @@ def _regular_files(folder: Path) -> Iterator[os.stat_result]:
     while pending:
         try:
             with os.scandir(pending.pop()) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False):
-                        yield entry.stat(follow_symlinks=False)
-        except FileNotFoundError:  # pruned while it was being counted
+                found = list(entries)
+        except OSError:  # pruned meanwhile, or not ours to read (a disk's lost+found): skipped
             continue
+        for entry in found:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    yield entry.stat(follow_symlinks=False)
+            except OSError:  # deleted between the listing and its stat
+                continue
 
 
 def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> CompleteBackup:
