@@ -108,6 +108,19 @@ def served_panel(
         log.close()
 
 
+def wait_for_widget_code(page: object) -> None:
+    """Streamlit loads the table, chart and button code on first use and shows grey
+    placeholders (stSkeleton) meanwhile: a picture waits until they are gone and a table shows."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
+        " && document.querySelectorAll('[data-testid=\"stDataFrame\"]').length > 0",
+        timeout=15_000,
+    )
+
+
 def test_create_backup_in_a_real_browser(
     served_panel: str, app_state: AppState, tmp_path: Path
 ) -> None:
@@ -128,11 +141,7 @@ def test_create_backup_in_a_real_browser(
             create.click()
             expect(page.get_by_text("is complete")).to_be_visible(timeout=60_000)
             expect(page.get_by_text("2 backups", exact=False).first).to_be_visible()
-            page.wait_for_function(  # Streamlit's placeholders while it loads a widget's code
-                "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
-                " && document.querySelectorAll('[data-testid=\"stDataFrame\"]').length > 0",
-                timeout=15_000,
-            )
+            wait_for_widget_code(page)
             page.wait_for_timeout(500)  # let the table and status box settle for the picture
             # Streamlit scrolls inside its own container: clip to where the content ends.
             bottom = page.evaluate(

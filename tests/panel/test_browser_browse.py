@@ -20,6 +20,7 @@ from tests.panel.test_browser import (
     PNG_SIGNATURE,
     WRITE_REQUESTED,
     served_panel,  # noqa: F401  # the fixture, shared
+    wait_for_widget_code,
 )
 
 pytestmark = pytest.mark.browser
@@ -44,13 +45,7 @@ def _shot(page: object, path: Path) -> None:
     from playwright.sync_api import Page
 
     assert isinstance(page, Page)
-    # Streamlit loads the table, chart and button code on first use and shows grey
-    # placeholders (stSkeleton) meanwhile: the picture waits for them to go.
-    page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
-        " && document.querySelectorAll('[data-testid=\"stDataFrame\"]').length > 0",
-        timeout=15_000,
-    )
+    wait_for_widget_code(page)
     page.wait_for_timeout(300)  # let charts and tables settle for the picture
     bottom = page.evaluate(
         "document.querySelector('[data-testid=\"stMainBlockContainer\"]')"

@@ -91,11 +91,12 @@ def settings_from(**overrides: object) -> BackupSettings:
 
 
 def _env_name(field: str) -> str:
+    from persistence.core.environment import environment_names
     from persistence.core.settings import BackupSettings
 
     info = BackupSettings.model_fields.get(field)
-    alias = info.validation_alias if info else None
-    return alias if isinstance(alias, str) else field
+    names = environment_names(info) if info else []
+    return names[0] if names else field
 
 
 def error_line(message: str) -> None:

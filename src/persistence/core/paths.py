@@ -179,3 +179,19 @@ def join_inside(root: Path, relative: str) -> Path:
     if not is_within(parent_real, Path(os.path.realpath(root))):
         raise PathSafetyError(f"{relative!r} would be written outside {root} (through a symlink)")
     return target
+
+
+class InsideRoot:
+    """`join_inside` for many entries below one root: each folder's symlink check (a realpath)
+    is done once, not once per file (thousands of files share a few folders)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._checked: set[Path] = set()
+
+    def join(self, relative: str) -> Path:
+        target = self.root.joinpath(*safe_relative(relative).parts)
+        if target.parent not in self._checked:
+            join_inside(self.root, relative)
+            self._checked.add(target.parent)
+        return target

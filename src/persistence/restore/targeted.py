@@ -18,7 +18,7 @@ from persistence.components.models import ComponentPlan, Findings
 from persistence.components.registry import component_for
 from persistence.core.errors import BackupError, ExitCode
 from persistence.core.fsio import hash_file
-from persistence.core.paths import SafePaths, join_inside, safe_relative
+from persistence.core.paths import InsideRoot, SafePaths, join_inside
 from persistence.core.progress import ProgressCallback
 from persistence.core.results import ComponentStatus
 from persistence.core.settings import BackupSettings
@@ -120,23 +120,19 @@ def recorded_sizes_problem(backup: CompleteBackup) -> str | None:
     for record in backup.manifest.components:
         if record.status is not ComponentStatus.CAPTURED:
             continue
-        checked_folders: set[Path] = set()
+        folder = InsideRoot(backup.path / record.name)
         for item in record.files:
-            problem = _stored_entry_problem(backup.path / record.name, item, checked_folders)
+            problem = _stored_entry_problem(folder, item)
             if problem:
                 return f"{record.name}: {item.path}: {problem}"
     return None
 
 
-def _stored_entry_problem(folder: Path, item: FileRecord, checked_folders: set[Path]) -> str:
+def _stored_entry_problem(folder: InsideRoot, item: FileRecord) -> str:
     if item.kind == "symlink":  # recorded in the manifest only
         return ""
     try:
-        path = folder.joinpath(*safe_relative(item.path).parts)
-        if path.parent not in checked_folders:  # one realpath per folder, not per file
-            join_inside(folder, item.path)
-            checked_folders.add(path.parent)
-        info = path.lstat()
+        info = folder.join(item.path).lstat()
     except (BackupError, OSError):
         return "missing or unreadable"
     if item.kind == "dir":

@@ -72,5 +72,4 @@ def manifest_bytes_of(settings: BackupSettings, backup_id: str) -> bytes:
 
 def backups_disk_bytes(settings: BackupSettings) -> int:
     """What the backup root really takes: a file hard-linked into several backups counts once."""
-    backup_dir = check_paths(settings).backup_dir
-    return disk_bytes(backup_dir) if backup_dir.is_dir() else 0
+    return disk_bytes(check_paths(settings).backup_dir)

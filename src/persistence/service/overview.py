@@ -66,7 +66,7 @@ def status_report(settings: BackupSettings) -> StatusReport:
         last_success_at=last_success,
         last_run=last_run(runs, RunKind.CREATE),
         # Real bytes on disk: a file hard-linked into several backups counts once.
-        backups_bytes=disk_bytes(paths.backup_dir) if paths.backup_dir.is_dir() else 0,
+        backups_bytes=disk_bytes(paths.backup_dir),
         undo_count=len(undo),
         undo_bytes=sum(b.manifest.total_bytes for b in undo),
         free_bytes=shutil.disk_usage(probe).free,

@@ -130,7 +130,8 @@ def unshared_bytes(folder: Path) -> int:
 
 
 def disk_bytes(folder: Path) -> int:
-    """Bytes the regular files below `folder` take, each shared inode counted once."""
+    """Bytes the regular files below `folder` take, each shared inode counted once (0 when
+    there is no such folder yet)."""
     sizes = {info.st_ino: info.st_size for info in _regular_files(folder)}
     return sum(sizes.values())
 

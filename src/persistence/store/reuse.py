@@ -13,10 +13,11 @@ import errno
 import os
 import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from persistence.core.fsio import hash_file
-from persistence.core.paths import join_inside, safe_relative
+from persistence.core.paths import InsideRoot
 from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, scan_backups
 from persistence.store.manifest import ComponentStatus, FileRecord
 
@@ -82,17 +83,14 @@ class ComponentReuse:
     rehash: bool
     state: LinkState
     method: str | None = None
-    # Folders of the previous backup already checked for symlinks leading out of it: one
-    # realpath per folder instead of one per file (thousands of files share a few folders).
-    checked_folders: set[Path] = field(default_factory=lambda: set[Path]())
 
     def previous_copy(self, relative: str) -> Path:
         """The previous backup's copy of `relative`, refused if a symlink leads out of it."""
-        target = self.folder.joinpath(*safe_relative(relative).parts)
-        if target.parent not in self.checked_folders:
-            join_inside(self.folder, relative)
-            self.checked_folders.add(target.parent)
-        return target
+        return self._previous.join(relative)
+
+    @cached_property
+    def _previous(self) -> InsideRoot:
+        return InsideRoot(self.folder)
 
     def link_unchanged(
         self, relative: str, source: Path, info: os.stat_result, target: Path
