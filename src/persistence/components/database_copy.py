@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from enum import StrEnum
 from pathlib import Path
-
-import duckdb
 
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import CopiedFile, copy_and_hash
@@ -19,6 +18,19 @@ from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRec
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DUCKDB_MAGIC = b"DUCK"
 SQLITE_BUSY_TIMEOUT_SECONDS = 60.0
+
+
+def is_duckdb_error(exc: BaseException | None, *, io_only: bool = False) -> bool:
+    """Whether `exc` is one of DuckDB's (`io_only`: its IOException, e.g. a held lock).
+
+    DuckDB loads only where a DuckDB file is opened (50 ms of start-up): when nothing has
+    loaded it, no error can be one of its own, and asking must not load it.
+    """
+    if exc is None or "duckdb" not in sys.modules:
+        return False
+    import duckdb
+
+    return isinstance(exc, duckdb.IOException if io_only else duckdb.Error)
 
 
 class DatabaseKind(StrEnum):
@@ -92,6 +104,8 @@ def copy_duckdb(source: Path, target: Path) -> CopiedFile | None:
     before its checkpoint), the WAL must be replayed: COPY FROM DATABASE, under a memory limit
     and one thread. Returns the copy's hash when it was taken while copying, else None.
     """
+    import duckdb  # heavy: loaded only when a DuckDB file is copied
+
     con = duckdb.connect(":memory:")
     try:
         try:

@@ -6,8 +6,6 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from persistence.components.base import (
     ApplyContext,
     CaptureContext,
@@ -22,6 +20,7 @@ from persistence.components.database_copy import (
     copy_sqlite,
     database_record,
     detect_kind,
+    is_duckdb_error,
 )
 from persistence.components.databases_restore import (
     RAW_COPY_METHOD,
@@ -77,7 +76,9 @@ class DatabaseComponent:
             else:
                 method = "empty-file"
                 target.touch()
-        except (sqlite3.Error, duckdb.Error) as exc:
+        except Exception as exc:
+            if not (isinstance(exc, sqlite3.Error) or is_duckdb_error(exc)):
+                raise
             raise ComponentError(f"{self.name}: copying {self.source} failed: {exc}") from exc
         target.chmod(PRIVATE_FILE_MODE)
         # Made durable with the whole backup by one syncfs at commit; SQLite wrote this file

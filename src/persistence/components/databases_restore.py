@@ -11,12 +11,15 @@ import sqlite3
 import stat
 from pathlib import Path
 
-import duckdb
-
 from persistence.components.base import CaptureContext
 from persistence.components.compressed import content_sha256
 from persistence.components.database_content import same_content
-from persistence.components.database_copy import DatabaseKind, database_record, detect_kind
+from persistence.components.database_copy import (
+    DatabaseKind,
+    database_record,
+    detect_kind,
+    is_duckdb_error,
+)
 from persistence.components.db_fingerprint import source_fingerprint
 from persistence.components.files import (
     DEFAULT_ROOT_MODE,
@@ -137,6 +140,8 @@ def check_database(path: Path) -> str | None:
         if rows != [("ok",)]:
             return f"SQLite integrity_check: {'; '.join(str(r[0]) for r in rows[:5])}"
     elif kind is DatabaseKind.DUCKDB:
+        import duckdb  # heavy: loaded only when a DuckDB file is checked
+
         try:
             con = duckdb.connect(str(path), read_only=True)
             try:
@@ -153,7 +158,7 @@ def unreadable(source: Path, exc: ComponentError) -> bool:
     if not source.is_file():
         return False
     cause = exc.__cause__
-    if isinstance(cause, duckdb.IOException) and "lock" in str(cause).lower():
+    if is_duckdb_error(cause, io_only=True) and "lock" in str(cause).lower():
         return False  # DuckDB allows no reader beside a writer: the app is running
     busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     # sqlite_errorcode is the extended code (SQLITE_BUSY_SNAPSHOT...): compare its primary.

@@ -15,11 +15,11 @@ from persistence.core.settings import BackupSettings
 from persistence.store.catalog import (
     BACKUP_PREFIX,
     PRE_RESTORE_PREFIX,
-    BackupScan,
     BackupSummary,
+    ListedScan,
     disk_bytes,
     find_backup,
-    scan_backups,
+    scan_listed,
     summarize,
 )
 from persistence.store.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES
@@ -43,12 +43,12 @@ def list_backups(settings: BackupSettings, *, count_unique: bool = True) -> list
     return listings_of(scan, read_runs(paths.backup_dir), count_unique=count_unique)
 
 
-def scan_all(backup_dir: Path) -> BackupScan:
-    return scan_backups(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
+def scan_all(backup_dir: Path) -> ListedScan:
+    return scan_listed(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
 
 
 def listings_of(
-    scan: BackupScan, runs: list[RunRecord], *, count_unique: bool = True
+    scan: ListedScan, runs: list[RunRecord], *, count_unique: bool = True
 ) -> list[BackupListing]:
     verified = verified_at(runs)
     verdicts = last_verifications(runs)

@@ -68,7 +68,7 @@ def status_report(settings: BackupSettings) -> StatusReport:
         # Real bytes on disk: a file hard-linked into several backups counts once.
         backups_bytes=disk_bytes(paths.backup_dir),
         undo_count=len(undo),
-        undo_bytes=sum(b.manifest.total_bytes for b in undo),
+        undo_bytes=sum(b.listed.total_bytes for b in undo),
         free_bytes=shutil.disk_usage(probe).free,
         lock=current_holder(paths.backup_dir),
         backups=listings_of(scan, runs),

@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from persistence.core.errors import ConfigError, VerificationError
-from persistence.store.manifest import Manifest, load_manifest
+from persistence.store.listing_cache import ListedManifest, ListingCache
+from persistence.store.manifest import Manifest, load_manifest, parse_sealed, read_sealed
 
 BACKUP_PREFIX = "backup_"
 PRE_RESTORE_PREFIX = "pre-restore_"
@@ -96,11 +97,57 @@ def scan_backups(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,))
     return BackupScan(complete, broken)
 
 
+@dataclass(frozen=True)
+class ListedBackup:
+    """A complete backup as a listing shows it (no file records: see `scan_listed`)."""
+
+    backup_id: str
+    path: Path
+    listed: ListedManifest
+
+    @property
+    def created_at(self) -> datetime:
+        return self.listed.created_at
+
+
+@dataclass(frozen=True)
+class ListedScan:
+    complete: list[ListedBackup]  # oldest first
+    broken: list[BrokenBackup]
+
+
+def scan_listed(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)) -> ListedScan:
+    """What `scan_backups` finds, for display: every manifest is read and checked against its
+    hash as there, but one whose bytes a listing already validated is not validated again."""
+    listing_cache = ListingCache(backup_dir)
+    complete: list[ListedBackup] = []
+    broken: list[BrokenBackup] = []
+    for path in _candidate_dirs(backup_dir, prefixes):
+        try:
+            sealed = read_sealed(path)
+            listed = listing_cache.get(sealed.sha256)
+            if listed is None:
+                listed = ListedManifest.of(parse_sealed(sealed))
+                listing_cache.put(sealed.sha256, listed)
+        except VerificationError as exc:
+            broken.append(BrokenBackup(path.name, path, exc.message))
+            continue
+        complete.append(ListedBackup(path.name, path, listed))
+    if prefixes == (BACKUP_PREFIX, PRE_RESTORE_PREFIX):  # every backup seen: forget the rest
+        listing_cache.save(drop_unused=True)
+    else:
+        listing_cache.save(drop_unused=False)
+    complete.sort(key=lambda b: (b.created_at, b.backup_id))
+    return ListedScan(complete, broken)
+
+
 def _kind(backup_id: str) -> str:
     return "pre-restore" if backup_id.startswith(PRE_RESTORE_PREFIX) else "backup"
 
 
-def summarize(backup: CompleteBackup | BrokenBackup, *, count_unique: bool = True) -> BackupSummary:
+def summarize(
+    backup: CompleteBackup | ListedBackup | BrokenBackup, *, count_unique: bool = True
+) -> BackupSummary:
     """A backup's line in a listing; `count_unique` walks its files for `unique_bytes`."""
     if isinstance(backup, BrokenBackup):
         return BackupSummary(
@@ -112,15 +159,19 @@ def summarize(backup: CompleteBackup | BrokenBackup, *, count_unique: bool = Tru
             valid=False,
             problem=backup.problem,
         )
+    if isinstance(backup, ListedBackup):
+        listed = backup.listed
+    else:
+        listed = ListedManifest.of(backup.manifest)
     return BackupSummary(
         backup_id=backup.backup_id,
         kind=_kind(backup.backup_id),
         path=str(backup.path),
-        created_at=backup.created_at,
-        size_bytes=backup.manifest.total_bytes,
+        created_at=listed.created_at,
+        size_bytes=listed.total_bytes,
         unique_bytes=unshared_bytes(backup.path) if count_unique else None,
         valid=True,
-        components={c.name: c.status.value for c in backup.manifest.components},
+        components=listed.components,
     )
 
 
@@ -132,14 +183,29 @@ def unshared_bytes(folder: Path) -> int:
 def disk_bytes(folder: Path) -> int:
     """Bytes the regular files below `folder` take, each shared inode counted once (0 when
     there is no such folder yet)."""
-    sizes = {info.st_ino: info.st_size for info in _regular_files(folder)}
+    sizes: dict[int, int] = {}
+    for entry in _regular_file_entries(folder):
+        inode = entry.inode()  # from the folder listing: a linked file is stat'ed only once
+        if inode not in sizes:
+            try:
+                sizes[inode] = entry.stat(follow_symlinks=False).st_size
+            except OSError:  # deleted between the listing and its stat
+                continue
     return sum(sizes.values())
 
 
 def _regular_files(folder: Path) -> Iterator[os.stat_result]:
-    """lstat of every regular file below `folder`; links are not followed. scandir's entry
-    types save a stat per folder and its C-built paths a join per file (every listing walks
-    every backup)."""
+    """lstat of every regular file below `folder`; links are not followed."""
+    for entry in _regular_file_entries(folder):
+        try:
+            yield entry.stat(follow_symlinks=False)
+        except OSError:  # deleted between the listing and its stat
+            continue
+
+
+def _regular_file_entries(folder: Path) -> Iterator[os.DirEntry[str]]:
+    """Every regular file below `folder`, links not followed. scandir's entry types save a
+    stat per folder and its C-built paths a join per file (every listing walks every backup)."""
     pending = [str(folder)]
     while pending:
         try:
@@ -152,8 +218,8 @@ def _regular_files(folder: Path) -> Iterator[os.stat_result]:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(entry.path)
                 elif entry.is_file(follow_symlinks=False):
-                    yield entry.stat(follow_symlinks=False)
-            except OSError:  # deleted between the listing and its stat
+                    yield entry
+            except OSError:  # deleted between the listing and its type check
                 continue
 
 

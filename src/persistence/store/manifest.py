@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -192,12 +193,26 @@ def sidecar_text(manifest_data: bytes) -> str:
     return f"{hashlib.sha256(manifest_data).hexdigest()}  {MANIFEST_NAME}\n"
 
 
+@dataclass(frozen=True)
+class SealedManifest:
+    """A manifest's bytes, checked against the hash file beside it, and their sha256."""
+
+    path: Path
+    data: bytes
+    sha256: str
+
+
 def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
     """Read and validate a backup's manifest; a tampered or foreign one raises VerificationError.
 
     Read without following links and with a size cap (see `read_capped`), hashed as it is
     read: one planted file must not block every command on the backup root.
     """
+    return parse_sealed(read_sealed(backup_path, check_sidecar=check_sidecar))
+
+
+def read_sealed(backup_path: Path, *, check_sidecar: bool = True) -> SealedManifest:
+    """The manifest's bytes once they match their recorded hash (VerificationError if not)."""
     manifest_path = backup_path / MANIFEST_NAME
     data, digest = read_capped(manifest_path, MAX_MANIFEST_BYTES, "manifest")
     if check_sidecar:
@@ -211,7 +226,13 @@ def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
             raise VerificationError(
                 f"{manifest_path} does not match its recorded hash: the manifest was changed"
             )
-    manifest = _parse(manifest_path, data)
+    return SealedManifest(manifest_path, data, digest)
+
+
+def parse_sealed(sealed: SealedManifest) -> Manifest:
+    """The validated manifest of this tool (VerificationError for a foreign or newer one)."""
+    manifest_path = sealed.path
+    manifest = _parse(manifest_path, sealed.data)
     if manifest.tool != TOOL_NAME:
         raise VerificationError(f"{manifest_path} was not written by {TOOL_NAME}")
     if manifest.schema_version > SCHEMA_VERSION:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from persistence.core.errors import VerificationError
 from persistence.core.fsio import hash_file
 from persistence.core.paths import InsideRoot
-from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, scan_backups
+from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, find_backup, scan_listed
 from persistence.store.manifest import ComponentStatus, FileRecord
 
 READ_ONLY_FILE_MODE = 0o400
@@ -165,18 +166,30 @@ class Reuse:
 
 
 def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
-    """What this run may link from: nothing for a full backup, else the newest complete one."""
+    """What this run may link from: nothing for a full backup, else the newest complete one.
+
+    The listing finds the newest (its cache spares validating every manifest); that one is
+    then read and validated in full, as any backup whose files are used."""
     if not incremental:
         return Reuse(None, rehash, LinkState())
-    complete = scan_backups(backup_dir, (BACKUP_PREFIX,)).complete
-    return Reuse(complete[-1] if complete else None, rehash, LinkState())
+    for listed in reversed(scan_listed(backup_dir, (BACKUP_PREFIX,)).complete):
+        try:
+            newest = find_backup(backup_dir, listed.backup_id, latest=False)
+        except VerificationError:  # changed since it was listed: the next newest then
+            continue
+        return Reuse(newest, rehash, LinkState())
+    return Reuse(None, rehash, LinkState())
 
 
 def make_read_only(root: Path) -> None:
     """chmod 0400 every regular file below `root` that is not already (links share a mode)."""
-    for current, _dirs, files in os.walk(root):
-        for name in files:
-            path = Path(current) / name
-            info = path.lstat()
-            if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != READ_ONLY_FILE_MODE:
-                path.chmod(READ_ONLY_FILE_MODE)
+    pending = [str(root)]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    mode = stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode)
+                    if mode != READ_ONLY_FILE_MODE:
+                        Path(entry.path).chmod(READ_ONLY_FILE_MODE)

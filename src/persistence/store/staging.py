@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from persistence.core.fsio import (
 )
 from persistence.core.fstype import syncfs_covers_directories
 from persistence.store.catalog import DELETING_PREFIX, STAGING_PREFIX
+from persistence.store.listing_cache import remember_manifest
 from persistence.store.manifest import (
     MANIFEST_NAME,
     SIDECAR_NAME,
@@ -54,6 +56,7 @@ def commit(staging: Path, final: Path, manifest: Manifest) -> None:
         fsync_tree(staging)  # FUSE, NFS, unknown: syncfs may not have reached the folders
     staging.rename(final)
     fsync_dir(final.parent)
+    remember_manifest(final.parent, hashlib.sha256(data).hexdigest(), manifest)
 
 
 def delete_backup_dir(path: Path) -> None:

@@ -1,0 +1,130 @@
+"""What a listing shows of each sealed manifest, remembered by the manifest's sha256.
+
+Validating a manifest of thousands of entries takes tens of milliseconds, and every
+`list-backups`, `status` and panel render used to validate every manifest, to show three
+things of each: when it was made, how many bytes it holds, and its components' states.
+
+An entry is found only by the sha256 of the manifest's bytes, which a listing still reads and
+checks against the hash file on every run: a changed manifest never matches an entry. The
+file also records a digest of the code that validates manifests, so a tool with other rules
+validates afresh. Only listings use it: verify, restore, prune and pull always validate the
+manifest in full. Losing the file costs nothing but time; it is rewritten best-effort (a
+read-only backup disk simply keeps validating).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from persistence.core.errors import VerificationError
+from persistence.core.fsio import write_atomic
+from persistence.store.manifest import Manifest
+from persistence.store.manifest_io import read_capped
+
+CACHE_NAME = ".listing-cache.json"
+MAX_CACHE_BYTES = 16 * 1024 * 1024
+
+
+class ListedManifest(BaseModel):
+    """The part of a valid manifest that a listing shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    created_at: datetime
+    total_bytes: int
+    components: dict[str, str]
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> ListedManifest:
+        return cls(
+            created_at=manifest.started_at,
+            total_bytes=manifest.total_bytes,
+            components={c.name: c.status.value for c in manifest.components},
+        )
+
+
+class _CacheFile(BaseModel):
+    rules: str
+    entries: dict[str, ListedManifest]
+
+
+@cache
+def validation_rules_digest() -> str | None:
+    """sha256 of the modules that decide whether a manifest is valid (None: not readable,
+    e.g. from a zip, and then nothing is cached)."""
+    from persistence.core import results
+    from persistence.store import manifest, manifest_types
+
+    digest = hashlib.sha256()
+    for module in (manifest, manifest_types, results):
+        try:
+            digest.update(Path(str(module.__file__)).read_bytes())
+        except (OSError, TypeError):
+            return None
+    return digest.hexdigest()
+
+
+class ListingCache:
+    """The entries of one backup root; `save` writes them back when a listing added any."""
+
+    def __init__(self, backup_dir: Path) -> None:
+        self._path = backup_dir / CACHE_NAME
+        self._rules = validation_rules_digest()
+        self._entries = self._load()
+        self._used: set[str] = set()
+        self._changed = False
+
+    def _load(self) -> dict[str, ListedManifest]:
+        if self._rules is None:
+            return {}
+        try:
+            data, _ = read_capped(self._path, MAX_CACHE_BYTES, "listing cache")
+            stored = _CacheFile.model_validate_json(data)
+        except (VerificationError, ValidationError):
+            return {}  # missing, unreadable, planted or from another version: start over
+        return stored.entries if stored.rules == self._rules else {}
+
+    def get(self, manifest_sha256: str) -> ListedManifest | None:
+        found = self._entries.get(manifest_sha256)
+        if found is not None:
+            self._used.add(manifest_sha256)
+        return found
+
+    def put(self, manifest_sha256: str, listed: ListedManifest) -> None:
+        self._entries[manifest_sha256] = listed
+        self._used.add(manifest_sha256)
+        self._changed = True
+
+    def save(self, *, drop_unused: bool) -> None:
+        """Write the entries back if they changed; `drop_unused` (after a full scan of the
+        root) forgets the manifests no backup has any more."""
+        if drop_unused and set(self._entries) != self._used:
+            self._entries = {k: v for k, v in self._entries.items() if k in self._used}
+            self._changed = True
+        if not self._changed or self._rules is None:
+            return
+        body = _CacheFile(rules=self._rules, entries=self._entries).model_dump_json()
+        try:
+            write_atomic(self._path, body.encode())
+        except OSError:
+            _discard_temp(self._path)  # read-only or full disk: the next listing validates again
+        self._changed = False
+
+
+def remember_manifest(backup_dir: Path, manifest_sha256: str, manifest: Manifest) -> None:
+    """Add a just-committed backup, so that the first listing after it validates nothing."""
+    listing_cache = ListingCache(backup_dir)
+    listing_cache.put(manifest_sha256, ListedManifest.of(manifest))
+    listing_cache.save(drop_unused=False)
+
+
+def _discard_temp(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.with_name(f".{path.name}.tmp-{os.getpid()}").unlink()
