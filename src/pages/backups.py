@@ -12,7 +12,7 @@ import streamlit as st
 
 from panel.actions import draw_selected_backup
 from panel.browse import draw_diff, draw_files
-from panel.health import draw_health
+from panel.health import draw_health, finish_qdrant_card
 from panel.history import draw_backups_table, draw_history_charts
 from panel.jobs import (
     Job,
@@ -167,7 +167,7 @@ def main() -> None:
 
     listings = status.backups
     draw_alarm(settings, status)  # late or failing, prominently (includes the run's error)
-    draw_health(settings, status, show_run_error=False)
+    pending_qdrant = draw_health(settings, status, show_run_error=False)
     draw_offsite_health(settings)
     draw_schedule(settings)
 
@@ -213,6 +213,7 @@ def main() -> None:
         st.subheader("Clean up old backups")
         draw_prune(settings, listings, busy=busy)
         draw_remote_prune(settings, busy=busy)
+    finish_qdrant_card(pending_qdrant)
 
 
 main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,12 @@ from persistence.core.display import (
     human_age,
     human_bytes,
 )
+from persistence.core.errors import BackupError
 from persistence.service import QdrantMode
 
 if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
     from persistence.core.settings import BackupSettings
     from persistence.service import QdrantHealth, StatusReport
 
@@ -34,21 +38,58 @@ class _CachedHealth:
     health: QdrantHealth
 
 
-def cached_qdrant_health(settings: BackupSettings, *, refresh: bool = False) -> QdrantHealth:
-    """Probe Qdrant at most every 30 s per browser session (every click reruns the page)."""
-    key = f"{settings.qdrant_url}|{settings.qdrant_path}"
+@dataclass(frozen=True)
+class PendingQdrant:
+    """The Qdrant card and its warning line, left empty while the probe is under way."""
+
+    card: DeltaGenerator
+    warning: DeltaGenerator
+    key: str
+    probe: Future[QdrantHealth]
+
+
+# A probe waits on the network (and first loads the HTTP client): on its own thread the rest
+# of the page is drawn and usable meanwhile, and the card is filled in when it answers.
+_PROBES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="panel-qdrant-probe")
+
+
+def _cached_qdrant_health(settings: BackupSettings, *, refresh: bool) -> QdrantHealth | None:
+    """The last probe's answer if younger than 30 s in this browser session (every click
+    reruns the page), else None."""
     cached: object = st.session_state.get(QDRANT_KEY)
-    now = time.monotonic()
     if (
         not refresh
         and isinstance(cached, _CachedHealth)
-        and cached.key == key
-        and now - cached.at < QDRANT_TTL_SECONDS
+        and cached.key == _probe_key(settings)
+        and time.monotonic() - cached.at < QDRANT_TTL_SECONDS
     ):
         return cached.health
-    health = service.qdrant_health(settings)
-    st.session_state[QDRANT_KEY] = _CachedHealth(key=key, at=now, health=health)
-    return health
+    return None
+
+
+def _probe_key(settings: BackupSettings) -> str:
+    return f"{settings.qdrant_url}|{settings.qdrant_path}"
+
+
+def finish_qdrant_card(pending: PendingQdrant | None) -> None:
+    """Wait for the probe `draw_health` started and draw its answer in the card's place."""
+    if pending is None:
+        return
+    try:
+        health = pending.probe.result()
+    except BackupError as exc:
+        with pending.card.container():
+            _card("Qdrant", ":red[**Unknown**]", exc.message)
+        return
+    st.session_state[QDRANT_KEY] = _CachedHealth(pending.key, time.monotonic(), health)
+    with pending.card.container():
+        _draw_qdrant(health)
+    _warn_if_unreachable(pending.warning, health)
+
+
+def _warn_if_unreachable(slot: DeltaGenerator, health: QdrantHealth) -> None:
+    if health.mode is QdrantMode.SERVER and not health.reachable:
+        slot.warning(f"Qdrant is not reachable: {health.error}", icon=":material/warning:")
 
 
 def _card(title: str, headline: str, detail: str) -> None:
@@ -65,9 +106,12 @@ def _ask_refresh() -> None:
 
 def draw_health(
     settings: BackupSettings, status: StatusReport, *, show_run_error: bool = True
-) -> None:
+) -> PendingQdrant | None:
+    """The health row. Qdrant's card shows the cached answer, or stays empty until
+    `finish_qdrant_card` (called at the end of the page) draws the answer of a fresh probe."""
     refresh = st.session_state.pop(REFRESH_KEY, False) is True
-    qdrant = cached_qdrant_health(settings, refresh=refresh)
+    qdrant = _cached_qdrant_health(settings, refresh=refresh)
+    probe = None if qdrant is not None else _PROBES.submit(service.qdrant_health, settings)
     columns = st.columns(4)
 
     with columns[0]:
@@ -88,7 +132,13 @@ def draw_health(
             _card("Last run", ":red[**Failed**]", f"finished {human_age(run.finished_at)}")
 
     with columns[2]:
-        _draw_qdrant(qdrant)
+        card = st.empty()
+        if qdrant is not None:
+            with card.container():
+                _draw_qdrant(qdrant)
+        else:
+            with card.container():
+                _card("Qdrant", ":gray[**Checking…**]", "")
 
     with columns[3]:
         count = status.backup_count
@@ -102,8 +152,9 @@ def draw_health(
 
     if show_run_error and run is not None and not run.ok and run.error:
         st.error(f"The last backup run failed: {run.error}", icon=":material/error:")
-    if qdrant.mode is QdrantMode.SERVER and not qdrant.reachable:
-        st.warning(f"Qdrant is not reachable: {qdrant.error}", icon=":material/warning:")
+    warning = st.empty()
+    if qdrant is not None:
+        _warn_if_unreachable(warning, qdrant)
     st.button(
         "Check again",
         type="tertiary",
@@ -112,6 +163,9 @@ def draw_health(
         help="Probe Qdrant again now (otherwise every 30 s) and re-read the backup folder.",
         key="panel_refresh",
     )
+    if probe is None:
+        return None
+    return PendingQdrant(card, warning, _probe_key(settings), probe)
 
 
 def _draw_qdrant(qdrant: QdrantHealth) -> None:
