@@ -197,7 +197,6 @@ class TreeComponent:
     ) -> FileRecord | _ToCopy | None:
         # setuid/setgid are never recorded: a manifest carrying them is refused as tampered.
         mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
-        target = target_root / entry.relative
         if stat.S_ISLNK(entry.info.st_mode):
             return FileRecord(
                 path=entry.relative,
@@ -207,13 +206,14 @@ class TreeComponent:
                 link_target=str(entry.path.readlink()),
             )
         if stat.S_ISDIR(entry.info.st_mode):
-            make_private_dir(target)
+            make_private_dir(target_root / entry.relative)
             return FileRecord(path=entry.relative, kind="dir", mode=mode, mtime=entry.info.st_mtime)
         if not stat.S_ISREG(entry.info.st_mode):
             warnings.append(f"{entry.path} is not a regular file (fifo, socket or device): skipped")
             return None
         if reuse is not None:
-            linked = reuse.link_unchanged(entry.relative, entry.path, entry.info, target)
+            target = f"{target_root}/{entry.relative}"  # a string: see link_unchanged
+            linked = reuse.link_unchanged(entry.relative, entry.location, entry.info, target)
             if linked is not None:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked

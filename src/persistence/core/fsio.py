@@ -22,8 +22,13 @@ _thread_buffers = threading.local()
 @dataclass(frozen=True)
 class TreeEntry:
     relative: str  # POSIX path below the walked root
-    path: Path
+    location: str  # the absolute path, as scandir gave it
     info: os.stat_result  # lstat: a symlink is itself, never its target
+
+    @property
+    def path(self) -> Path:
+        # Made on use: a tree of thousands of unchanged files links them without one.
+        return Path(self.location)
 
 
 def walk_tree(root: Path, vanished: list[Path] | None = None) -> list[TreeEntry]:
@@ -47,7 +52,7 @@ def walk_tree(root: Path, vanished: list[Path] | None = None) -> list[TreeEntry]
                         vanished.append(Path(item.path))
                     continue
                 relative = prefix + item.name
-                entries.append(TreeEntry(relative, Path(item.path), info))
+                entries.append(TreeEntry(relative, item.path, info))
                 if stat.S_ISDIR(info.st_mode):
                     stack.append((item.path, relative + "/"))
     entries.sort(key=lambda e: e.relative)

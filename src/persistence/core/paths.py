@@ -197,12 +197,17 @@ class InsideRoot:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root_str = str(root)
         self._checked: set[str] = set()  # relative folders whose realpath was checked
 
     def join(self, relative: str) -> Path:
-        parts = safe_parts(relative)
+        return Path(self.join_str(relative))
+
+    def join_str(self, relative: str) -> str:
+        """`join` as a string (no Path per file on the linking path of a big tree)."""
+        safe_parts(relative)
         folder = relative.rpartition("/")[0]
         if folder not in self._checked:
             join_inside(self.root, relative)
             self._checked.add(folder)
-        return self.root.joinpath(*parts)
+        return f"{self._root_str}/{relative}"  # relative is checked: no '/' ahead, no '..'

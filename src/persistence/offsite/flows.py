@@ -1,12 +1,10 @@
-"""Commands that combine a remote step with a local one: create then push, pull then restore."""
+"""Commands that combine a remote step with a local one: pull then restore (create then push:
+`create_push.py`)."""
 
 from __future__ import annotations
 
-from persistence.backup.create import create_backup
-from persistence.core.errors import ExitCode
 from persistence.core.paths import check_paths
 from persistence.core.progress import ProgressCallback, ignore_progress
-from persistence.core.results import CreateResult
 from persistence.core.settings import BackupSettings
 from persistence.offsite import commands
 from persistence.offsite.results import PullRunResult
@@ -14,46 +12,6 @@ from persistence.remote.target import require_target
 from persistence.restore.models import RestorePlan, RestoreResult
 from persistence.restore.run import plan_restore, restore_backup
 from persistence.store.catalog import scan_backups
-
-
-def create_and_push(
-    settings: BackupSettings,
-    *,
-    push: bool = False,
-    progress: ProgressCallback = ignore_progress,
-    prune: bool = True,
-    skip_qdrant: bool = False,
-    full: bool = False,
-    rehash: bool = False,
-) -> CreateResult:
-    """create-backup, then (with --push or BACKUP_PUSH_AFTER_CREATE) push the new backup.
-
-    A failed push fails the command, but the local backup stays complete and listed. That
-    includes a missing remote (exit 2): a scheduled run whose BACKUP_REMOTE lived only in the
-    installing shell, or BACKUP_PUSH_AFTER_CREATE left on after the remote was removed, must
-    not stop the local backups too.
-    """
-    wanted = push or settings.push_after_create
-    result = create_backup(
-        settings,
-        progress=progress,
-        prune=prune,
-        skip_qdrant=skip_qdrant,
-        full=full,
-        rehash=rehash,
-    )
-    if not wanted or not result.ok:
-        return result
-    pushed = commands.push(settings, result.backup_id, progress=progress)
-    update: dict[str, object] = {"remote": pushed.summary()}
-    if not pushed.ok:
-        update |= {
-            "ok": False,
-            "exit_code": pushed.exit_code or int(ExitCode.FAILED),
-            "error": f"backup {result.backup_id} is complete here, but the push failed: "
-            f"{pushed.error}",
-        }
-    return result.model_copy(update=update)
 
 
 def restore_from_remote(

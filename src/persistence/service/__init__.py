@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from persistence.offsite.commands import pull as pull_backup
     from persistence.offsite.commands import push as push_backup
     from persistence.offsite.commands import verify as verify_remote_backup
-    from persistence.offsite.flows import create_and_push as create_backup
+    from persistence.offsite.create_push import create_and_push as create_backup
     from persistence.offsite.flows import plan_from_remote, restore_from_remote
     from persistence.offsite.listing import RemoteBackupSummary
     from persistence.offsite.overview import RemoteOverview, remote_overview
@@ -99,7 +99,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "backup_file_bytes": ("persistence.browse.files", "backup_file_bytes"),
     "backup_health": ("persistence.service.overview", "backup_health"),
     "backups_disk_bytes": ("persistence.service.listing", "backups_disk_bytes"),
-    "create_backup": ("persistence.offsite.flows", "create_and_push"),
+    "create_backup": ("persistence.offsite.create_push", "create_and_push"),
     "diff_backups": ("persistence.browse.commands", "diff_backups"),
     "health_of_report": ("persistence.service.overview", "health_of_report"),
     "list_backups": ("persistence.service.listing", "list_backups"),

@@ -57,7 +57,7 @@ class LinkState:
     works: bool = True
     warnings: list[str] = field(default_factory=lambda: [])
 
-    def link(self, existing: Path, new: Path) -> bool:
+    def link(self, existing: str | Path, new: str | Path) -> bool:
         if not self.works:
             return False
         try:
@@ -94,18 +94,21 @@ class ComponentReuse:
         return InsideRoot(self.folder)
 
     def link_unchanged(
-        self, relative: str, source: Path, info: os.stat_result, target: Path
+        self, relative: str, source: str, info: os.stat_result, target: str
     ) -> FileRecord | None:
-        """Link the previous copy into `target` if `source` has not changed; its record then."""
+        """Link the previous copy into `target` if `source` has not changed; its record then.
+
+        Paths are strings: this runs once per file of every tree, and Path objects were most
+        of its time."""
         before = self.files.get(relative)
         if before is None or before.kind != "file" or before.codec is not None:
             return None
         if self.rehash:
-            if before.size != info.st_size or hash_file(source).sha256 != before.sha256:
+            if before.size != info.st_size or hash_file(Path(source)).sha256 != before.sha256:
                 return None
         elif Identity.recorded(before) != Identity.of(info):
             return None
-        if not self.state.link(self.previous_copy(relative), target):
+        if not self.state.link(self._previous.join_str(relative), target):
             return None
         return before.model_copy(update={"linked_from": self.backup_id})
 
