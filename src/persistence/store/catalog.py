@@ -171,7 +171,7 @@ def summarize(
         size_bytes=listed.total_bytes,
         unique_bytes=unshared_bytes(backup.path) if count_unique else None,
         valid=True,
-        components=listed.components,
+        components={name: state.value for name, state in listed.components.items()},
     )
 
 
