@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -102,7 +103,7 @@ def copy_and_hash(
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         dst_fd = os.open(target, flags, PRIVATE_FILE_MODE)
         try:
-            copied = _copy_in_kernel(src_fd, dst_fd, on_chunk)
+            copied = _copy_in_kernel(src_fd, dst_fd, target, on_chunk)
             return copied or _copy_through_buffer(src_fd, dst_fd, target, on_chunk)
         finally:
             os.close(dst_fd)
@@ -116,10 +117,13 @@ _NO_KERNEL_COPY = frozenset({errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPN
 
 
 def _copy_in_kernel(
-    src_fd: int, dst_fd: int, on_chunk: Callable[[int], None] | None
+    src_fd: int, dst_fd: int, target: Path, on_chunk: Callable[[int], None] | None
 ) -> CopiedFile | None:
-    """None when the kernel copied nothing: unsupported here, an empty file, or one that has
-    bytes it does not hand to copy_file_range (procfs-like); the buffered copy then reads."""
+    """None when the kernel copied nothing: unsupported here (macOS and Windows have no
+    copy_file_range at all), an empty file, or one that has bytes it does not hand to
+    copy_file_range (procfs-like); the buffered copy then reads."""
+    if not hasattr(os, "copy_file_range"):
+        return None
     digest = hashlib.sha256()
     view = memoryview(chunk_buffer())
     offset = 0
@@ -129,7 +133,8 @@ def _copy_in_kernel(
         except OSError as exc:
             if offset == 0 and exc.errno in _NO_KERNEL_COPY:
                 return None
-            raise
+            # copy_file_range names no file (a full disk): say which copy failed, as write_all.
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
         if count == 0:
             break
         _read_exactly(dst_fd, view[:count], offset)
@@ -219,7 +224,12 @@ def fsync_file(path: Path) -> None:
 def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE_MODE) -> None:
     """Write `data` to `path` so that readers see the old or the new content, never a mix."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    # The temp name is guessable and may sit in a backup root a stranger can write (listings
+    # write there): whatever is at it (a planted link, a hard link, a killed run's leftover) is
+    # removed, never written through, and a new file is created exclusively.
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         view = memoryview(data)
         while view:

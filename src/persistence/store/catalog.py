@@ -171,7 +171,7 @@ def summarize(
         size_bytes=listed.total_bytes,
         unique_bytes=unshared_bytes(backup.path) if count_unique else None,
         valid=True,
-        components=listed.components,
+        components={name: state.value for name, state in listed.components.items()},
     )
 
 
@@ -188,9 +188,14 @@ def disk_bytes(folder: Path) -> int:
         inode = entry.inode()  # from the folder listing: a linked file is stat'ed only once
         if inode not in sizes:
             try:
-                sizes[inode] = entry.stat(follow_symlinks=False).st_size
+                info = entry.stat(follow_symlinks=False)
             except OSError:  # deleted between the listing and its stat
                 continue
+            if info.st_ino != inode:
+                # The listing's numbers are not the files' (sshfs lists every file as
+                # FUSE_UNKNOWN_INO): only a stat of each file tells them apart.
+                return sum({i.st_ino: i.st_size for i in _regular_files(folder)}.values())
+            sizes[inode] = info.st_size
     return sum(sizes.values())
 
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
 from persistence.core.errors import VerificationError
 from persistence.core.fsio import write_atomic
+from persistence.core.results import ComponentStatus
 from persistence.store.manifest import Manifest
 from persistence.store.manifest_io import read_capped
 
@@ -33,20 +33,24 @@ MAX_CACHE_BYTES = 16 * 1024 * 1024
 
 
 class ListedManifest(BaseModel):
-    """The part of a valid manifest that a listing shows."""
+    """The part of a valid manifest that a listing shows.
+
+    Typed as tightly as a real manifest can give them: a planted entry with a naive time (which
+    cannot be sorted beside the others), negative bytes or an unknown state is refused with
+    the whole file rather than shown or crashing a listing or a create."""
 
     model_config = ConfigDict(frozen=True)
 
-    created_at: datetime
-    total_bytes: int
-    components: dict[str, str]
+    created_at: AwareDatetime
+    total_bytes: NonNegativeInt
+    components: dict[str, ComponentStatus]
 
     @classmethod
     def of(cls, manifest: Manifest) -> ListedManifest:
         return cls(
             created_at=manifest.started_at,
             total_bytes=manifest.total_bytes,
-            components={c.name: c.status.value for c in manifest.components},
+            components={c.name: c.status for c in manifest.components},
         )
 
 

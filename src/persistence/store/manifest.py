@@ -5,11 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, JsonValue, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    JsonValue,
+    ValidationError,
+    model_validator,
+)
 
 from persistence import TOOL_NAME
 from persistence.core.errors import VerificationError
@@ -170,8 +176,10 @@ class Manifest(BaseModel):
     tool_version: str
     backup_id: str
     host: str
-    started_at: datetime
-    finished_at: datetime
+    # Aware: a planted manifest with a naive time cannot be sorted beside the others (a listing,
+    # a create's choice of the newest backup) and is refused as invalid instead.
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
     duration_seconds: float = Field(ge=0)
     settings: dict[str, str | None]
     components: list[ComponentRecord]

@@ -1,0 +1,54 @@
+"""Adversarial review of disk_bytes' dedup by the folder listing's inode numbers (d_ino).
+
+FUSE filesystems of libfuse's high-level API without `use_ino` (sshfs) list every entry with
+the same d_ino (FUSE_UNKNOWN_INO): counting by it took all files for one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from persistence.store.catalog import disk_bytes
+
+SFTP_SERVERS = [Path("/usr/lib/openssh/sftp-server"), Path("/usr/lib/sftp-server")]
+
+
+@pytest.fixture
+def sshfs_view(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(a real folder, the same folder through sshfs) with sftp-server as the 'ssh' command."""
+    server = next((p for p in SFTP_SERVERS if p.exists()), None)
+    if shutil.which("sshfs") is None or server is None or not Path("/dev/fuse").exists():
+        pytest.skip("needs sshfs, sftp-server and /dev/fuse")
+    real, view = tmp_path / "real", tmp_path / "view"
+    real.mkdir()
+    view.mkdir()
+    fake_ssh = tmp_path / "fake-ssh"
+    fake_ssh.write_text(f"#!/bin/sh\nexec {server}\n")
+    fake_ssh.chmod(0o700)
+    mounted = subprocess.run(
+        ["sshfs", "-o", f"ssh_command={fake_ssh}", f"localhost:{real}", str(view)],
+        capture_output=True,
+        check=False,
+        timeout=30,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"sshfs cannot mount here: {mounted.stderr!r}")
+    try:
+        yield real, view
+    finally:
+        subprocess.run(["fusermount3", "-u", str(view)], capture_output=True, check=False)
+        subprocess.run(["fusermount", "-u", str(view)], capture_output=True, check=False)
+
+
+def test_a_backup_root_on_sshfs_counts_every_file(sshfs_view: tuple[Path, Path]) -> None:
+    real, view = sshfs_view
+    (real / "backup_1").mkdir()
+    for name, size in (("a", 1000), ("b", 2000), ("c", 4000)):
+        (real / "backup_1" / name).write_bytes(b"x" * size)
+    assert disk_bytes(real) == 7000
+    assert disk_bytes(view) == 7000
