@@ -1,4 +1,4 @@
-"""Adversarial review of the panel's Qdrant probe on its own thread.
+"""The panel's Qdrant probe on its own thread.
 
 Every rerun that ends before `finish_qdrant_card` (a click mid-render, `st.rerun`) leaves its
 probe behind; the next render must not queue behind all of them on the two probe threads.

@@ -1,4 +1,4 @@
-"""Adversarial review of copy_and_hash's kernel copy: platforms without it and real errors."""
+"""copy_and_hash's kernel copy at its edges: platforms without it and real write errors."""
 
 from __future__ import annotations
 

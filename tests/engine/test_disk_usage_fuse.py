@@ -1,4 +1,4 @@
-"""Adversarial review of disk_bytes' dedup by the folder listing's inode numbers (d_ino).
+"""disk_bytes' dedup by the folder listing's inode numbers (d_ino) on a FUSE mount.
 
 FUSE filesystems of libfuse's high-level API without `use_ino` (sshfs) list every entry with
 the same d_ino (FUSE_UNKNOWN_INO): counting by it took all files for one.

@@ -1,4 +1,4 @@
-"""Adversarial review of the listing cache: a planted or damaged cache must never stop a command.
+"""A planted or damaged listing cache must never stop a command.
 
 The cache sits in the backup root, where a stranger may plant files (see `read_capped`): an
 entry a real listing would never write must be ignored, never crash a listing or a create.
