@@ -38,18 +38,21 @@ def _cache(app_state: AppState) -> dict[str, object]:
     return json.loads((app_state.backup_dir / CACHE_NAME).read_text())
 
 
+def _cached_digests(app_state: AppState) -> set[str]:
+    data = json.loads((app_state.backup_dir / CACHE_NAME).read_text())
+    return set(data["entries"])
+
+
 def test_a_new_backup_is_remembered_and_listed_the_same_as_when_validated(
     app_state: AppState,
 ) -> None:
     ids = _two_backups(app_state)
-    entries = _cache(app_state)["entries"]
-    assert isinstance(entries, dict)
     digests = {sha256_of(app_state.backup_dir / i / MANIFEST_NAME) for i in ids}
-    assert set(entries) == digests, "create remembers each backup it commits"
+    assert _cached_digests(app_state) == digests, "create remembers each backup it commits"
     cached = _listing(app_state)
     (app_state.backup_dir / CACHE_NAME).unlink()
     assert _listing(app_state) == cached, "validating afresh shows the same listing"
-    assert set(_cache(app_state)["entries"]) == digests  # type: ignore[arg-type]
+    assert _cached_digests(app_state) == digests
 
 
 def test_a_changed_and_resigned_manifest_is_validated_not_served_from_the_cache(
@@ -88,8 +91,7 @@ def test_entries_of_deleted_backups_are_forgotten(app_state: AppState) -> None:
     pruned = service.prune_backups(app_state.settings, keep_last=1)
     assert pruned.deleted == [first]
     _listing(app_state)
-    entries = _cache(app_state)["entries"]
-    assert set(entries) == {sha256_of(app_state.backup_dir / second / MANIFEST_NAME)}  # type: ignore[arg-type]
+    assert _cached_digests(app_state) == {sha256_of(app_state.backup_dir / second / MANIFEST_NAME)}
 
 
 def test_a_read_only_backup_root_lists_without_its_cache(
