@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
-from persistence.core.fsio import CHUNK_SIZE, copy_and_hash
+from persistence.components.trees import _copy_file
+from persistence.core.fsio import CHUNK_SIZE, NotRegularFile, TreeEntry, copy_and_hash
+from persistence.core.progress import ComponentProgress, ignore_progress
 
 SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, 3 * CHUNK_SIZE + 17]
 
@@ -67,3 +70,42 @@ def test_an_existing_target_or_a_symlinked_source_is_refused(tmp_path: Path) -> 
     (tmp_path / "link").symlink_to(source)
     with pytest.raises(OSError):
         copy_and_hash(tmp_path / "link", tmp_path / "via-link")
+
+
+def test_a_fifo_is_refused_at_once_and_nothing_is_written(tmp_path: Path) -> None:
+    """Opening a fifo for reading waits for a writer: a copy must refuse it, never hang."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            copy_and_hash(fifo, tmp_path / "copy")
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "copy_and_hash blocked on a fifo"
+    assert len(outcome) == 1 and isinstance(outcome[0], NotRegularFile)
+    assert not (tmp_path / "copy").exists()
+
+
+def test_a_tree_file_swapped_for_a_fifo_after_listing_is_skipped_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "tree" / "queue.db"
+    source.parent.mkdir()
+    source.write_bytes(b"listed as a regular file")
+    listed = TreeEntry("queue.db", str(source), source.lstat())
+    source.unlink()
+    os.mkfifo(source)  # what the app put there between listing and copying
+    target = tmp_path / "staging"
+    target.mkdir()
+    progress = ComponentProgress("tree", ignore_progress, files_total=1)
+    copied = _copy_file(listed, target, progress, threading.Event())
+    assert copied.record is None
+    assert copied.warnings == [f"{source} is not a regular file (fifo, socket or device): skipped"]
+    assert list(target.iterdir()) == []

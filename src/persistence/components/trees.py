@@ -30,7 +30,13 @@ from persistence.components.trees_restore import (
     restore_missing,
 )
 from persistence.core.errors import ComponentError
-from persistence.core.fsio import TreeEntry, copy_and_hash, make_private_dir, walk_tree
+from persistence.core.fsio import (
+    NotRegularFile,
+    TreeEntry,
+    copy_and_hash,
+    make_private_dir,
+    walk_tree,
+)
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.store.manifest_types import RECORDED_MODE_BITS
@@ -209,7 +215,7 @@ class TreeComponent:
             make_private_dir(target_root / entry.relative)
             return FileRecord(path=entry.relative, kind="dir", mode=mode, mtime=entry.info.st_mtime)
         if not stat.S_ISREG(entry.info.st_mode):
-            warnings.append(f"{entry.path} is not a regular file (fifo, socket or device): skipped")
+            warnings.append(_not_regular(entry))
             return None
         if reuse is not None:
             target = f"{target_root}/{entry.relative}"  # a string: see link_unchanged
@@ -218,6 +224,10 @@ class TreeComponent:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked
         return _TO_COPY
+
+
+def _not_regular(entry: TreeEntry) -> str:
+    return f"{entry.path} is not a regular file (fifo, socket or device): skipped"
 
 
 class _ToCopy:
@@ -256,6 +266,8 @@ def _copy_file(
         copied = copy_and_hash(entry.path, target_root / entry.relative, on_chunk=on_chunk)
     except FileNotFoundError:
         return _Copied(None, [f"{entry.path} was deleted by the app during the backup: skipped"])
+    except NotRegularFile:  # swapped for a fifo or device since it was listed
+        return _Copied(None, [_not_regular(entry)])
     progress.advance(files_done=1)
     warnings: list[str] = []
     if _changed_during_copy(entry, copied.size):

@@ -80,6 +80,10 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+class NotRegularFile(OSError):
+    """What should be a regular file is not (any more): a fifo, socket or device."""
+
+
 def copy_and_hash(
     source: Path, target: Path, on_chunk: Callable[[int], None] | None = None
 ) -> CopiedFile:
@@ -96,10 +100,15 @@ def copy_and_hash(
     whole staging tree is made durable at once by `sync_filesystem` before it is committed.
 
     The source is opened without following a final symlink, so a file swapped for a link
-    between listing and copying is refused rather than followed.
+    between listing and copying is refused rather than followed; and without waiting, so one
+    swapped for a fifo (or a device) raises NotRegularFile instead of blocking the run.
     """
-    src_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    src_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
+        if not stat.S_ISREG(os.fstat(src_fd).st_mode):
+            raise NotRegularFile(
+                errno.EINVAL, "not a regular file (fifo, socket or device)", str(source)
+            )
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         dst_fd = os.open(target, flags, PRIVATE_FILE_MODE)
         try:
