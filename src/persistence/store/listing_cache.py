@@ -61,12 +61,15 @@ class _CacheFile(BaseModel):
 
 @cache
 def validation_rules_digest() -> str | None:
-    """sha256 of the modules that decide whether a manifest is valid (None: not readable,
-    e.g. from a zip, and then nothing is cached)."""
+    """sha256 of what decides whether a manifest is valid: the modules that define it and the
+    pydantic version that runs them (None: the modules are not readable, e.g. from a zip, and
+    then nothing is cached)."""
+    from pydantic.version import VERSION
+
     from persistence.core import results
     from persistence.store import manifest, manifest_types
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"pydantic {VERSION}\n".encode())
     for module in (manifest, manifest_types, results):
         try:
             digest.update(Path(str(module.__file__)).read_bytes())
