@@ -133,10 +133,8 @@ def scan_listed(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)) 
             broken.append(BrokenBackup(path.name, path, exc.message))
             continue
         complete.append(ListedBackup(path.name, path, listed))
-    if prefixes == (BACKUP_PREFIX, PRE_RESTORE_PREFIX):  # every backup seen: forget the rest
-        listing_cache.save(drop_unused=True)
-    else:
-        listing_cache.save(drop_unused=False)
+    # Only a scan that saw every backup may forget the entries it did not use.
+    listing_cache.save(drop_unused={BACKUP_PREFIX, PRE_RESTORE_PREFIX} <= set(prefixes))
     complete.sort(key=lambda b: (b.created_at, b.backup_id))
     return ListedScan(complete, broken)
 

@@ -198,7 +198,11 @@ def manifest_bytes(manifest: Manifest) -> bytes:
 
 
 def sidecar_text(manifest_data: bytes) -> str:
-    return f"{hashlib.sha256(manifest_data).hexdigest()}  {MANIFEST_NAME}\n"
+    return sidecar_for(hashlib.sha256(manifest_data).hexdigest())
+
+
+def sidecar_for(manifest_sha256: str) -> str:
+    return f"{manifest_sha256}  {MANIFEST_NAME}\n"
 
 
 @dataclass(frozen=True)

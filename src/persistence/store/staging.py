@@ -22,7 +22,7 @@ from persistence.store.manifest import (
     SIDECAR_NAME,
     Manifest,
     manifest_bytes,
-    sidecar_text,
+    sidecar_for,
 )
 
 
@@ -49,14 +49,15 @@ def remove_tree(path: Path) -> None:
 def commit(staging: Path, final: Path, manifest: Manifest) -> None:
     """Manifest last, everything fsynced, then one rename makes the backup visible."""
     data = manifest_bytes(manifest)
+    digest = hashlib.sha256(data).hexdigest()  # once: for the hash file and the listing cache
     write_atomic(staging / MANIFEST_NAME, data)
-    write_atomic(staging / SIDECAR_NAME, sidecar_text(data).encode())
+    write_atomic(staging / SIDECAR_NAME, sidecar_for(digest).encode())
     sync_filesystem(staging)
     if not syncfs_covers_directories(staging):
         fsync_tree(staging)  # FUSE, NFS, unknown: syncfs may not have reached the folders
     staging.rename(final)
     fsync_dir(final.parent)
-    remember_manifest(final.parent, hashlib.sha256(data).hexdigest(), manifest)
+    remember_manifest(final.parent, digest, manifest)
 
 
 def delete_backup_dir(path: Path) -> None:
