@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
+import functools
 import hashlib
 import os
 import shutil
@@ -13,6 +13,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
 
 CHUNK_SIZE = 1024 * 1024
 PRIVATE_DIR_MODE = 0o700
@@ -257,7 +261,12 @@ def fsync_tree(root: Path) -> None:
         fsync_dir(Path(current))
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    # Loaded on first sync: commands that never write (listings) skip importing ctypes.
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def sync_filesystem(path: Path) -> None:
@@ -268,7 +277,7 @@ def sync_filesystem(path: Path) -> None:
     """
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        syncfs = getattr(_LIBC, "syncfs", None)
+        syncfs = getattr(_libc(), "syncfs", None)
         if syncfs is None or syncfs(fd) != 0:
             os.sync()
     finally:

@@ -32,7 +32,8 @@ CALENDAR_RULES = (
 
 
 class KeepReason(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Built on first use: every listing imports this module, few prune (issue 12).
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     rule: KeepRule
     count: int | None = None  # the rule's N (keep-last, calendar rules)

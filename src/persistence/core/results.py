@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from persistence.core.keep_reasons import KeepReason
+
+# Their validators are built on first use: listings import this module for ComponentStatus
+# alone, and building every result's schema costs each start-up ~5 ms (issue 12).
+DEFERRED = ConfigDict(defer_build=True)
 
 
 class ComponentStatus(StrEnum):
@@ -19,6 +23,8 @@ class ComponentStatus(StrEnum):
 
 
 class ComponentSummary(BaseModel):
+    model_config = DEFERRED
+
     name: str
     status: ComponentStatus
     method: str | None = None
@@ -32,6 +38,8 @@ class ComponentSummary(BaseModel):
 class RunResult(BaseModel):
     """What every command's result carries: scripts read these first."""
 
+    model_config = DEFERRED
+
     ok: bool
     error: str | None = None
     exit_code: int = 0
@@ -40,6 +48,8 @@ class RunResult(BaseModel):
 
 
 class IgnoredBackup(BaseModel):
+    model_config = DEFERRED
+
     backup_id: str
     reason: str
 
@@ -58,6 +68,8 @@ class PruneResult(RunResult):
 
 class RemotePush(BaseModel):
     """What a push did (`push-backup`, or `create-backup --push`); see docs/specs/remote.md."""
+
+    model_config = DEFERRED
 
     remote: str | None = None  # where, as shown: never with credentials
     pushed: bool = False
