@@ -59,7 +59,6 @@ def test_a_listing_served_from_the_cache_builds_no_manifest_validator(
     out = _fresh_python(
         """
         from persistence import service
-from persistence.store.listing_cache import CACHE_NAME
         from persistence.core.settings import load_settings
         from persistence.store.manifest import Manifest
 
@@ -78,7 +77,6 @@ def test_a_listing_without_its_cache_does_validate(app_state: AppState) -> None:
     out = _fresh_python(
         """
         from persistence import service
-from persistence.store.listing_cache import CACHE_NAME
         from persistence.core.settings import load_settings
         from persistence.store.manifest import Manifest
 
