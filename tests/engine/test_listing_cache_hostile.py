@@ -7,12 +7,12 @@ entry a real listing would never write must be ignored, never crash a listing or
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from persistence import service
+from persistence.core.fsio import atomic_temp_for
 from persistence.store.listing_cache import CACHE_NAME, validation_rules_digest
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
 from tests.conftest import AppState
@@ -79,13 +79,13 @@ def test_a_planted_link_at_the_cache_temp_name_is_not_written_through(
     app_state: AppState, tmp_path: Path
 ) -> None:
     """Listings now write into the backup root: a link planted at the name of the temp file
-    (`.<name>.tmp-<pid>`, pids are guessable) must not make a listing overwrite its target."""
+    (`.<name>.tmp-<pid>-<thread>`, both guessable) must not make a listing overwrite its target."""
     created = service.create_backup(app_state.settings, prune=False)
     assert created.ok, created.error
     (app_state.backup_dir / CACHE_NAME).unlink()
     victim = tmp_path / "precious.txt"
     victim.write_text("precious")
-    planted = app_state.backup_dir / f".{CACHE_NAME}.tmp-{os.getpid()}"
+    planted = atomic_temp_for(app_state.backup_dir / CACHE_NAME)
     planted.symlink_to(victim)
     assert [b.backup_id for b in service.list_backups(app_state.settings)] == [created.backup_id]
     assert victim.read_text() == "precious"

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TypedDict
 
 from persistence import tool_version
 from persistence.backup.compress import compress_records
@@ -140,6 +141,16 @@ CREATE = Command(
     log=_create_log,
     announce_finish=True,
 )
+
+
+class CreateOptions(TypedDict, total=False):
+    """create_backup's options, for callers that pass them through (create_and_push)."""
+
+    progress: ProgressCallback
+    prune: bool
+    skip_qdrant: bool
+    full: bool
+    rehash: bool
 
 
 def create_backup(

@@ -48,44 +48,27 @@ class ComponentProgress:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self, message: str = "") -> None:
-        self.callback(
-            ProgressEvent(
-                ProgressStage.COMPONENT_STARTED,
-                self.component,
-                message,
-                bytes_total=self.bytes_total,
-                files_total=self.files_total,
-            )
-        )
+        self.callback(self._event(ProgressStage.COMPONENT_STARTED, message))
 
     def advance(self, *, bytes_done: int = 0, files_done: int = 0, message: str = "") -> None:
         # Copy threads advance one meter: the sums and the callback are taken one at a time.
         with self._lock:
             self.bytes_done += bytes_done
             self.files_done += files_done
-            self.callback(
-                ProgressEvent(
-                    ProgressStage.COMPONENT_ADVANCED,
-                    self.component,
-                    message,
-                    bytes_done=self.bytes_done,
-                    bytes_total=self.bytes_total,
-                    files_done=self.files_done,
-                    files_total=self.files_total,
-                )
-            )
+            self.callback(self._event(ProgressStage.COMPONENT_ADVANCED, message))
 
     def finish(self, message: str = "") -> None:
-        self.callback(
-            ProgressEvent(
-                ProgressStage.COMPONENT_FINISHED,
-                self.component,
-                message,
-                bytes_done=self.bytes_done,
-                bytes_total=self.bytes_total,
-                files_done=self.files_done,
-                files_total=self.files_total,
-            )
+        self.callback(self._event(ProgressStage.COMPONENT_FINISHED, message))
+
+    def _event(self, stage: ProgressStage, message: str) -> ProgressEvent:
+        return ProgressEvent(
+            stage,
+            self.component,
+            message,
+            bytes_done=self.bytes_done,
+            bytes_total=self.bytes_total,
+            files_done=self.files_done,
+            files_total=self.files_total,
         )
 
 

@@ -6,22 +6,17 @@ remote and restore code (start-up time, issue 12).
 
 from __future__ import annotations
 
-from persistence.backup.create import create_backup
+from typing import Unpack
+
+from persistence.backup.create import CreateOptions, create_backup
 from persistence.core.errors import ExitCode
-from persistence.core.progress import ProgressCallback, ignore_progress
+from persistence.core.progress import ignore_progress
 from persistence.core.results import CreateResult
 from persistence.core.settings import BackupSettings
 
 
 def create_and_push(
-    settings: BackupSettings,
-    *,
-    push: bool = False,
-    progress: ProgressCallback = ignore_progress,
-    prune: bool = True,
-    skip_qdrant: bool = False,
-    full: bool = False,
-    rehash: bool = False,
+    settings: BackupSettings, *, push: bool = False, **options: Unpack[CreateOptions]
 ) -> CreateResult:
     """create-backup, then (with --push or BACKUP_PUSH_AFTER_CREATE) push the new backup.
 
@@ -31,18 +26,12 @@ def create_and_push(
     not stop the local backups too.
     """
     wanted = push or settings.push_after_create
-    result = create_backup(
-        settings,
-        progress=progress,
-        prune=prune,
-        skip_qdrant=skip_qdrant,
-        full=full,
-        rehash=rehash,
-    )
+    result = create_backup(settings, **options)
     if not wanted or not result.ok:
         return result
     from persistence.offsite import commands  # the remote clients: only when pushing
 
+    progress = options.get("progress", ignore_progress)
     pushed = commands.push(settings, result.backup_id, progress=progress)
     update: dict[str, object] = {"remote": pushed.summary()}
     if not pushed.ok:

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from persistence.core.errors import ConfigError
-from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all, write_atomic
+from persistence.core.fsio import (
+    CHUNK_SIZE,
+    atomic_temp_owner,
+    fsync_dir,
+    write_all,
+    write_atomic,
+)
 from persistence.remote.base import (
     ByteCallback,
     ObjectInfo,
@@ -48,7 +54,7 @@ def _remove_stale_temps(target: Path, meta: Path) -> None:
         if path.name.startswith(TEMP_PREFIX):
             pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
         else:
-            pid = path.name.rsplit(".tmp-", 1)[1]
+            pid = str(atomic_temp_owner(path.name))
         if _dead(pid):
             path.unlink(missing_ok=True)
 

@@ -7,16 +7,13 @@ killed restores (put back or removed, see `recovery`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from persistence.core.fsio import atomic_temp_owner
 from persistence.core.paths import SafePaths
 from persistence.runs.recovery import process_alive, recover_interrupted_restores
 from persistence.store.staging import remove_leftovers
-
-# write_atomic's temp names: `.<name>.tmp-<pid>` (runs.json, the lock holder file).
-_ATOMIC_TEMP = re.compile(r"\..+\.tmp-(\d+)")
 
 
 @dataclass(frozen=True)
@@ -30,8 +27,9 @@ class Cleanup:
 def _remove_stale_temp_files(backup_dir: Path) -> list[str]:
     removed: list[str] = []
     for item in sorted(backup_dir.iterdir()):
-        found = _ATOMIC_TEMP.fullmatch(item.name)
-        if found and item.is_file() and not process_alive(int(found.group(1))):
+        # write_atomic's temps (runs.json, the lock holder file) of writers that were killed
+        owner = atomic_temp_owner(item.name)
+        if owner is not None and item.is_file() and not process_alive(owner):
             item.unlink()
             removed.append(item.name)
     return removed

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from functools import cache
 from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
 from persistence.core.errors import VerificationError
-from persistence.core.fsio import write_atomic
+from persistence.core.fsio import atomic_temp_for, write_atomic
 from persistence.core.results import ComponentStatus
 from persistence.store.manifest import Manifest
 from persistence.store.manifest_io import read_capped
@@ -134,4 +133,4 @@ def remember_manifest(backup_dir: Path, manifest_sha256: str, manifest: Manifest
 
 def _discard_temp(path: Path) -> None:
     with contextlib.suppress(OSError):
-        path.with_name(f".{path.name}.tmp-{os.getpid()}").unlink()
+        atomic_temp_for(path).unlink()
