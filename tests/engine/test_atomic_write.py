@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from persistence.core.fsio import atomic_temp_for, atomic_temp_owner, write_atomic
+from persistence.core.atomic import atomic_temp_for, atomic_temp_owner, write_atomic
 from persistence.core.paths import check_paths
 from persistence.runs.leftovers import clean_leftovers
 from tests.conftest import AppState

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from persistence import service
-from persistence.core.fsio import atomic_temp_for
+from persistence.core.atomic import atomic_temp_for
 from persistence.store.listing_cache import CACHE_NAME, validation_rules_digest
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
 from tests.conftest import AppState

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import hashlib
 import os
-import re
 import shutil
 import stat
 import threading
@@ -233,43 +231,6 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-_ATOMIC_TEMP = re.compile(r"\..+\.tmp-(\d+)(?:-\d+)?")
-
-
-def atomic_temp_for(path: Path) -> Path:
-    """Where write_atomic stages `path`: `.<name>.tmp-<pid>-<thread>`. Unique to the writing
-    thread, so two threads of one process never share it; the pid lets a later run tell a
-    killed writer's leftover from a live writer's file."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_native_id()}")
-
-
-def atomic_temp_owner(name: str) -> int | None:
-    """The pid in a write_atomic temp's name (older versions wrote `.<name>.tmp-<pid>`)."""
-    found = _ATOMIC_TEMP.fullmatch(name)
-    return int(found.group(1)) if found else None
-
-
-def write_atomic(path: Path, data: bytes, mode: int = PRIVATE_FILE_MODE) -> None:
-    """Write `data` to `path` so that readers see the old or the new content, never a mix."""
-    tmp = atomic_temp_for(path)
-    # The temp name is guessable and may sit in a backup root a stranger can write (listings
-    # write there): whatever is at it (a planted link, a hard link, a killed run's leftover) is
-    # removed, never written through, and a new file is created exclusively.
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(path)
-    fsync_dir(path.parent)
 
 
 def fsync_tree(root: Path) -> None:

@@ -11,14 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from persistence.core.atomic import write_atomic
 from persistence.core.errors import BackupError
-from persistence.core.fsio import (
-    fsync_dir,
-    fsync_tree,
-    make_private_dir,
-    sync_filesystem,
-    write_atomic,
-)
+from persistence.core.fsio import fsync_dir, fsync_tree, make_private_dir, sync_filesystem
 from persistence.core.paths import join_inside
 from persistence.core.progress import ComponentProgress, ProgressCallback, ignore_progress
 from persistence.offsite.layout import data_objects

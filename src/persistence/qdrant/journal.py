@@ -21,8 +21,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from persistence.core.atomic import write_atomic
 from persistence.core.errors import QdrantError
-from persistence.core.fsio import PRIVATE_FILE_MODE, write_atomic
+from persistence.core.fsio import PRIVATE_FILE_MODE
 
 JOURNAL_NAME = ".qdrant-snapshot-journal.json"
 

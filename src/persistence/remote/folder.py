@@ -14,14 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from persistence.core.atomic import atomic_temp_owner, write_atomic
 from persistence.core.errors import ConfigError
-from persistence.core.fsio import (
-    CHUNK_SIZE,
-    atomic_temp_owner,
-    fsync_dir,
-    write_all,
-    write_atomic,
-)
+from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all
 from persistence.remote.base import (
     ByteCallback,
     ObjectInfo,

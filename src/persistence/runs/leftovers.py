@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from persistence.core.fsio import atomic_temp_owner
+from persistence.core.atomic import atomic_temp_owner
 from persistence.core.paths import SafePaths
 from persistence.runs.recovery import process_alive, recover_interrupted_restores
 from persistence.store.staging import remove_leftovers

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from persistence.core.fsio import write_atomic
+from persistence.core.atomic import write_atomic
 from persistence.schedule.base import InstallPlan, ToolRunner, on_path
 from persistence.schedule.models import (
     Artifact,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from persistence.core.atomic import write_atomic
 from persistence.core.errors import ConfigError
-from persistence.core.fsio import write_atomic
 from persistence.schedule.base import InstallPlan, ToolRunner, on_path
 from persistence.schedule.models import (
     Artifact,

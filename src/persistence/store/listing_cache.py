@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
+from persistence.core.atomic import atomic_temp_for, write_atomic
 from persistence.core.errors import VerificationError
-from persistence.core.fsio import atomic_temp_for, write_atomic
 from persistence.core.results import ComponentStatus
 from persistence.store.manifest import Manifest
 from persistence.store.manifest_io import read_capped

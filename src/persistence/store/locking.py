@@ -16,8 +16,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
+from persistence.core.atomic import write_atomic
 from persistence.core.errors import LockBusyError
-from persistence.core.fsio import write_atomic
 
 LOCK_NAME = ".backup.lock"
 HOLDER_NAME = ".backup.lock.holder.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, JsonValue, ValidationError
 
-from persistence.core.fsio import write_atomic
+from persistence.core.atomic import write_atomic
 from persistence.core.redact import one_line, redact
 
 logger = logging.getLogger(__name__)

@@ -7,13 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
-from persistence.core.fsio import (
-    fsync_dir,
-    fsync_tree,
-    make_private_dir,
-    sync_filesystem,
-    write_atomic,
-)
+from persistence.core.atomic import write_atomic
+from persistence.core.fsio import fsync_dir, fsync_tree, make_private_dir, sync_filesystem
 from persistence.core.fstype import syncfs_covers_directories
 from persistence.store.catalog import DELETING_PREFIX, STAGING_PREFIX
 from persistence.store.listing_cache import remember_manifest
