@@ -89,23 +89,10 @@ def plan_qdrant(
             f"the backup was made on Qdrant {qdrant.server_version}, the server runs {version}: "
             "snapshots are only supported on the same or the next minor version"
         )
-    for collection in collections:
-        now = counts.get(collection.name)
-        present = collection.name in existing
-        # --if-empty leaves every collection that exists, unless it reports 0 points (an
-        # unknown count is not taken for empty: replacing data by mistake costs too much).
-        keep = if_empty and present and now != 0
-        action = "leave" if keep else ("replace" if present else "recover")
-        plan.collections.append(
-            CollectionPlan(
-                name=collection.name,
-                action=action,
-                snapshot_file=collection.file,
-                bytes=collection.size,
-                points_expected=collection.points_count,
-                points_now=now,
-            )
-        )
+    plan.collections = [
+        _collection_plan(c, c.name in existing, counts.get(c.name), if_empty=if_empty)
+        for c in collections
+    ]
     if any(c.action != "leave" for c in plan.collections):
         plan.action = "restore-missing" if if_empty else "restore"
         plan.bytes_to_write = sum(c.bytes for c in plan.collections if c.action != "leave")
@@ -116,6 +103,22 @@ def plan_qdrant(
     else:
         plan.reason = "every collection is present and not empty" if if_empty else "no collection"
     return plan
+
+
+def _collection_plan(
+    collection: QdrantCollectionRecord, present: bool, now: int | None, *, if_empty: bool
+) -> CollectionPlan:
+    # --if-empty leaves every collection that exists, unless it reports 0 points (an
+    # unknown count is not taken for empty: replacing data by mistake costs too much).
+    keep = if_empty and present and now != 0
+    return CollectionPlan(
+        name=collection.name,
+        action="leave" if keep else ("replace" if present else "recover"),
+        snapshot_file=collection.file,
+        bytes=collection.size,
+        points_expected=collection.points_count,
+        points_now=now,
+    )
 
 
 def restore_qdrant(

@@ -47,11 +47,6 @@ def download_snapshot(
     """
     name = validate_snapshot_name(collection, snapshot.name)
     part = target.with_name(target.name + ".part")
-    started = time.monotonic()
-    digest = hashlib.sha256()
-    size = 0
-    # A stall must not outlive the total deadline, so no single read may wait longer than it.
-    read_timeout = min(client.timeout, deadline_seconds)
     try:
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
     except OSError as exc:
@@ -60,28 +55,12 @@ def download_snapshot(
         ) from None
     try:
         try:
-            with client.stream_snapshot(
-                collection, name, read_timeout=read_timeout, shard=shard
-            ) as response:
-                # No fixed chunk_size here: each network read (at most httpcore's 64 KiB) is
-                # written at once, so memory stays bounded and the deadline is checked even
-                # when a stalling server trickles a few bytes at a time.
-                for chunk in response.iter_bytes():
-                    digest.update(chunk)
-                    write_all(fd, chunk, part)
-                    size += len(chunk)
-                    if on_chunk is not None:
-                        on_chunk(len(chunk))
-                    if time.monotonic() - started > deadline_seconds:
-                        raise QdrantError(
-                            f"Qdrant collection '{collection}': download of {name} passed its "
-                            f"deadline of {deadline_seconds:g} s after {size} bytes "
-                            "(QDRANT_DOWNLOAD_DEADLINE)"
-                        )
+            stream = _SnapshotStream(client, collection, name, shard, deadline_seconds)
+            received = stream.write_to(fd, part, on_chunk)
             os.fsync(fd)
         finally:
             os.close(fd)
-        _check(collection, name, snapshot, size, digest.hexdigest())
+        _check(collection, name, snapshot, received.size, received.sha256)
         part.replace(target)
         fsync_dir(target.parent)
     except OSError as exc:
@@ -93,8 +72,49 @@ def download_snapshot(
         _remove(part)
         raise
     return DownloadedSnapshot(
-        path=target, size=size, sha256=digest.hexdigest(), server_checksum=snapshot.checksum
+        path=target, size=received.size, sha256=received.sha256, server_checksum=snapshot.checksum
     )
+
+
+@dataclass(frozen=True)
+class _Received:
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _SnapshotStream:
+    client: QdrantRestClient
+    collection: str
+    name: str
+    shard: int | None
+    deadline_seconds: float
+
+    def write_to(self, fd: int, part: Path, on_chunk: Callable[[int], None] | None) -> _Received:
+        started = time.monotonic()
+        digest = hashlib.sha256()
+        size = 0
+        # A stall must not outlive the total deadline, so no single read may wait longer than it.
+        read_timeout = min(self.client.timeout, self.deadline_seconds)
+        with self.client.stream_snapshot(
+            self.collection, self.name, read_timeout=read_timeout, shard=self.shard
+        ) as response:
+            # No fixed chunk_size here: each network read (at most httpcore's 64 KiB) is
+            # written at once, so memory stays bounded and the deadline is checked even
+            # when a stalling server trickles a few bytes at a time.
+            for chunk in response.iter_bytes():
+                digest.update(chunk)
+                write_all(fd, chunk, part)
+                size += len(chunk)
+                if on_chunk is not None:
+                    on_chunk(len(chunk))
+                if time.monotonic() - started > self.deadline_seconds:
+                    raise QdrantError(
+                        f"Qdrant collection '{self.collection}': download of {self.name} passed "
+                        f"its deadline of {self.deadline_seconds:g} s after {size} bytes "
+                        "(QDRANT_DOWNLOAD_DEADLINE)"
+                    )
+        return _Received(size, digest.hexdigest())
 
 
 @dataclass(frozen=True)
@@ -129,22 +149,11 @@ def fetch_snapshot(
     snapshot = created.info
     validate_snapshot_name(collection, snapshot.name)
     try:
-        # Read right after the snapshot exists: read before the create, writes in between
-        # would make it disagree with the snapshot. Still the live collection's count, but
-        # exact (the info's points_count is an estimate).
-        info = client.collection_info(collection)
-        exact = client.count_points(collection) if shard is None else None
-        try:
-            make_private_dir(folder)
-        except OSError as exc:
-            raise QdrantError(
-                f"Qdrant collection '{collection}': cannot create {folder}: {exc.strerror}"
-            ) from None
-        downloaded = download_snapshot(
+        captured = _count_then_download(
             client,
             collection,
             snapshot,
-            folder / snapshot.name,
+            folder,
             deadline_seconds=deadline_seconds,
             on_chunk=on_chunk,
             shard=shard,
@@ -168,13 +177,53 @@ def fetch_snapshot(
             logger.warning("%s", warning)
     _settle(journal, created.journal_id, warning)
     return FetchedSnapshot(
-        info=info,
-        exact_count=exact,
+        info=captured.info,
+        exact_count=captured.exact_count,
         snapshot=snapshot,
-        downloaded=downloaded,
+        downloaded=captured.downloaded,
         server_copy_deleted=delete_server_copy and warning is None,
         warning=warning,
     )
+
+
+@dataclass(frozen=True)
+class _Captured:
+    info: CollectionInfo
+    exact_count: int | None
+    downloaded: DownloadedSnapshot
+
+
+def _count_then_download(
+    client: QdrantRestClient,
+    collection: str,
+    snapshot: SnapshotInfo,
+    folder: Path,
+    *,
+    deadline_seconds: float,
+    on_chunk: Callable[[int], None] | None,
+    shard: int | None,
+) -> _Captured:
+    # Read right after the snapshot exists: read before the create, writes in between
+    # would make it disagree with the snapshot. Still the live collection's count, but
+    # exact (the info's points_count is an estimate).
+    info = client.collection_info(collection)
+    exact = client.count_points(collection) if shard is None else None
+    try:
+        make_private_dir(folder)
+    except OSError as exc:
+        raise QdrantError(
+            f"Qdrant collection '{collection}': cannot create {folder}: {exc.strerror}"
+        ) from None
+    downloaded = download_snapshot(
+        client,
+        collection,
+        snapshot,
+        folder / snapshot.name,
+        deadline_seconds=deadline_seconds,
+        on_chunk=on_chunk,
+        shard=shard,
+    )
+    return _Captured(info, exact, downloaded)
 
 
 def _settle(journal: SnapshotJournal | None, entry_id: str | None, problem: str | None) -> None:
