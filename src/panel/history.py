@@ -115,8 +115,20 @@ def _time_chart(mark: str, times: list[datetime], values: list[float], label: st
         "height": 180,
         "mark": {"type": mark, "point": mark == "line", "tooltip": True},
         "encoding": {
-            "x": {"field": "created", "type": "temporal", "title": None},
-            "y": {"field": label, "type": "quantitative", "title": label},
+            # Fixed formats: Vega-Lite's own pick follows the span, so backups made seconds
+            # apart read ".950" under the axis and "0.000000" beside it.
+            "x": {
+                "field": "created",
+                "type": "temporal",
+                "title": None,
+                "axis": {"format": "%b %d %H:%M", "labelOverlap": True},
+            },
+            "y": {
+                "field": label,
+                "type": "quantitative",
+                "title": label,
+                "axis": {"format": "~g"},
+            },
         },
         "data": {"values": rows},
     }
