@@ -142,32 +142,11 @@ def restore_qdrant(
         for step in plan.collections:
             if step.action == "leave":
                 continue
-            recorded = by_name[step.name]
-            snapshot = join_inside(folder, recorded.file)
-            meter.advance(message=f"uploading {step.name}")
             # One collection's failure must not leave the others unrestored: go on, collect
             # the problems, and fail the component once every collection had its turn.
-            try:
-                with readable_original(snapshot, recorded.codec) as (plain, _):
-                    uploaded = upload_snapshot(
-                        client, step.name, plain, recorded.content_sha256, "snapshot"
-                    )
-                if uploaded.warning:
-                    result.warnings.append(f"{step.name}: {uploaded.warning}")
-                points = client.count_points(step.name)  # info's count is approximate
-            except QdrantError as exc:
-                problems.append(f"'{step.name}' failed: {exc.message}")
-                continue
-            meter.advance(bytes_done=recorded.size, files_done=1)
-            result.bytes_written += recorded.size
-            if recorded.points_count is not None and points != recorded.points_count:
-                problems.append(
-                    f"'{step.name}' recovered {points} points, the backup recorded "
-                    f"{recorded.points_count} (counted on the live collection right after its "
-                    "snapshot was made)"
-                )
-                continue
-            result.collections_recovered.append(step.name)
+            problem = _restore_collection(client, folder, by_name[step.name], meter, result)
+            if problem is not None:
+                problems.append(problem)
     if problems:
         recovered = ", ".join(result.collections_recovered) or "none"
         raise PartialRestore(
@@ -176,3 +155,34 @@ def restore_qdrant(
             result,
         )
     return result
+
+
+def _restore_collection(
+    client: QdrantRestClient,
+    folder: Path,
+    recorded: QdrantCollectionRecord,
+    meter: ComponentProgress,
+    result: ComponentRestoreResult,
+) -> str | None:
+    """Upload one collection's snapshot; what went wrong, or None when it holds what the
+    backup recorded."""
+    name = recorded.name
+    meter.advance(message=f"uploading {name}")
+    try:
+        with readable_original(join_inside(folder, recorded.file), recorded.codec) as (plain, _):
+            uploaded = upload_snapshot(client, name, plain, recorded.content_sha256, "snapshot")
+        if uploaded.warning:
+            result.warnings.append(f"{name}: {uploaded.warning}")
+        points = client.count_points(name)  # info's count is approximate
+    except QdrantError as exc:
+        return f"'{name}' failed: {exc.message}"
+    meter.advance(bytes_done=recorded.size, files_done=1)
+    result.bytes_written += recorded.size
+    if recorded.points_count is not None and points != recorded.points_count:
+        return (
+            f"'{name}' recovered {points} points, the backup recorded "
+            f"{recorded.points_count} (counted on the live collection right after its "
+            "snapshot was made)"
+        )
+    result.collections_recovered.append(name)
+    return None
