@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from persistence.core.settings import BackupSettings
-    from persistence.service import BackupDiff, BackupListing
+    from persistence.service import BackupDiff, BackupListing, FileEntry
 
 FILTER_KEY = "panel_files_filter"
 FILE_KEY = "panel_file_pick"
@@ -69,7 +69,13 @@ def draw_files(settings: BackupSettings, backup_id: str, *, busy: bool = False) 
     if not downloadable:
         return
     picked = st.selectbox("File", list(downloadable), key=FILE_KEY)
-    entry = downloadable[str(picked)]
+    _draw_file_actions(settings, backup_id, downloadable[str(picked)], busy=busy)
+
+
+def _draw_file_actions(
+    settings: BackupSettings, backup_id: str, entry: FileEntry, *, busy: bool
+) -> None:
+    """Download the picked file, or put it back (tree files only: databases restore whole)."""
     with st.container(horizontal=True):
         st.download_button(
             f"Download {entry.path.rsplit('/', 1)[-1]} ({human_bytes(entry.size)})",

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from persistence.backup.startup import SnapshotReport, snapshot_now, snapshot_on_start
     from persistence.browse.commands import diff_backups, ls_backup
     from persistence.browse.files import backup_file_bytes
-    from persistence.browse.models import BackupContents, BackupDiff
+    from persistence.browse.models import BackupContents, BackupDiff, FileEntry
     from persistence.browse.verification import VerifyState
     from persistence.core.results import CreateResult, PruneResult, RunResult
     from persistence.monitoring.health import QdrantHealth, QdrantMode, qdrant_health
@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, tuple[str, str]] = {
     "BackupContents": ("persistence.browse.models", "BackupContents"),
     "BackupDiff": ("persistence.browse.models", "BackupDiff"),
+    "FileEntry": ("persistence.browse.models", "FileEntry"),
     "BackupListing": ("persistence.service.listing", "BackupListing"),
     "BackupState": ("persistence.monitoring.status", "BackupState"),
     "CalendarFlags": ("persistence.retention.prune", "CalendarFlags"),
@@ -150,6 +151,7 @@ __all__ = [
     "ComponentPlan",
     "CreateResult",
     "Every",
+    "FileEntry",
     "FileRestoreResult",
     "HealthStatus",
     "LockHolder",
