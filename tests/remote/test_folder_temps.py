@@ -1,0 +1,61 @@
+"""A folder remote removes what a killed push left (its temps), and nothing else."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from persistence.remote.folder import FolderRemote
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(proc.stdout)
+
+
+def _put(remote: FolderRemote, key: str, data: bytes) -> None:
+    remote.put_bytes(key, data, sha256=hashlib.sha256(data).hexdigest())
+
+
+def test_an_object_named_like_a_temp_is_not_removed_by_the_next_push(tmp_path: Path) -> None:
+    """Keys are the user's file names: a file named `.remote-tmp-<pid>-report.pdf` is an
+    object, not the temp of `report.pdf` a killed push left; pushing `report.pdf` after it
+    used to delete it from the remote."""
+    remote = FolderRemote(tmp_path)
+    lookalike = f"b1/docs/.remote-tmp-{_dead_pid()}-report.pdf"
+    _put(remote, lookalike, b"the user's own file")
+    _put(remote, "b1/docs/report.pdf", b"the report")
+    assert (tmp_path / lookalike).read_bytes() == b"the user's own file"
+    assert remote.stat(lookalike) is not None
+
+
+def test_a_file_name_with_glob_characters_removes_no_other_object(tmp_path: Path) -> None:
+    remote = FolderRemote(tmp_path)
+    other = f"b1/.remote-tmp-{_dead_pid()}-a1"
+    _put(remote, other, b"another object")
+    _put(remote, "b1/a[0-9]", b"brackets in a file name")
+    assert (tmp_path / other).read_bytes() == b"another object"
+
+
+def test_temps_of_a_killed_push_are_removed(tmp_path: Path) -> None:
+    remote = FolderRemote(tmp_path)
+    dead = _dead_pid()
+    (tmp_path / "b1").mkdir()
+    (tmp_path / ".remote-meta" / "b1").mkdir(parents=True)
+    killed = [
+        tmp_path / "b1" / f".remote-tmp-{dead}-x",
+        tmp_path / ".remote-meta" / "b1" / f".x.json.tmp-{dead}-{dead}",
+        tmp_path / ".remote-meta" / "b1" / f".x.json.tmp-{dead}",  # older versions' name
+    ]
+    for path in killed:
+        path.write_bytes(b"partial")
+    _put(remote, "b1/x", b"data")
+    assert [p for p in killed if p.exists()] == []
+    assert sorted(p.name for p in (tmp_path / "b1").iterdir()) == ["x"]
