@@ -7,6 +7,7 @@ own index, so `stat` never has to re-read the data.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -29,29 +30,38 @@ META_DIR = ".remote-meta"
 TEMP_PREFIX = ".remote-tmp-"
 
 
-def _dead(pid_text: str) -> bool:
+def _dead(pid: int | None) -> bool:
+    if pid is None:
+        return False  # not a temp name of ours
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except (OSError, ValueError, OverflowError):
-        return False  # not ours to judge (another user's process, a malformed name)
+    except (OSError, OverflowError):
+        return False  # not ours to judge (another user's process)
     return False
+
+
+def _object_temp_owner(name: str) -> int | None:
+    """The pid in `.remote-tmp-<pid>-<name>`, the temp an object is written to."""
+    pid = name[len(TEMP_PREFIX) :].split("-", 1)[0]
+    return int(pid) if pid.isascii() and pid.isdigit() else None
 
 
 def _remove_stale_temps(target: Path, meta: Path) -> None:
     """What a push killed while writing this object left (its temp file and the temp of its
     index entry): a resumed push rewrites the object, and nothing else ever removes them."""
-    stale: list[Path] = list(target.parent.glob(f"{TEMP_PREFIX}*-{target.name}"))
-    if meta.parent.is_dir():
-        stale += meta.parent.glob(f".{meta.name}.tmp-*")
-    for path in stale:
-        if path.name.startswith(TEMP_PREFIX):
-            pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        else:
-            pid = str(atomic_temp_owner(path.name))
-        if _dead(pid):
+    for path in target.parent.glob(f"{TEMP_PREFIX}*-{glob.escape(target.name)}"):
+        # Keys are the user's file names, so an object may be named like a temp: every
+        # object has its index entry (written before it is renamed into place), a temp never.
+        if (meta.parent / f"{path.name}.json").exists():
+            continue
+        if _dead(_object_temp_owner(path.name)):
             path.unlink(missing_ok=True)
+    if meta.parent.is_dir():
+        for path in meta.parent.glob(f".{glob.escape(meta.name)}.tmp-*"):
+            if _dead(atomic_temp_owner(path.name)):
+                path.unlink(missing_ok=True)
 
 
 class FolderRemote:
