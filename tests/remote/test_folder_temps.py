@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,22 @@ def test_temps_of_a_killed_push_are_removed(tmp_path: Path) -> None:
     _put(remote, "b1/x", b"data")
     assert [p for p in killed if p.exists()] == []
     assert sorted(p.name for p in (tmp_path / "b1").iterdir()) == ["x"]
+
+
+def test_a_long_file_name_is_still_pushed(tmp_path: Path) -> None:
+    """The index entry's temp, `.<name>.json.tmp-<pid>-<thread>`, grew by the thread id: file
+    names a push took before (up to what the object's own temp allows) were refused as too
+    long (234 to 237 bytes with 5-digit pids)."""
+    remote = FolderRemote(tmp_path)
+    key = "b1/" + "n" * (255 - len(f".remote-tmp-{os.getpid()}-"))
+    _put(remote, key, b"data")
+    assert remote.stat(key) is not None
+
+
+def test_a_long_name_is_written_atomically(tmp_path: Path) -> None:
+    from persistence.core.atomic import write_atomic
+
+    target = tmp_path / ("n" * 255)  # the longest name a file may have
+    write_atomic(target, b"data")
+    assert target.read_bytes() == b"data"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
