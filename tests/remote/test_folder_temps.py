@@ -75,7 +75,22 @@ def test_a_long_file_name_is_still_pushed(tmp_path: Path) -> None:
 def test_a_long_name_is_written_atomically(tmp_path: Path) -> None:
     from persistence.core.atomic import write_atomic
 
-    target = tmp_path / ("n" * 255)  # the longest name a file may have
+    folder = tmp_path / "units"
+    folder.mkdir()
+    target = folder / ("n" * 255)  # the longest name a file may have
     write_atomic(target, b"data")
     assert target.read_bytes() == b"data"
-    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+    assert [p.name for p in folder.iterdir()] == [target.name]
+
+
+def test_a_killed_push_of_a_long_name_leaves_no_temp_behind(tmp_path: Path) -> None:
+    remote = FolderRemote(tmp_path)
+    name = "n" * 236
+    digest = hashlib.sha256(f"{name}.json".encode()).hexdigest()[:32]
+    meta_dir = tmp_path / ".remote-meta" / "b1"
+    meta_dir.mkdir(parents=True)
+    dead = _dead_pid()
+    killed = meta_dir / f".{digest}.tmp-{dead}-{dead}"
+    killed.write_bytes(b"partial")
+    _put(remote, f"b1/{name}", b"data")
+    assert sorted(p.name for p in meta_dir.iterdir()) == [f"{name}.json"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import glob
+import hashlib
 import os
 import re
 import threading
@@ -11,13 +13,30 @@ from pathlib import Path
 from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_dir, write_all
 
 _ATOMIC_TEMP = re.compile(r"\..+\.tmp-(\d+)(?:-\d+)?")
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+
+
+def _stand_in(name: str) -> str:
+    # For names too long to take the temp suffix: the same digest every time, so a killed
+    # writer's temp is still found (atomic_temp_globs) and removed.
+    return hashlib.sha256(os.fsencode(name)).hexdigest()[:32]
 
 
 def atomic_temp_for(path: Path) -> Path:
     """Where write_atomic stages `path`: `.<name>.tmp-<pid>-<thread>`. Unique to the writing
     thread, so two threads of one process never share it; the pid lets a later run tell a
-    killed writer's leftover from a live writer's file."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_native_id()}")
+    killed writer's leftover from a live writer's file. A name too long for the suffix is
+    replaced by a digest of it."""
+    suffix = f".tmp-{os.getpid()}-{threading.get_native_id()}"
+    temp = f".{path.name}{suffix}"
+    if len(os.fsencode(temp)) > NAME_MAX:
+        temp = f".{_stand_in(path.name)}{suffix}"
+    return path.with_name(temp)
+
+
+def atomic_temp_globs(path: Path) -> tuple[str, str]:
+    """Glob patterns (in `path`'s folder) matching every write_atomic temp of `path`."""
+    return (f".{glob.escape(path.name)}.tmp-*", f".{_stand_in(path.name)}.tmp-*")
 
 
 def atomic_temp_owner(name: str) -> int | None:

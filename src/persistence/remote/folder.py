@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from persistence.core.atomic import atomic_temp_owner, write_atomic
+from persistence.core.atomic import atomic_temp_globs, atomic_temp_owner, write_atomic
 from persistence.core.errors import ConfigError
 from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all
 from persistence.remote.base import (
@@ -59,9 +59,10 @@ def _remove_stale_temps(target: Path, meta: Path) -> None:
         if _dead(_object_temp_owner(path.name)):
             path.unlink(missing_ok=True)
     if meta.parent.is_dir():
-        for path in meta.parent.glob(f".{glob.escape(meta.name)}.tmp-*"):
-            if _dead(atomic_temp_owner(path.name)):
-                path.unlink(missing_ok=True)
+        for pattern in atomic_temp_globs(meta):
+            for path in meta.parent.glob(pattern):
+                if _dead(atomic_temp_owner(path.name)):
+                    path.unlink(missing_ok=True)
 
 
 class FolderRemote:
