@@ -113,3 +113,12 @@ def test_a_rename_that_fails_leaves_no_temp_behind(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_atomic(folder / "runs.json", b"{}")
     assert sorted(p.name for p in folder.iterdir()) == ["runs.json"]
+
+
+def test_only_ascii_digits_name_an_owner() -> None:
+    """`\\d` also matches other scripts' digits, which int() reads as a pid: a file named so is
+    no temp of ours and must never be judged one."""
+    assert atomic_temp_owner(".runs.json.tmp-123-456") == 123
+    assert atomic_temp_owner(".runs.json.tmp-123") == 123
+    assert atomic_temp_owner(".runs.json.tmp-\u0661\u0662\u0663") is None
+    assert atomic_temp_owner(".runs.json.tmp-123-\u0661") is None
