@@ -12,7 +12,7 @@ from pathlib import Path
 
 from persistence.core.fsio import PRIVATE_FILE_MODE, fsync_dir, write_all
 
-_ATOMIC_TEMP = re.compile(r"\..+\.tmp-(\d+)(?:-\d+)?")
+_ATOMIC_TEMP = re.compile(r"\..+\.tmp-([0-9]+)(?:-[0-9]+)?")
 NAME_MAX = 255  # bytes in one file name (Linux, macOS)
 
 
