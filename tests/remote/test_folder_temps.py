@@ -94,3 +94,16 @@ def test_a_killed_push_of_a_long_name_leaves_no_temp_behind(tmp_path: Path) -> N
     killed.write_bytes(b"partial")
     _put(remote, f"b1/{name}", b"data")
     assert sorted(p.name for p in meta_dir.iterdir()) == [f"{name}.json"]
+
+
+def test_a_killed_push_of_the_longest_name_is_resumed(tmp_path: Path) -> None:
+    """The temp of a name at the limit is 255 bytes: its index entry's name would be longer
+    still, so looking for one must not fail the push."""
+    remote = FolderRemote(tmp_path)
+    _put(remote, "b1/first", b"pushed before")  # its index folder exists
+    dead = _dead_pid()
+    name = "n" * (255 - len(f".remote-tmp-{max(dead, os.getpid())}-"))
+    killed = tmp_path / "b1" / f".remote-tmp-{dead}-{name}"
+    killed.write_bytes(b"partial")
+    _put(remote, f"b1/{name}", b"data")
+    assert sorted(p.name for p in (tmp_path / "b1").iterdir()) == sorted(["first", name])
