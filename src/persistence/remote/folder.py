@@ -48,13 +48,20 @@ def _object_temp_owner(name: str) -> int | None:
     return int(pid) if pid.isascii() and pid.isdigit() else None
 
 
+def _indexed(meta: Path) -> bool:
+    try:
+        return meta.exists()
+    except OSError:  # a name too long for an index entry: no object was ever written with it
+        return False
+
+
 def _remove_stale_temps(target: Path, meta: Path) -> None:
     """What a push killed while writing this object left (its temp file and the temp of its
     index entry): a resumed push rewrites the object, and nothing else ever removes them."""
     for path in target.parent.glob(f"{TEMP_PREFIX}*-{glob.escape(target.name)}"):
         # Keys are the user's file names, so an object may be named like a temp: every
         # object has its index entry (written before it is renamed into place), a temp never.
-        if (meta.parent / f"{path.name}.json").exists():
+        if _indexed(meta.parent / f"{path.name}.json"):
             continue
         if _dead(_object_temp_owner(path.name)):
             path.unlink(missing_ok=True)
