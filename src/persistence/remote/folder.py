@@ -7,6 +7,7 @@ own index, so `stat` never has to re-read the data.
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
@@ -51,8 +52,10 @@ def _object_temp_owner(name: str) -> int | None:
 def _indexed(meta: Path) -> bool:
     try:
         return meta.exists()
-    except OSError:  # a name too long for an index entry: no object was ever written with it
-        return False
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no object was ever written with such an entry
+            return False
+        raise
 
 
 def _remove_stale_temps(target: Path, meta: Path) -> None:
