@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import glob
 import hashlib
 import os
 import re
@@ -36,6 +35,8 @@ def atomic_temp_for(path: Path) -> Path:
 
 def atomic_temp_globs(path: Path) -> tuple[str, str]:
     """Glob patterns (in `path`'s folder) matching every write_atomic temp of `path`."""
+    import glob  # only a push cleans temps: listings, which import this module, skip it
+
     return (f".{glob.escape(path.name)}.tmp-*", f".{_stand_in(path.name)}.tmp-*")
 
 
