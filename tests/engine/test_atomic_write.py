@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 from persistence.core.atomic import atomic_temp_for, atomic_temp_owner, write_atomic
 from persistence.core.paths import check_paths
@@ -75,3 +78,47 @@ def test_temps_of_killed_writers_are_removed_and_live_ones_kept(app_state: AppSt
     assert sorted(removed) == sorted([killed_new.name, killed_old.name])
     assert live.exists()
     assert not_ours.exists()
+
+
+def test_a_write_that_fails_leaves_no_temp_behind(tmp_path: Path) -> None:
+    """A full disk (here: a file-size limit, EFBIG) stops the write half way: the half-written
+    temp must go with it. Unit-file folders and a remote's index have no leftover cleaner, and
+    a long-lived process (the panel) is alive, so its temps are never judged stale."""
+    folder = tmp_path / "units"
+    folder.mkdir()
+    code = f"""
+import resource, signal
+from pathlib import Path
+from persistence.core.atomic import write_atomic
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+try:
+    write_atomic(Path({str(folder / "backup.service")!r}), b"x" * 1024 * 1024)
+except OSError as exc:
+    print(exc.errno)
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert proc.stdout.strip() == str(errno.EFBIG)
+    assert sorted(p.name for p in folder.iterdir()) == []
+
+
+def test_a_rename_that_fails_leaves_no_temp_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "root"
+    folder.mkdir()
+    (folder / "runs.json").mkdir()  # in the way: the rename cannot replace a folder
+    with pytest.raises(OSError):
+        write_atomic(folder / "runs.json", b"{}")
+    assert sorted(p.name for p in folder.iterdir()) == ["runs.json"]
+
+
+def test_only_ascii_digits_name_an_owner() -> None:
+    """`\\d` also matches other scripts' digits, which int() reads as a pid: a file named so is
+    no temp of ours and must never be judged one."""
+    assert atomic_temp_owner(".runs.json.tmp-123-456") == 123
+    assert atomic_temp_owner(".runs.json.tmp-123") == 123
+    assert atomic_temp_owner(".runs.json.tmp-\u0661\u0662\u0663") is None
+    assert atomic_temp_owner(".runs.json.tmp-123-\u0661") is None

@@ -7,6 +7,8 @@ own index, so `stat` never has to re-read the data.
 
 from __future__ import annotations
 
+import errno
+import glob
 import hashlib
 import json
 import os
@@ -14,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from persistence.core.atomic import atomic_temp_owner, write_atomic
+from persistence.core.atomic import atomic_temp_globs, atomic_temp_owner, write_atomic
 from persistence.core.errors import ConfigError
 from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all
 from persistence.remote.base import (
@@ -29,29 +31,48 @@ META_DIR = ".remote-meta"
 TEMP_PREFIX = ".remote-tmp-"
 
 
-def _dead(pid_text: str) -> bool:
+def _dead(pid: int | None) -> bool:
+    if pid is None:
+        return False  # not a temp name of ours
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except (OSError, ValueError, OverflowError):
-        return False  # not ours to judge (another user's process, a malformed name)
+    except (OSError, OverflowError):
+        return False  # not ours to judge (another user's process)
     return False
+
+
+def _object_temp_owner(name: str) -> int | None:
+    """The pid in `.remote-tmp-<pid>-<name>`, the temp an object is written to."""
+    pid = name[len(TEMP_PREFIX) :].split("-", 1)[0]
+    return int(pid) if pid.isascii() and pid.isdigit() else None
+
+
+def _indexed(meta: Path) -> bool:
+    try:
+        return meta.exists()
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no object was ever written with such an entry
+            return False
+        raise
 
 
 def _remove_stale_temps(target: Path, meta: Path) -> None:
     """What a push killed while writing this object left (its temp file and the temp of its
     index entry): a resumed push rewrites the object, and nothing else ever removes them."""
-    stale: list[Path] = list(target.parent.glob(f"{TEMP_PREFIX}*-{target.name}"))
-    if meta.parent.is_dir():
-        stale += meta.parent.glob(f".{meta.name}.tmp-*")
-    for path in stale:
-        if path.name.startswith(TEMP_PREFIX):
-            pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        else:
-            pid = str(atomic_temp_owner(path.name))
-        if _dead(pid):
+    for path in target.parent.glob(f"{TEMP_PREFIX}*-{glob.escape(target.name)}"):
+        # Keys are the user's file names, so an object may be named like a temp: every
+        # object has its index entry (written before it is renamed into place), a temp never.
+        if _indexed(meta.parent / f"{path.name}.json"):
+            continue
+        if _dead(_object_temp_owner(path.name)):
             path.unlink(missing_ok=True)
+    if meta.parent.is_dir():
+        for pattern in atomic_temp_globs(meta):
+            for path in meta.parent.glob(pattern):
+                if _dead(atomic_temp_owner(path.name)):
+                    path.unlink(missing_ok=True)
 
 
 class FolderRemote:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
-from persistence.core.atomic import atomic_temp_for, write_atomic
+from persistence.core.atomic import write_atomic
 from persistence.core.errors import VerificationError
 from persistence.core.results import ComponentStatus
 from persistence.store.manifest import Manifest
@@ -117,10 +117,8 @@ class ListingCache:
         if not self._changed or self._rules is None:
             return
         body = _CacheFile(rules=self._rules, entries=self._entries).model_dump_json()
-        try:
+        with contextlib.suppress(OSError):  # read-only or full: the next listing validates again
             write_atomic(self._path, body.encode())
-        except OSError:
-            _discard_temp(self._path)  # read-only or full disk: the next listing validates again
         self._changed = False
 
 
@@ -129,8 +127,3 @@ def remember_manifest(backup_dir: Path, manifest_sha256: str, manifest: Manifest
     listing_cache = ListingCache(backup_dir)
     listing_cache.put(manifest_sha256, ListedManifest.of(manifest))
     listing_cache.save(drop_unused=False)
-
-
-def _discard_temp(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        atomic_temp_for(path).unlink()
