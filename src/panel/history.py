@@ -121,7 +121,9 @@ def _time_chart(mark: str, times: list[datetime], values: list[float], label: st
                 "field": "created",
                 "type": "temporal",
                 "title": None,
-                "axis": {"format": "%b %d %H:%M", "labelOverlap": True},
+                # No tick finer than the labels show (one minute, in ms): else backups
+                # seconds apart repeat one label.
+                "axis": {"format": "%b %d %H:%M", "labelOverlap": True, "tickMinStep": 60_000},
             },
             "y": {
                 "field": label,
