@@ -15,6 +15,7 @@ from persistence.core.atomic import atomic_temp_for, atomic_temp_owner, write_at
 from persistence.core.paths import check_paths
 from persistence.runs.leftovers import clean_leftovers
 from tests.conftest import AppState
+from tests.support.processes import dead_pid
 
 
 def test_threads_writing_one_file_together_never_trip_over_each_other(tmp_path: Path) -> None:
@@ -53,21 +54,11 @@ def test_each_thread_has_its_own_temp_name(tmp_path: Path) -> None:
     assert atomic_temp_owner(names[0].name) == atomic_temp_owner(here.name) == os.getpid()
 
 
-def _dead_pid() -> int:
-    proc = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(proc.stdout)
-
-
 def test_temps_of_killed_writers_are_removed_and_live_ones_kept(app_state: AppState) -> None:
     paths = check_paths(app_state.settings)
     root = paths.backup_dir
     root.mkdir(parents=True, exist_ok=True)
-    dead = _dead_pid()
+    dead = dead_pid()
     killed_new = root / f".runs.json.tmp-{dead}-{dead}"
     killed_old = root / f".runs.json.tmp-{dead}"  # the name versions before this one wrote
     live = atomic_temp_for(root / "runs.json")

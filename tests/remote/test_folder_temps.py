@@ -4,21 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from persistence.remote.folder import FolderRemote
-
-
-def _dead_pid() -> int:
-    proc = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return int(proc.stdout)
+from tests.support.processes import dead_pid
 
 
 def _put(remote: FolderRemote, key: str, data: bytes) -> None:
@@ -30,7 +19,7 @@ def test_an_object_named_like_a_temp_is_not_removed_by_the_next_push(tmp_path: P
     object, not the temp of `report.pdf` a killed push left; pushing `report.pdf` after it
     used to delete it from the remote."""
     remote = FolderRemote(tmp_path)
-    lookalike = f"b1/docs/.remote-tmp-{_dead_pid()}-report.pdf"
+    lookalike = f"b1/docs/.remote-tmp-{dead_pid()}-report.pdf"
     _put(remote, lookalike, b"the user's own file")
     _put(remote, "b1/docs/report.pdf", b"the report")
     assert (tmp_path / lookalike).read_bytes() == b"the user's own file"
@@ -39,7 +28,7 @@ def test_an_object_named_like_a_temp_is_not_removed_by_the_next_push(tmp_path: P
 
 def test_a_file_name_with_glob_characters_removes_no_other_object(tmp_path: Path) -> None:
     remote = FolderRemote(tmp_path)
-    other = f"b1/.remote-tmp-{_dead_pid()}-a1"
+    other = f"b1/.remote-tmp-{dead_pid()}-a1"
     _put(remote, other, b"another object")
     _put(remote, "b1/a[0-9]", b"brackets in a file name")
     assert (tmp_path / other).read_bytes() == b"another object"
@@ -47,7 +36,7 @@ def test_a_file_name_with_glob_characters_removes_no_other_object(tmp_path: Path
 
 def test_temps_of_a_killed_push_are_removed(tmp_path: Path) -> None:
     remote = FolderRemote(tmp_path)
-    dead = _dead_pid()
+    dead = dead_pid()
     (tmp_path / "b1").mkdir()
     (tmp_path / ".remote-meta" / "b1").mkdir(parents=True)
     killed = [
@@ -89,7 +78,7 @@ def test_a_killed_push_of_a_long_name_leaves_no_temp_behind(tmp_path: Path) -> N
     digest = hashlib.sha256(f"{name}.json".encode()).hexdigest()[:32]
     meta_dir = tmp_path / ".remote-meta" / "b1"
     meta_dir.mkdir(parents=True)
-    dead = _dead_pid()
+    dead = dead_pid()
     killed = meta_dir / f".{digest}.tmp-{dead}-{dead}"
     killed.write_bytes(b"partial")
     _put(remote, f"b1/{name}", b"data")
@@ -101,7 +90,7 @@ def test_a_killed_push_of_the_longest_name_is_resumed(tmp_path: Path) -> None:
     still, so looking for one must not fail the push."""
     remote = FolderRemote(tmp_path)
     _put(remote, "b1/first", b"pushed before")  # its index folder exists
-    dead = _dead_pid()
+    dead = dead_pid()
     name = "n" * (255 - len(f".remote-tmp-{max(dead, os.getpid())}-"))
     killed = tmp_path / "b1" / f".remote-tmp-{dead}-{name}"
     killed.write_bytes(b"partial")

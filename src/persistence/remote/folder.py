@@ -19,6 +19,7 @@ from typing import BinaryIO
 from persistence.core.atomic import atomic_temp_globs, atomic_temp_owner, write_atomic
 from persistence.core.errors import ConfigError
 from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all
+from persistence.core.processes import process_alive
 from persistence.remote.base import (
     ByteCallback,
     ObjectInfo,
@@ -32,15 +33,7 @@ TEMP_PREFIX = ".remote-tmp-"
 
 
 def _dead(pid: int | None) -> bool:
-    if pid is None:
-        return False  # not a temp name of ours
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, OverflowError):
-        return False  # not ours to judge (another user's process)
-    return False
+    return pid is not None and not process_alive(pid)  # None: not a temp name of ours
 
 
 def _object_temp_owner(name: str) -> int | None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from persistence.core.atomic import atomic_temp_owner
 from persistence.core.paths import SafePaths
-from persistence.runs.recovery import process_alive, recover_interrupted_restores
+from persistence.core.processes import process_alive
+from persistence.runs.recovery import recover_interrupted_restores
 from persistence.store.staging import remove_leftovers
 
 

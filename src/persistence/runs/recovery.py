@@ -17,6 +17,7 @@ from pathlib import Path
 from persistence.core.fsio import fsync_dir, remove_any
 from persistence.core.journal_swap import finish_interrupted_swaps
 from persistence.core.paths import SafePaths
+from persistence.core.processes import process_alive
 
 # SQLite's and DuckDB's journal suffixes (the same as components.files names them).
 DATABASE_JOURNALS = ("-wal", "-shm", "-journal", ".wal")
@@ -36,23 +37,6 @@ def recover_interrupted_restores(paths: SafePaths) -> list[str]:
     for target in targets:
         messages += _recover(target)
     return messages
-
-
-def process_alive(pid: int) -> bool:
-    """Our own pid counts as alive; so does a pid we may not signal (another user's)."""
-    if pid == os.getpid():
-        return True
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OverflowError:  # no such pid can exist
-        return False
-    return True
 
 
 def _leftovers(target: Path) -> tuple[list[tuple[Path, int]], list[tuple[Path, int]]]:
