@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -96,3 +97,31 @@ def test_a_killed_push_of_the_longest_name_is_resumed(tmp_path: Path) -> None:
     killed.write_bytes(b"partial")
     _put(remote, f"b1/{name}", b"data")
     assert sorted(p.name for p in (tmp_path / "b1").iterdir()) == sorted(["first", name])
+
+
+def test_an_index_entry_that_no_longer_describes_its_object_vouches_for_nothing(
+    tmp_path: Path,
+) -> None:
+    """stat reports the stored sha256 only while the entry matches the object's size and
+    holds what a push writes; anything else (edited, truncated, garbage) reports none, so a
+    pull or verify re-hashes the bytes instead of trusting the entry."""
+    remote = FolderRemote(tmp_path)
+    data = b"twelve bytes"
+    _put(remote, "b1/a.txt", data)
+    info = remote.stat("b1/a.txt")
+    assert info is not None and info.sha256 == hashlib.sha256(data).hexdigest()
+    assert info.checksum == f"sha256:{info.sha256}"
+    meta = tmp_path / ".remote-meta" / "b1" / "a.txt.json"
+    written = json.loads(meta.read_text())
+    for tampered in (
+        {**written, "size": len(data) + 1},
+        {**written, "size": str(len(data))},
+        {"size": len(data)},
+        [written],
+    ):
+        meta.write_text(json.dumps(tampered))
+        info = remote.stat("b1/a.txt")
+        assert info is not None and info.sha256 is None and info.checksum is None, tampered
+    meta.write_bytes(b"\xff not json")
+    info = remote.stat("b1/a.txt")
+    assert info is not None and info.sha256 is None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,7 +199,10 @@ def copy_checked(
 ) -> int:
     """Copy one recorded file out of the backup, refusing bytes that differ from the manifest."""
     source = join_inside(source_root, item.path)
-    on_chunk: Callable[[int], None] = lambda n: meter.advance(bytes_done=n)  # noqa: E731
+
+    def on_chunk(done: int) -> None:
+        meter.advance(bytes_done=done)
+
     if item.codec is None:
         copied = copy_and_hash(source, target, on_chunk=on_chunk)
         expected = (item.size, item.sha256)

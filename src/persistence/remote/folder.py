@@ -10,11 +10,12 @@ from __future__ import annotations
 import errno
 import glob
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from persistence.core.atomic import atomic_temp_globs, atomic_temp_owner, write_atomic
 from persistence.core.errors import ConfigError
@@ -30,6 +31,15 @@ from persistence.remote.base import (
 
 META_DIR = ".remote-meta"
 TEMP_PREFIX = ".remote-tmp-"
+
+
+class _ObjectMeta(BaseModel):
+    """An object's entry in `.remote-meta/`, written before the object is renamed into place."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    size: int
+    sha256: str
 
 
 def _dead(pid: int | None) -> bool:
@@ -125,7 +135,7 @@ class FolderRemote:
             info = ObjectInfo(key=key, size=size, checksum=f"sha256:{sha256}", sha256=sha256)
             meta = self._meta_path(key)
             meta.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(meta, json.dumps({"size": size, "sha256": sha256}).encode())
+            write_atomic(meta, _ObjectMeta(size=size, sha256=sha256).model_dump_json().encode())
             tmp.replace(target)
             fsync_dir(target.parent)
         except OSError as exc:
@@ -140,20 +150,17 @@ class FolderRemote:
             return None
         except OSError as exc:
             raise RemoteError(f"reading {key} on {self.display} failed: {exc.strerror}") from exc
-        return ObjectInfo(key=key, size=size, **self._recorded(key, size))
+        sha256 = self._recorded(key, size)
+        checksum = None if sha256 is None else f"sha256:{sha256}"
+        return ObjectInfo(key=key, size=size, checksum=checksum, sha256=sha256)
 
-    def _recorded(self, key: str, size: int) -> dict[str, str | None]:
-        """The hashes written with the object, if they still describe it."""
+    def _recorded(self, key: str, size: int) -> str | None:
+        """The sha256 written with the object, if it still describes it."""
         try:
-            raw = json.loads(self._meta_path(key).read_bytes())
-        except (OSError, ValueError):
-            return {"checksum": None, "sha256": None}
-        if not isinstance(raw, dict) or raw.get("size") != size:  # pyright: ignore[reportUnknownMemberType]
-            return {"checksum": None, "sha256": None}
-        sha = raw.get("sha256")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        if not isinstance(sha, str):
-            return {"checksum": None, "sha256": None}
-        return {"checksum": f"sha256:{sha}", "sha256": sha}
+            meta = _ObjectMeta.model_validate_json(self._meta_path(key).read_bytes())
+        except (OSError, ValidationError):
+            return None
+        return meta.sha256 if meta.size == size else None
 
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
         # Walk only the folder the prefix names, not the whole disk.

@@ -282,11 +282,20 @@ def _entry_named(raw: JsonValue, loc: tuple[int | str, ...]) -> str:
     dotted = ".".join(str(part) for part in loc)
     if len(loc) >= 4 and loc[0] == "components" and loc[2] == "files":
         try:
-            component = raw["components"][loc[1]]  # pyright: ignore
-            entry = component["files"][loc[3]]  # pyright: ignore
-            name = f"{component['name']}/{entry['path']}"  # pyright: ignore
-        except (KeyError, IndexError, TypeError):
+            component = _at(_at(raw, "components"), loc[1])
+            entry = _at(_at(component, "files"), loc[3])
+            name = f"{_at(component, 'name')}/{_at(entry, 'path')}"
+        except (KeyError, IndexError):
             return dotted
         field = ".".join(str(part) for part in loc[4:]) or "entry"
         return f"entry {str(name)[:300]!r} ({field})"
     return dotted
+
+
+def _at(value: JsonValue, key: int | str) -> JsonValue:
+    """`value[key]` in raw JSON, KeyError where the document has another shape there."""
+    if isinstance(key, str) and isinstance(value, dict):
+        return value[key]
+    if isinstance(key, int) and isinstance(value, list):
+        return value[key]
+    raise KeyError(key)
