@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
     from persistence.core.settings import BackupSettings
-    from persistence.service import QdrantHealth, StatusReport
+    from persistence.service import QdrantHealth, RunRecord, StatusReport
 
 QDRANT_KEY = "panel_qdrant_health"
 QDRANT_TTL_SECONDS = 30.0
@@ -132,40 +132,20 @@ def draw_health(
     columns = st.columns(4)
 
     with columns[0]:
-        level = backup_health(status.last_success_at, settings.expected_interval_hours)
-        age = human_age(status.last_success_at) if status.last_success_at else "never"
-        detail = health_sentence(level, settings.expected_interval_hours)
-        if status.last_success_at:
-            detail = f"{browser_time(status.last_success_at)} · {detail}"
-        _card("Last successful backup", f":{level.colour}[{level.icon} **{age}**]", detail)
-
+        _draw_last_success(settings, status)
     run = status.last_run
     with columns[1]:
-        if run is None:
-            _card("Last run", ":gray[**No run yet**]", "")
-        elif run.ok:
-            _card("Last run", ":green[**Succeeded**]", f"finished {human_age(run.finished_at)}")
-        else:
-            _card("Last run", ":red[**Failed**]", f"finished {human_age(run.finished_at)}")
-
+        _draw_last_run(run)
     with columns[2]:
         card = st.empty()
-        if qdrant is not None:
-            with card.container():
+        with card.container():
+            if qdrant is not None:
                 _draw_qdrant(qdrant)
-        else:
-            with card.container():
+            else:
                 _card("Qdrant", ":gray[**Checking…**]", "")
 
     with columns[3]:
-        count = status.backup_count
-        noun = "backup" if count == 1 else "backups"
-        free = human_bytes(status.free_bytes)
-        _card(
-            "Disk",
-            f"**{human_bytes(status.backups_bytes)}** in {count} {noun}",
-            f"{free} free on the backup disk",
-        )
+        _draw_disk(status)
 
     if show_run_error and run is not None and not run.ok and run.error:
         st.error(f"The last backup run failed: {run.error}", icon=":material/error:")
@@ -183,6 +163,33 @@ def draw_health(
     if probe is None:
         return None
     return PendingQdrant(card, warning, _probe_key(settings), probe)
+
+
+def _draw_last_success(settings: BackupSettings, status: StatusReport) -> None:
+    level = backup_health(status.last_success_at, settings.expected_interval_hours)
+    age = human_age(status.last_success_at) if status.last_success_at else "never"
+    detail = health_sentence(level, settings.expected_interval_hours)
+    if status.last_success_at:
+        detail = f"{browser_time(status.last_success_at)} · {detail}"
+    _card("Last successful backup", f":{level.colour}[{level.icon} **{age}**]", detail)
+
+
+def _draw_last_run(run: RunRecord | None) -> None:
+    if run is None:
+        _card("Last run", ":gray[**No run yet**]", "")
+    elif run.ok:
+        _card("Last run", ":green[**Succeeded**]", f"finished {human_age(run.finished_at)}")
+    else:
+        _card("Last run", ":red[**Failed**]", f"finished {human_age(run.finished_at)}")
+
+
+def _draw_disk(status: StatusReport) -> None:
+    noun = "backup" if status.backup_count == 1 else "backups"
+    _card(
+        "Disk",
+        f"**{human_bytes(status.backups_bytes)}** in {status.backup_count} {noun}",
+        f"{human_bytes(status.free_bytes)} free on the backup disk",
+    )
 
 
 def _draw_qdrant(qdrant: QdrantHealth) -> None:
