@@ -136,8 +136,8 @@ def patch_tree(
     changed = {*plan.files_written, *plan.files_replaced} - folders
     for relative in plan.files_replaced:
         path = join_inside(target, relative)
-        if path.is_symlink() or path.is_dir():
-            remove_any(path)  # a folder or link where the backup has another kind of entry
+        if path.is_symlink() or path.is_dir() or relative in folders:
+            remove_any(path)  # an entry of another kind than the one the backup has there
     for item in entries:
         if item.kind == "dir":
             join_inside(target, item.path).mkdir(
