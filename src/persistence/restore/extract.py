@@ -135,6 +135,18 @@ def _one(
     result: FileRestoreResult,
 ) -> None:
     shown = f"{component}/{entry.path}"
+    blocker = _not_a_folder(root, entry)
+    if blocker is not None:
+        # Something of another kind stands where the backup has a folder: it is left alone
+        # (never replaced, never written or chmod'ed through when it is a link).
+        blocked = f"{component}/{blocker}"
+        if blocked not in result.conflicts:
+            result.conflicts.append(blocked)
+            result.warnings.append(
+                f"{blocked} exists as something other than a folder and was left alone; "
+                "get the backup's version with --target"
+            )
+        return
     destination = join_inside(root, entry.path)
     if entry.kind == "dir":
         if not request.dry_run:
@@ -168,6 +180,19 @@ def _one(
         )
     destination.chmod(entry.mode & 0o7777)
     os.utime(destination, (entry.mtime, entry.mtime))
+
+
+def _not_a_folder(root: Path, entry: FileRecord) -> str | None:
+    """The first of the entry's folders (itself, when it is one) that exists in the live tree
+    as something other than a real folder (a file, a symlink), or None."""
+    parts = entry.path.split("/")
+    folders = parts if entry.kind == "dir" else parts[:-1]
+    for depth in range(1, len(folders) + 1):
+        relative = "/".join(folders[:depth])
+        path = root.joinpath(*folders[:depth])
+        if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+            return relative
+    return None
 
 
 def _qdrant(
