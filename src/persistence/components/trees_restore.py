@@ -44,6 +44,10 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
             continue
         info = now.get(item.path)
         size = item.size if item.kind == "file" else 0
+        if info is None and if_empty and _under_a_non_folder(now, item.path):
+            # --if-empty never replaces what is present, not even a file where a folder was.
+            plan.warnings.append(f"{item.path} not restored: its folder is not a folder now")
+            continue
         if info is None:
             if item.kind != "dir":
                 plan.files_written.append(item.path)
@@ -66,6 +70,15 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
     # Only the files that differ are written (each staged beside itself, then renamed).
     plan.bytes_changed = plan.bytes_staged = plan.bytes_to_write
     return plan
+
+
+def _under_a_non_folder(now: dict[str, os.stat_result], relative: str) -> bool:
+    parts = relative.split("/")
+    for depth in range(1, len(parts)):
+        info = now.get("/".join(parts[:depth]))
+        if info is not None and not stat.S_ISDIR(info.st_mode):
+            return True
+    return False
 
 
 def overlap_problem(paths: SafePaths, tree: Path) -> str | None:
