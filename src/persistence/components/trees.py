@@ -219,7 +219,7 @@ class TreeComponent:
             return None
         if reuse is not None:
             target = f"{target_root}/{entry.relative}"  # a string: see link_unchanged
-            linked = reuse.link_unchanged(entry.relative, entry.location, entry.info, target)
+            linked = reuse.link_unchanged(entry.relative, entry.location, entry.info, target, mode)
             if linked is not None:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked

@@ -94,9 +94,11 @@ class ComponentReuse:
         return InsideRoot(self.folder)
 
     def link_unchanged(
-        self, relative: str, source: str, info: os.stat_result, target: str
+        self, relative: str, source: str, info: os.stat_result, target: str, mode: int
     ) -> FileRecord | None:
-        """Link the previous copy into `target` if `source` has not changed; its record then.
+        """Link the previous copy into `target` if `source` has not changed; its record then,
+        with the file's metadata now (`mode` as recorded): under `rehash` its mode or mtime may
+        differ from what the previous backup saw.
 
         Paths are strings: this runs once per file of every tree, and Path objects were most
         of its time."""
@@ -110,7 +112,16 @@ class ComponentReuse:
             return None
         if not self.state.link(self._previous.join_str(relative), target):
             return None
-        return before.model_copy(update={"linked_from": self.backup_id})
+        return before.model_copy(
+            update={
+                "linked_from": self.backup_id,
+                "mode": mode,
+                "mtime": info.st_mtime,
+                "mtime_ns": info.st_mtime_ns,
+                "inode": info.st_ino,
+                "ctime_ns": info.st_ctime_ns,
+            }
+        )
 
     def link_untouched_database(
         self, fingerprint: str | None, target_dir: Path

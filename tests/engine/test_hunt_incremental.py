@@ -1,0 +1,34 @@
+"""Incremental backups driven through the real CLI: what a linked file's record says."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from persistence.store.manifest import load_manifest
+from tests.conftest import AppState
+from tests.support.cli import run_cli
+
+
+def test_rehash_records_the_mode_and_mtime_the_file_has_now(app_state: AppState) -> None:
+    env = app_state.env()
+    assert run_cli("create-backup", "--no-prune", env=env).returncode == 0
+    live = app_state.data_dir / "storage" / "docstore.json"
+    live.chmod(0o600)
+    os.utime(live, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    done = run_cli("create-backup", "--no-prune", "--rehash", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    backup = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    record = load_manifest(backup).component("storage")
+    assert record is not None
+    item = next(f for f in record.files if f.path == "docstore.json")
+    assert item.linked_from is not None  # same bytes: linked, not copied
+    info = live.stat()
+    assert item.mode == 0o600 and item.mtime_ns == info.st_mtime_ns
+    assert (item.inode, item.ctime_ns) == (info.st_ino, info.st_ctime_ns)
+    # Restored into a new folder, the file gets the mode and mtime it had when backed up.
+    target = app_state.data_dir / "restored"
+    got = run_cli("restore-backup", backup.name, "--target", str(target), env=env)
+    assert got.returncode == 0, got.stderr
+    copy = (target / "storage" / "docstore.json").stat()
+    assert copy.st_mode & 0o777 == 0o600 and copy.st_mtime_ns // 1000 == info.st_mtime_ns // 1000
