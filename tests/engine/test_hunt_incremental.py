@@ -32,3 +32,32 @@ def test_rehash_records_the_mode_and_mtime_the_file_has_now(app_state: AppState)
     assert got.returncode == 0, got.stderr
     copy = (target / "storage" / "docstore.json").stat()
     assert copy.st_mode & 0o777 == 0o600 and copy.st_mtime_ns // 1000 == info.st_mtime_ns // 1000
+
+
+def _database_files(app_state: AppState, backup_id: str) -> dict[str, str | None]:
+    manifest = load_manifest(app_state.backup_dir / backup_id)
+    return {
+        f"{r.name}/{f.path}": f.codec
+        for r in manifest.components
+        if r.name in ("cache_db", "analytics_db")
+        for f in r.files
+    }
+
+
+def test_switching_compression_off_stores_plain_database_copies(app_state: AppState) -> None:
+    made: list[str] = []
+    for compression in ("zstd", "none", "zstd"):
+        env = app_state.env(BACKUP_COMPRESSION=compression)
+        done = run_cli("create-backup", "--no-prune", "--json", env=env)
+        assert done.returncode == 0, done.stdout
+        made.append(json.loads(done.stdout)["backup_id"])
+    compressed = {
+        "cache_db/cache.db.zst": "zstd",
+        "analytics_db/analytics.duckdb.zst": "zstd",
+    }
+    plain = {"cache_db/cache.db": None, "analytics_db/analytics.duckdb": None}
+    assert [_database_files(app_state, b) for b in made] == [compressed, plain, compressed]
+    # Each comes back byte-identical in content: verify (deep decompresses) passes on all.
+    for backup_id in made:
+        checked = run_cli("verify-backup", backup_id, "--deep", env=app_state.env())
+        assert checked.returncode == 0, checked.stderr

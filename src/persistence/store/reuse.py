@@ -84,6 +84,7 @@ class ComponentReuse:
     rehash: bool
     state: LinkState
     method: str | None = None
+    codec: str | None = None  # how this run stores a database copy (None: plain)
 
     def previous_copy(self, relative: str) -> Path:
         """The previous backup's copy of `relative`, refused if a symlink leads out of it."""
@@ -132,6 +133,8 @@ class ComponentReuse:
             return None
         for item in self.files.values():
             if item.kind == "file" and item.source_fingerprint == fingerprint:
+                if item.codec != self.codec:  # compression switched on or off since
+                    return None
                 if self.state.link(self.previous_copy(item.path), target_dir / item.path):
                     return item.model_copy(update={"linked_from": self.backup_id})
                 return None
@@ -162,6 +165,7 @@ class Reuse:
     previous: CompleteBackup | None
     rehash: bool
     state: LinkState
+    codec: str | None = None  # how this run stores a database copy (None: plain)
 
     def component(self, name: str) -> ComponentReuse | None:
         if self.previous is None:
@@ -176,10 +180,13 @@ class Reuse:
             rehash=self.rehash,
             state=self.state,
             method=record.method,
+            codec=self.codec,
         )
 
 
-def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
+def reuse_for(
+    backup_dir: Path, *, incremental: bool, rehash: bool, codec: str | None = None
+) -> Reuse:
     """What this run may link from: nothing for a full backup, else the newest complete one.
 
     The listing finds the newest (its cache spares validating every manifest); that one is
@@ -191,7 +198,7 @@ def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
             newest = find_backup(backup_dir, listed.backup_id, latest=False)
         except VerificationError:  # changed since it was listed: the next newest then
             continue
-        return Reuse(newest, rehash, LinkState())
+        return Reuse(newest, rehash, LinkState(), codec)
     return Reuse(None, rehash, LinkState())
 
 
