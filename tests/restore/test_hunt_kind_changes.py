@@ -81,3 +81,16 @@ def test_if_empty_leaves_a_file_where_the_backup_has_a_folder(app_state: AppStat
     done = run_cli("restore-backup", "--latest", "--if-empty", env=env)
     assert done.returncode == 0, done.stderr
     assert live.read_text() == "a file now\n"
+
+
+def test_restore_puts_a_symlink_back_where_a_file_now_stands(app_state: AppState) -> None:
+    env = app_state.env()
+    link = app_state.data_dir / "storage" / "latest-notes"
+    assert link.is_symlink()
+    target = str(link.readlink())
+    assert run_cli("create-backup", "--no-prune", env=env).returncode == 0
+    link.unlink()
+    link.write_text("a file now\n")
+    restored = run_cli("restore-backup", "--latest", env=env)
+    assert restored.returncode == 0, restored.stderr
+    assert link.is_symlink() and str(link.readlink()) == target

@@ -147,9 +147,10 @@ def patch_tree(
         remove_any(join_inside(target, relative))
     folders = {e.path for e in entries if e.kind == "dir"}
     changed = {*plan.files_written, *plan.files_replaced} - folders
+    not_files = {e.path for e in entries if e.kind != "file"}
     for relative in plan.files_replaced:
         path = join_inside(target, relative)
-        if path.is_symlink() or path.is_dir() or relative in folders:
+        if path.is_symlink() or path.is_dir() or relative in not_files:
             remove_any(path)  # an entry of another kind than the one the backup has there
     for item in entries:
         if item.kind == "dir":
