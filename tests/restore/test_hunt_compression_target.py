@@ -1,0 +1,34 @@
+"""restore --target from backups made with and without compression, through the real CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from tests.conftest import AppState
+from tests.support.cli import run_cli
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def test_target_restore_of_a_compressed_backup_gives_the_same_files(app_state: AppState) -> None:
+    trees: list[dict[str, str]] = []
+    for compression in ("none", "zstd"):
+        env = app_state.env(BACKUP_COMPRESSION=compression)
+        done = run_cli("create-backup", "--no-prune", "--full", "--json", env=env)
+        assert done.returncode == 0, done.stdout
+        backup_id = json.loads(done.stdout)["backup_id"]
+        target = app_state.data_dir.parent / f"restored-{compression}"
+        got = run_cli("restore-backup", backup_id, "--target", str(target), "--json", env=env)
+        assert got.returncode == 0, got.stdout
+        assert "cache_db/cache.db" in json.loads(got.stdout)["written"]
+        trees.append(_tree(target))
+    assert "cache_db/cache.db" in trees[0] and "analytics_db/analytics.duckdb" in trees[0]
+    assert trees[1] == trees[0]
