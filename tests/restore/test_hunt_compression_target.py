@@ -32,3 +32,22 @@ def test_target_restore_of_a_compressed_backup_gives_the_same_files(app_state: A
         trees.append(_tree(target))
     assert "cache_db/cache.db" in trees[0] and "analytics_db/analytics.duckdb" in trees[0]
     assert trees[1] == trees[0]
+
+
+def test_diff_compares_the_tables_of_compressed_database_copies(app_state: AppState) -> None:
+    made: list[str] = []
+    for compression in ("none", "zstd"):
+        env = app_state.env(BACKUP_COMPRESSION=compression)
+        done = run_cli("create-backup", "--no-prune", "--json", env=env)
+        assert done.returncode == 0, done.stdout
+        made.append(json.loads(done.stdout)["backup_id"])
+    env = app_state.env()
+    for pair in ([made[0], made[1]], [made[1], "live"]):
+        done = run_cli("diff-backups", *pair, "--json", env=env)
+        assert done.returncode == 0, done.stdout
+        diff = json.loads(done.stdout)
+        databases = [c for c in diff["components"] if c["name"] in ("cache_db", "analytics_db")]
+        assert len(databases) == 2
+        for component in databases:
+            assert component["compared"] and component["notes"] == [], component
+            assert component["tables"] == [], component

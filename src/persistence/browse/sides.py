@@ -48,6 +48,7 @@ class ComponentSide:
     files: dict[str, FileState] = field(default_factory=lambda: dict[str, FileState]())
     database: Path | None = None  # the file whose tables are counted
     frozen: bool = True  # a backup copy (nobody writes it) rather than a live file
+    codec: str | None = None  # how the backup stores `database` (None: a plain copy)
 
 
 @dataclass
@@ -71,7 +72,9 @@ def backup_side(backup: CompleteBackup) -> Side:
         }
         side = ComponentSide(record.name, record.status.value, record.bytes, files)
         if record.name in DATABASE_COMPONENTS and record.status is ComponentStatus.CAPTURED:
-            side.database = next((s.location for s in files.values() if s.kind == "file"), None)
+            stored = next((f for f in record.files if f.kind == "file"), None)
+            if stored is not None:
+                side.database, side.codec = files[stored.path].location, stored.codec
         components[record.name] = side
         if record.qdrant is not None and record.qdrant.mode == "server":
             for item in record.qdrant.collections:
