@@ -61,3 +61,28 @@ def test_switching_compression_off_stores_plain_database_copies(app_state: AppSt
     for backup_id in made:
         checked = run_cli("verify-backup", backup_id, "--deep", env=app_state.env())
         assert checked.returncode == 0, checked.stderr
+
+
+def test_a_file_missing_or_cut_short_in_the_previous_backup_is_copied_not_linked(
+    app_state: AppState,
+) -> None:
+    env = app_state.env()
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    previous = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    # Damage in the backup the next run links from: one file gone, one cut short, one
+    # database copy gone (a disk error, a hand that tidied up).
+    (previous / "uploads" / "empty.txt").unlink()
+    short = previous / "storage" / "docstore.json"
+    short.chmod(0o600)
+    short.write_bytes(short.read_bytes()[:3])
+    (previous / "cache_db" / "cache.db").unlink()
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    backup_id = json.loads(done.stdout)["backup_id"]
+    checked = run_cli("verify-backup", backup_id, env=env)
+    assert checked.returncode == 0, checked.stderr
+    fresh = app_state.backup_dir / backup_id
+    assert (fresh / "storage" / "docstore.json").read_bytes() == (
+        app_state.data_dir / "storage" / "docstore.json"
+    ).read_bytes()

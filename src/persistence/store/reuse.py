@@ -111,7 +111,8 @@ class ComponentReuse:
                 return None
         elif Identity.recorded(before) != Identity.of(info):
             return None
-        if not self.state.link(self._previous.join_str(relative), target):
+        previous = self._previous.join_str(relative)
+        if not _intact(previous, before.size) or not self.state.link(previous, target):
             return None
         return before.model_copy(
             update={
@@ -135,7 +136,10 @@ class ComponentReuse:
             if item.kind == "file" and item.source_fingerprint == fingerprint:
                 if item.codec != self.codec:  # compression switched on or off since
                     return None
-                if self.state.link(self.previous_copy(item.path), target_dir / item.path):
+                previous = self.previous_copy(item.path)
+                if not _intact(previous, item.size):
+                    return None
+                if self.state.link(previous, target_dir / item.path):
                     return item.model_copy(update={"linked_from": self.backup_id})
                 return None
         return None
@@ -149,13 +153,27 @@ class ComponentReuse:
             or (before.size, before.sha256, before.codec) != (item.size, item.sha256, item.codec)
         ):
             return item
+        previous = self.previous_copy(relative)
+        if not _intact(previous, before.size):
+            return item
         fresh = stored.with_name(f".{stored.name}.fresh")
         stored.rename(fresh)
-        if not self.state.link(self.previous_copy(relative), stored):
+        if not self.state.link(previous, stored):
             fresh.rename(stored)
             return item
         fresh.unlink()
         return item.model_copy(update={"linked_from": self.backup_id})
+
+
+def _intact(previous: str | Path, size: int) -> bool:
+    """The previous backup's copy is there, a regular file of the recorded size: a copy lost
+    or cut short since (a disk error, a tidying hand) is copied afresh, never linked (and
+    never the reason a run fails)."""
+    try:
+        info = os.lstat(previous)
+    except OSError:  # gone, or its folder is no longer a folder
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == size
 
 
 @dataclass(frozen=True)
