@@ -51,3 +51,21 @@ def test_diff_compares_the_tables_of_compressed_database_copies(app_state: AppSt
         for component in databases:
             assert component["compared"] and component["notes"] == [], component
             assert component["tables"] == [], component
+
+
+def test_plan_compares_the_content_of_a_compressed_copy(app_state: AppState) -> None:
+    plans: list[dict[str, object]] = []
+    for compression in ("none", "zstd"):
+        env = app_state.env(BACKUP_COMPRESSION=compression)
+        done = run_cli("create-backup", "--no-prune", "--json", env=env)
+        assert done.returncode == 0, done.stdout
+        # The app opens and closes its databases: new mtimes, same tables and rows.
+        for live in ("analytics/analytics.duckdb", "cache/cache.db"):
+            path = app_state.data_dir / live
+            path.touch()
+        done = run_cli("restore-backup", "--latest", "--dry-run", "--json", env=env)
+        assert done.returncode == 0, done.stdout
+        plan = json.loads(done.stdout)
+        plans.append({c["name"]: c["action"] for c in plan["components"]})
+        assert plan["nothing_to_do"], plan
+    assert plans[0] == plans[1]
