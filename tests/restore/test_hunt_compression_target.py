@@ -69,3 +69,20 @@ def test_plan_compares_the_content_of_a_compressed_copy(app_state: AppState) -> 
         plans.append({c["name"]: c["action"] for c in plan["components"]})
         assert plan["nothing_to_do"], plan
     assert plans[0] == plans[1]
+
+
+def test_plan_counts_the_bytes_a_compressed_copy_decompresses_to(app_state: AppState) -> None:
+    env = app_state.env(BACKUP_COMPRESSION="zstd")
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    (app_state.data_dir / "analytics" / "analytics.duckdb").unlink()
+    done = run_cli("restore-backup", "--latest", "--dry-run", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    step = next(c for c in json.loads(done.stdout)["components"] if c["name"] == "analytics_db")
+    manifest = json.loads(
+        (app_state.backup_dir / json.loads(done.stdout)["backup_id"] / "manifest.json").read_text()
+    )
+    record = next(c for c in manifest["components"] if c["name"] == "analytics_db")
+    original = record["files"][0]["original_size"]
+    assert original > record["files"][0]["size"]  # it did compress
+    assert step["bytes_to_write"] == step["bytes_staged"] == original

@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 from persistence.components.base import CaptureContext
-from persistence.components.compressed import content_sha256
+from persistence.components.compressed import content_sha256, content_size
 from persistence.components.database_content import same_content
 from persistence.components.database_copy import (
     DatabaseKind,
@@ -91,7 +91,8 @@ def plan_database(
         return plan
     plan.action = "restore-missing" if if_empty else "restore"
     (plan.files_replaced if exists else plan.files_written).append(target.name)
-    plan.bytes_to_write = plan.bytes_staged = plan.bytes_changed = item.size
+    # What the restore writes: a compressed copy's original bytes, not the stored frame.
+    plan.bytes_to_write = plan.bytes_staged = plan.bytes_changed = content_size(item)
     plan.current_bytes = target.stat().st_size if exists and target.is_file() else 0
     try:
         kind = kind_of_copy(backup_file)
