@@ -86,3 +86,21 @@ def test_a_file_missing_or_cut_short_in_the_previous_backup_is_copied_not_linked
     assert (fresh / "storage" / "docstore.json").read_bytes() == (
         app_state.data_dir / "storage" / "docstore.json"
     ).read_bytes()
+
+
+def test_nothing_is_linked_through_a_component_folder_replaced_by_a_symlink(
+    app_state: AppState,
+) -> None:
+    env = app_state.env()
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    previous = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    outside = app_state.data_dir.parent / "outside-storage"
+    (previous / "storage").rename(outside)
+    (previous / "storage").symlink_to(outside)
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    fresh = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    outside_inodes = {p.stat().st_ino for p in outside.rglob("*") if p.is_file()}
+    fresh_inodes = {p.stat().st_ino for p in (fresh / "storage").rglob("*") if p.is_file()}
+    assert fresh_inodes and not fresh_inodes & outside_inodes

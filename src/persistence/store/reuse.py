@@ -191,6 +191,8 @@ class Reuse:
         record = self.previous.manifest.component(name)
         if record is None or record.status is not ComponentStatus.CAPTURED:
             return None
+        if (self.previous.path / name).is_symlink():  # a folder swapped for a link: not ours
+            return None
         return ComponentReuse(
             backup_id=self.previous.backup_id,
             folder=self.previous.path / name,
