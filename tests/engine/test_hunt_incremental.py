@@ -104,3 +104,22 @@ def test_nothing_is_linked_through_a_component_folder_replaced_by_a_symlink(
     outside_inodes = {p.stat().st_ino for p in outside.rglob("*") if p.is_file()}
     fresh_inodes = {p.stat().st_ino for p in (fresh / "storage").rglob("*") if p.is_file()}
     assert fresh_inodes and not fresh_inodes & outside_inodes
+
+
+def test_a_folder_of_the_previous_backup_replaced_by_a_symlink_does_not_fail_the_run(
+    app_state: AppState,
+) -> None:
+    env = app_state.env()
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    previous = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    outside = app_state.data_dir.parent / "outside-notes"
+    (previous / "storage" / "notes").rename(outside)
+    (previous / "storage" / "notes").symlink_to(outside)
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    fresh = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    assert run_cli("verify-backup", fresh.name, env=env).returncode == 0
+    outside_inodes = {p.stat().st_ino for p in outside.rglob("*") if p.is_file()}
+    fresh_inodes = {p.stat().st_ino for p in (fresh / "storage").rglob("*") if p.is_file()}
+    assert not fresh_inodes & outside_inodes

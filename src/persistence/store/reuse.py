@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from persistence.core.errors import VerificationError
+from persistence.core.errors import PathSafetyError, VerificationError
 from persistence.core.fsio import hash_file
 from persistence.core.paths import InsideRoot
 from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, find_backup, scan_listed
@@ -111,7 +111,10 @@ class ComponentReuse:
                 return None
         elif Identity.recorded(before) != Identity.of(info):
             return None
-        previous = self._previous.join_str(relative)
+        try:
+            previous = self._previous.join_str(relative)
+        except PathSafetyError:  # a folder of the previous backup swapped for a link: copy
+            return None
         if not _intact(previous, before.size) or not self.state.link(previous, target):
             return None
         return before.model_copy(
