@@ -22,7 +22,7 @@ from persistence.components.files import (
     symlink_stays_inside,
 )
 from persistence.components.models import ComponentPlan
-from persistence.core.fsio import fsync_file, remove_any, sync_filesystem
+from persistence.core.fsio import fsync_file, remove_any, sync_filesystem, utf8_name
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, FileRecord
@@ -61,7 +61,8 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
         plan.bytes_staged += size
     plan.current_bytes = sum(i.st_size for i in now.values() if stat.S_ISREG(i.st_mode))
     if not if_empty:
-        plan.files_removed = sorted(p for p in now if p not in recorded)
+        # A name no backup can hold (not UTF-8) is never removed: it was never backed up.
+        plan.files_removed = sorted(p for p in now if p not in recorded and utf8_name(p))
     changed = plan.files_written or plan.files_replaced or plan.files_removed
     if changed:
         plan.action = "restore-missing" if if_empty else "restore"
