@@ -24,3 +24,16 @@ def test_a_name_that_is_not_utf8_is_skipped_with_a_warning(app_state: AppState) 
     restored = run_cli("restore-backup", result["backup_id"], "--json", env=app_state.env())
     assert restored.returncode == 0, restored.stdout
     assert os.path.exists(storage + b"/caf\xe9.txt")
+
+
+def test_diff_against_live_shows_a_name_that_is_not_utf8(app_state: AppState) -> None:
+    done = run_cli("create-backup", "--no-prune", "--json", env=app_state.env())
+    assert done.returncode == 0, done.stdout
+    storage = os.fsencode(app_state.data_dir / "storage")
+    with open(storage + b"/caf\xe9.txt", "wb") as handle:
+        handle.write(b"menu\n")
+    backup_id = json.loads(done.stdout)["backup_id"]
+    diff = run_cli("diff-backups", backup_id, "live", "--json", env=app_state.env())
+    assert diff.returncode == 0, diff.stdout
+    storage_diff = next(c for c in json.loads(diff.stdout)["components"] if c["name"] == "storage")
+    assert [a["path"] for a in storage_diff["added"]] == ["caf\\xe9.txt"]
