@@ -37,3 +37,20 @@ def test_diff_against_live_shows_a_name_that_is_not_utf8(app_state: AppState) ->
     assert diff.returncode == 0, diff.stdout
     storage_diff = next(c for c in json.loads(diff.stdout)["components"] if c["name"] == "storage")
     assert [a["path"] for a in storage_diff["added"]] == ["caf\\xe9.txt"]
+
+
+def test_ls_and_diff_json_print_one_document_even_on_an_unexpected_error(
+    app_state: AppState,
+) -> None:
+    done = run_cli("create-backup", "--no-prune", "--json", env=app_state.env())
+    assert done.returncode == 0, done.stdout
+    backup_id = json.loads(done.stdout)["backup_id"]
+    odd = os.fsdecode(b"storage/\xff")  # an argument that is not UTF-8 (echoed in the result)
+    for command in (
+        ["ls-backup", backup_id, odd],
+        ["diff-backups", os.fsdecode(b"backup_\xff"), "live"],
+    ):
+        got = run_cli(*command, "--json", env=app_state.env())
+        assert got.stdout, got.stderr
+        document = json.loads(got.stdout)  # exactly one document, whatever happened
+        assert document["ok"] is False and document["exit_code"] == got.returncode != 0
