@@ -19,6 +19,7 @@ from persistence.backup.incremental import link_same_copies, make_read_only
 from persistence.components.base import CaptureContext, Component
 from persistence.components.names import QDRANT_COMPONENT
 from persistence.components.registry import build_components
+from persistence.core.codec import Codec
 from persistence.core.errors import BackupError, ComponentError, QdrantError, describe_os_error
 from persistence.core.paths import SafePaths
 from persistence.core.progress import (
@@ -171,7 +172,11 @@ def create_backup(
     incremental = settings.incremental and not full
 
     def body(scope: RunScope) -> CreateResult:
-        reuse = reuse_for(scope.paths.backup_dir, incremental=incremental, rehash=rehash)
+        compression = settings.compression_spec()
+        codec = None if compression.codec is Codec.NONE else compression.codec.value
+        reuse = reuse_for(
+            scope.paths.backup_dir, incremental=incremental, rehash=rehash, codec=codec
+        )
         result = _capture_run(scope, skip_qdrant, clock, reuse)
         if result.ok and prune:
             return _retention_after(settings, scope.paths, result)

@@ -19,6 +19,7 @@ from persistence.browse.models import (
 from persistence.browse.sides import CollectionState, ComponentSide, FileState, Side
 from persistence.browse.tables import row_counts
 from persistence.components.names import KNOWN_COMPONENTS, QDRANT_COMPONENT
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError
 from persistence.core.fsio import hash_file
 from persistence.store.manifest import ComponentStatus
@@ -119,10 +120,12 @@ def _hash(state: FileState) -> str:
 
 def _tables(old: ComponentSide, new: ComponentSide, diff: ComponentDiff) -> None:
     try:
-        before = row_counts(old.database, frozen=old.frozen) if old.database else {}
-        after = row_counts(new.database, frozen=new.frozen) if new.database else {}
+        before, after = _row_counts(old), _row_counts(new)
     except BackupError as exc:
         diff.notes.append(f"tables not compared: {exc.message}")
+        return
+    except OSError as exc:  # a compressed copy that does not decompress
+        diff.notes.append(f"tables not compared: {exc}")
         return
     for table in sorted(set(before) | set(after)):
         if before.get(table) != after.get(table):
@@ -155,6 +158,14 @@ def _tables(old: ComponentSide, new: ComponentSide, diff: ComponentDiff) -> None
                 new_size=None,
             )
         )
+
+
+def _row_counts(side: ComponentSide) -> dict[str, int]:
+    if side.database is None:
+        return {}
+    # A compressed copy is counted in a decompressed temporary copy (never inside the backup).
+    with readable_original(side.database, side.codec) as (plain, _):
+        return row_counts(plain, frozen=side.frozen)
 
 
 def _collections(old: Side, new: Side, diff: ComponentDiff) -> None:

@@ -16,7 +16,7 @@ from persistence.components.names import (
 )
 from persistence.components.registry import source_of
 from persistence.core.errors import BackupError
-from persistence.core.fsio import walk_tree
+from persistence.core.fsio import printable, walk_tree
 from persistence.core.paths import SafePaths, join_inside
 from persistence.core.settings import BackupSettings
 from persistence.qdrant.client import QdrantRestClient
@@ -48,6 +48,7 @@ class ComponentSide:
     files: dict[str, FileState] = field(default_factory=lambda: dict[str, FileState]())
     database: Path | None = None  # the file whose tables are counted
     frozen: bool = True  # a backup copy (nobody writes it) rather than a live file
+    codec: str | None = None  # how the backup stores `database` (None: a plain copy)
 
 
 @dataclass
@@ -71,7 +72,9 @@ def backup_side(backup: CompleteBackup) -> Side:
         }
         side = ComponentSide(record.name, record.status.value, record.bytes, files)
         if record.name in DATABASE_COMPONENTS and record.status is ComponentStatus.CAPTURED:
-            side.database = next((s.location for s in files.values() if s.kind == "file"), None)
+            stored = next((f for f in record.files if f.kind == "file"), None)
+            if stored is not None:
+                side.database, side.codec = files[stored.path].location, stored.codec
         components[record.name] = side
         if record.qdrant is not None and record.qdrant.mode == "server":
             for item in record.qdrant.collections:
@@ -110,14 +113,14 @@ def _live_tree(name: str, source: Path) -> ComponentSide:
     files: dict[str, FileState] = {}
     for entry in walk_tree(source):
         mode = entry.info.st_mode
+        shown = printable(entry.relative)  # a name that is not UTF-8 is shown escaped
         if stat.S_ISLNK(mode):
-            files[entry.relative] = FileState(
-                "symlink", 0, entry.info.st_mtime, None, str(entry.path.readlink()), entry.path
-            )
+            link = printable(str(entry.path.readlink()))
+            files[shown] = FileState("symlink", 0, entry.info.st_mtime, None, link, entry.path)
         elif stat.S_ISDIR(mode):
-            files[entry.relative] = FileState("dir", 0, entry.info.st_mtime, None, None, entry.path)
+            files[shown] = FileState("dir", 0, entry.info.st_mtime, None, None, entry.path)
         elif stat.S_ISREG(mode):
-            files[entry.relative] = FileState(
+            files[shown] = FileState(
                 "file", entry.info.st_size, entry.info.st_mtime, None, None, entry.path
             )
     total = sum(f.size for f in files.values() if f.kind == "file")

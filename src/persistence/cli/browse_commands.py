@@ -55,7 +55,7 @@ def ls_backup(
         result = service.ls_backup(settings, wanted_id, latest=latest, path=wanted_path)
         return finish(result, json_output, _print_contents)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_contents(result: service.BackupContents) -> None:
@@ -111,7 +111,7 @@ def diff_backups(
         result = service.diff_backups(settings, old_id, new_id)
         return finish(result, json_output, _print_diff)
 
-    guarded(debug, run)
+    guarded(debug, run, json_output)
 
 
 def _print_diff(result: service.BackupDiff) -> None:

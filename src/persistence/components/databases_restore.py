@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 from persistence.components.base import CaptureContext
-from persistence.components.compressed import content_sha256
+from persistence.components.compressed import content_sha256, content_size
 from persistence.components.database_content import same_content
 from persistence.components.database_copy import (
     DatabaseKind,
@@ -30,6 +30,7 @@ from persistence.components.files import (
     copy_checked,
 )
 from persistence.components.models import ComponentPlan
+from persistence.core.codec import readable_original
 from persistence.core.errors import BackupError, ComponentError
 from persistence.core.fsio import (
     PRIVATE_FILE_MODE,
@@ -85,12 +86,13 @@ def plan_database(
     if exists and target.is_file() and hash_file(target).sha256 == content_sha256(item):
         plan.reason = "already identical to the backup"
         return plan
-    if exists and target.is_file() and not if_empty and same_content(backup_file, target):
+    if exists and target.is_file() and not if_empty and _same_content(backup_file, item, target):
         plan.reason = "same tables and rows as the backup (only the file's bytes differ)"
         return plan
     plan.action = "restore-missing" if if_empty else "restore"
     (plan.files_replaced if exists else plan.files_written).append(target.name)
-    plan.bytes_to_write = plan.bytes_staged = plan.bytes_changed = item.size
+    # What the restore writes: a compressed copy's original bytes, not the stored frame.
+    plan.bytes_to_write = plan.bytes_staged = plan.bytes_changed = content_size(item)
     plan.current_bytes = target.stat().st_size if exists and target.is_file() else 0
     try:
         kind = kind_of_copy(backup_file)
@@ -98,6 +100,16 @@ def plan_database(
         kind = None
     plan.files_removed = [p.name for p in db_sidecars(target, kind) if p.exists()]
     return plan
+
+
+def _same_content(backup_file: Path, item: FileRecord, target: Path) -> bool:
+    """Same tables and rows; a compressed copy is compared through a decompressed temporary
+    copy (one that does not decompress differs)."""
+    try:
+        with readable_original(backup_file, item.codec) as (plain, _):
+            return same_content(plain, target)
+    except OSError:
+        return False
 
 
 def restore_database(

@@ -35,6 +35,8 @@ from persistence.core.fsio import (
     TreeEntry,
     copy_and_hash,
     make_private_dir,
+    printable,
+    utf8_name,
     walk_tree,
 )
 from persistence.core.progress import ComponentProgress
@@ -201,6 +203,12 @@ class TreeComponent:
         warnings: list[str],
         reuse: ComponentReuse | None,
     ) -> FileRecord | _ToCopy | None:
+        if not utf8_name(entry.relative):
+            warnings.append(
+                f"{printable(str(entry.path))}: the name is not UTF-8 and cannot be recorded: "
+                "skipped (rename it to back it up)"
+            )
+            return None
         # setuid/setgid are never recorded: a manifest carrying them is refused as tampered.
         mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
         if stat.S_ISLNK(entry.info.st_mode):
@@ -219,7 +227,7 @@ class TreeComponent:
             return None
         if reuse is not None:
             target = f"{target_root}/{entry.relative}"  # a string: see link_unchanged
-            linked = reuse.link_unchanged(entry.relative, entry.location, entry.info, target)
+            linked = reuse.link_unchanged(entry.relative, entry.location, entry.info, target, mode)
             if linked is not None:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked

@@ -22,7 +22,7 @@ from persistence.components.files import (
     symlink_stays_inside,
 )
 from persistence.components.models import ComponentPlan
-from persistence.core.fsio import fsync_file, remove_any, sync_filesystem
+from persistence.core.fsio import fsync_file, remove_any, sync_filesystem, utf8_name
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, FileRecord
@@ -44,6 +44,10 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
             continue
         info = now.get(item.path)
         size = item.size if item.kind == "file" else 0
+        if info is None and if_empty and _under_a_non_folder(now, item.path):
+            # --if-empty never replaces what is present, not even a file where a folder was.
+            plan.warnings.append(f"{item.path} not restored: its folder is not a folder now")
+            continue
         if info is None:
             if item.kind != "dir":
                 plan.files_written.append(item.path)
@@ -57,7 +61,8 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
         plan.bytes_staged += size
     plan.current_bytes = sum(i.st_size for i in now.values() if stat.S_ISREG(i.st_mode))
     if not if_empty:
-        plan.files_removed = sorted(p for p in now if p not in recorded)
+        # A name no backup can hold (not UTF-8) is never removed: it was never backed up.
+        plan.files_removed = sorted(p for p in now if p not in recorded and utf8_name(p))
     changed = plan.files_written or plan.files_replaced or plan.files_removed
     if changed:
         plan.action = "restore-missing" if if_empty else "restore"
@@ -66,6 +71,15 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
     # Only the files that differ are written (each staged beside itself, then renamed).
     plan.bytes_changed = plan.bytes_staged = plan.bytes_to_write
     return plan
+
+
+def _under_a_non_folder(now: dict[str, os.stat_result], relative: str) -> bool:
+    parts = relative.split("/")
+    for depth in range(1, len(parts)):
+        info = now.get("/".join(parts[:depth]))
+        if info is not None and not stat.S_ISDIR(info.st_mode):
+            return True
+    return False
 
 
 def overlap_problem(paths: SafePaths, tree: Path) -> str | None:
@@ -134,10 +148,11 @@ def patch_tree(
         remove_any(join_inside(target, relative))
     folders = {e.path for e in entries if e.kind == "dir"}
     changed = {*plan.files_written, *plan.files_replaced} - folders
+    not_files = {e.path for e in entries if e.kind != "file"}
     for relative in plan.files_replaced:
         path = join_inside(target, relative)
-        if path.is_symlink() or path.is_dir():
-            remove_any(path)  # a folder or link where the backup has another kind of entry
+        if path.is_symlink() or path.is_dir() or relative in not_files:
+            remove_any(path)  # an entry of another kind than the one the backup has there
     for item in entries:
         if item.kind == "dir":
             join_inside(target, item.path).mkdir(

@@ -35,6 +35,21 @@ class TreeEntry:
         return Path(self.location)
 
 
+def utf8_name(relative: str) -> bool:
+    """Whether a path can go into a manifest (JSON, UTF-8): a name of bytes that are not UTF-8
+    (a zip extracted with CP437 names) arrives as lone surrogates and cannot."""
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(relative: str) -> str:
+    """A path that is not UTF-8, shown with its odd bytes escaped (\\xe9)."""
+    return os.fsencode(relative).decode("utf-8", "backslashreplace")
+
+
 def walk_tree(root: Path, vanished: list[Path] | None = None) -> list[TreeEntry]:
     """Every entry below `root`, sorted by relative path; symlinks are listed, never followed.
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from persistence.browse.listing import matches, normalized_filter
+from persistence.components.compressed import content_sha256, content_size
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.components.registry import source_of
+from persistence.core.codec import ZSTD_SUFFIX, decompress_file
 from persistence.core.errors import ConfigError, VerificationError
 from persistence.core.fsio import copy_and_hash, hash_file, make_private_dir
 from persistence.core.paths import SafePaths, is_within, join_inside
@@ -134,15 +136,30 @@ def _one(
     request: Request,
     result: FileRestoreResult,
 ) -> None:
-    shown = f"{component}/{entry.path}"
-    destination = join_inside(root, entry.path)
+    # A compressed database copy is written as what it decompresses to, under its own name.
+    written_path = entry.path.removesuffix(ZSTD_SUFFIX) if entry.codec is not None else entry.path
+    size, sha256 = content_size(entry), content_sha256(entry)
+    shown = f"{component}/{written_path}"
+    blocker = _not_a_folder(root, entry)
+    if blocker is not None:
+        # Something of another kind stands where the backup has a folder: it is left alone
+        # (never replaced, never written or chmod'ed through when it is a link).
+        blocked = f"{component}/{blocker}"
+        if blocked not in result.conflicts:
+            result.conflicts.append(blocked)
+            result.warnings.append(
+                f"{blocked} exists as something other than a folder and was left alone; "
+                "get the backup's version with --target"
+            )
+        return
+    destination = join_inside(root, written_path)
     if entry.kind == "dir":
         if not request.dry_run:
             make_private_dir(destination)
         return
     if os.path.lexists(destination):
         same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
-        if same and hash_file(destination).sha256 == entry.sha256:
+        if same and hash_file(destination).sha256 == sha256:
             result.unchanged.append(shown)
         else:
             result.conflicts.append(shown)
@@ -152,7 +169,7 @@ def _one(
             )
         return
     result.written.append(shown)
-    result.bytes_written += entry.size
+    result.bytes_written += size
     if request.dry_run:
         return
     make_private_dir(destination.parent)
@@ -160,14 +177,30 @@ def _one(
         destination.symlink_to(entry.link_target or "")
         return
     source = join_inside(backup.path / component, entry.path)
-    copied = copy_and_hash(source, destination)
-    if copied.sha256 != entry.sha256:
+    if entry.codec is not None:
+        copied = decompress_file(source, destination)
+    else:
+        copied = copy_and_hash(source, destination)
+    if copied.sha256 != sha256:
         destination.unlink()
         raise VerificationError(
             f"{shown} in {backup.backup_id} does not match its recorded hash: not restored"
         )
     destination.chmod(entry.mode & 0o7777)
     os.utime(destination, (entry.mtime, entry.mtime))
+
+
+def _not_a_folder(root: Path, entry: FileRecord) -> str | None:
+    """The first of the entry's folders (itself, when it is one) that exists in the live tree
+    as something other than a real folder (a file, a symlink), or None."""
+    parts = entry.path.split("/")
+    folders = parts if entry.kind == "dir" else parts[:-1]
+    for depth in range(1, len(folders) + 1):
+        relative = "/".join(folders[:depth])
+        path = root.joinpath(*folders[:depth])
+        if path.is_symlink() or (os.path.lexists(path) and not path.is_dir()):
+            return relative
+    return None
 
 
 def _qdrant(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from persistence.core.errors import VerificationError
+from persistence.core.errors import PathSafetyError, VerificationError
 from persistence.core.fsio import hash_file
 from persistence.core.paths import InsideRoot
 from persistence.store.catalog import BACKUP_PREFIX, CompleteBackup, find_backup, scan_listed
@@ -84,6 +84,7 @@ class ComponentReuse:
     rehash: bool
     state: LinkState
     method: str | None = None
+    codec: str | None = None  # how this run stores a database copy (None: plain)
 
     def previous_copy(self, relative: str) -> Path:
         """The previous backup's copy of `relative`, refused if a symlink leads out of it."""
@@ -94,9 +95,11 @@ class ComponentReuse:
         return InsideRoot(self.folder)
 
     def link_unchanged(
-        self, relative: str, source: str, info: os.stat_result, target: str
+        self, relative: str, source: str, info: os.stat_result, target: str, mode: int
     ) -> FileRecord | None:
-        """Link the previous copy into `target` if `source` has not changed; its record then.
+        """Link the previous copy into `target` if `source` has not changed; its record then,
+        with the file's metadata now (`mode` as recorded): under `rehash` its mode or mtime may
+        differ from what the previous backup saw.
 
         Paths are strings: this runs once per file of every tree, and Path objects were most
         of its time."""
@@ -108,9 +111,22 @@ class ComponentReuse:
                 return None
         elif Identity.recorded(before) != Identity.of(info):
             return None
-        if not self.state.link(self._previous.join_str(relative), target):
+        try:
+            previous = self._previous.join_str(relative)
+        except PathSafetyError:  # a folder of the previous backup swapped for a link: copy
             return None
-        return before.model_copy(update={"linked_from": self.backup_id})
+        if not _intact(previous, before.size) or not self.state.link(previous, target):
+            return None
+        return before.model_copy(
+            update={
+                "linked_from": self.backup_id,
+                "mode": mode,
+                "mtime": info.st_mtime,
+                "mtime_ns": info.st_mtime_ns,
+                "inode": info.st_ino,
+                "ctime_ns": info.st_ctime_ns,
+            }
+        )
 
     def link_untouched_database(
         self, fingerprint: str | None, target_dir: Path
@@ -121,7 +137,12 @@ class ComponentReuse:
             return None
         for item in self.files.values():
             if item.kind == "file" and item.source_fingerprint == fingerprint:
-                if self.state.link(self.previous_copy(item.path), target_dir / item.path):
+                if item.codec != self.codec:  # compression switched on or off since
+                    return None
+                previous = self.previous_copy(item.path)
+                if not _intact(previous, item.size):
+                    return None
+                if self.state.link(previous, target_dir / item.path):
                     return item.model_copy(update={"linked_from": self.backup_id})
                 return None
         return None
@@ -135,13 +156,27 @@ class ComponentReuse:
             or (before.size, before.sha256, before.codec) != (item.size, item.sha256, item.codec)
         ):
             return item
+        previous = self.previous_copy(relative)
+        if not _intact(previous, before.size):
+            return item
         fresh = stored.with_name(f".{stored.name}.fresh")
         stored.rename(fresh)
-        if not self.state.link(self.previous_copy(relative), stored):
+        if not self.state.link(previous, stored):
             fresh.rename(stored)
             return item
         fresh.unlink()
         return item.model_copy(update={"linked_from": self.backup_id})
+
+
+def _intact(previous: str | Path, size: int) -> bool:
+    """The previous backup's copy is there, a regular file of the recorded size: a copy lost
+    or cut short since (a disk error, a tidying hand) is copied afresh, never linked (and
+    never the reason a run fails)."""
+    try:
+        info = os.lstat(previous)
+    except OSError:  # gone, or its folder is no longer a folder
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == size
 
 
 @dataclass(frozen=True)
@@ -151,12 +186,15 @@ class Reuse:
     previous: CompleteBackup | None
     rehash: bool
     state: LinkState
+    codec: str | None = None  # how this run stores a database copy (None: plain)
 
     def component(self, name: str) -> ComponentReuse | None:
         if self.previous is None:
             return None
         record = self.previous.manifest.component(name)
         if record is None or record.status is not ComponentStatus.CAPTURED:
+            return None
+        if (self.previous.path / name).is_symlink():  # a folder swapped for a link: not ours
             return None
         return ComponentReuse(
             backup_id=self.previous.backup_id,
@@ -165,10 +203,13 @@ class Reuse:
             rehash=self.rehash,
             state=self.state,
             method=record.method,
+            codec=self.codec,
         )
 
 
-def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
+def reuse_for(
+    backup_dir: Path, *, incremental: bool, rehash: bool, codec: str | None = None
+) -> Reuse:
     """What this run may link from: nothing for a full backup, else the newest complete one.
 
     The listing finds the newest (its cache spares validating every manifest); that one is
@@ -180,7 +221,7 @@ def reuse_for(backup_dir: Path, *, incremental: bool, rehash: bool) -> Reuse:
             newest = find_backup(backup_dir, listed.backup_id, latest=False)
         except VerificationError:  # changed since it was listed: the next newest then
             continue
-        return Reuse(newest, rehash, LinkState())
+        return Reuse(newest, rehash, LinkState(), codec)
     return Reuse(None, rehash, LinkState())
 
 
