@@ -1,0 +1,33 @@
+"""Hostile file names through the real CLI: one odd name never costs the whole backup."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.restore.support import cli_env
+from tests.support.cli import run_cli, run_json
+
+
+def test_a_non_utf8_file_name_is_skipped_with_a_warning_not_the_whole_backup(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    (storage / "fine.txt").write_text("fine\n")
+    (Path(os.fsdecode(os.fsencode(storage) + b"/bad\xff.txt"))).write_bytes(b"latin-1 name\n")
+    env = cli_env(data)
+
+    code, result = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+
+    assert code == 0, result
+    assert "ValidationError" not in str(result)
+    (storage_record,) = [c for c in result["components"] if c["name"] == "storage"]  # type: ignore[union-attr]
+    assert storage_record["status"] == "captured"
+    assert any("bad\\xff.txt" in w and "UTF-8" in w for w in storage_record["warnings"])
+    listing = run_cli("ls-backup", "--latest", env=env, cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "fine.txt" in listing.stdout
+    verify = run_cli("verify-backup", "--latest", env=env, cwd=tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
