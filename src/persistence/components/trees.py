@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -133,6 +134,7 @@ class TreeComponent:
         vanished: list[Path] = []
         entries = walk_tree(self.source, vanished)
         warnings = [f"{path} vanished while it was being listed" for path in vanished]
+        entries = _utf8_named(entries, warnings)
         regular = [e for e in entries if stat.S_ISREG(e.info.st_mode)]
         progress = ComponentProgress(
             self.name,
@@ -224,6 +226,38 @@ class TreeComponent:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked
         return _TO_COPY
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode's surrogates: bytes that are not UTF-8
+        return False
+    return True
+
+
+def _link_target(entry: TreeEntry) -> str:
+    if not stat.S_ISLNK(entry.info.st_mode):
+        return ""
+    try:
+        return os.readlink(entry.location)
+    except OSError:  # gone since the walk: the copy says so
+        return ""
+
+
+def _utf8_named(entries: list[TreeEntry], warnings: list[str]) -> list[TreeEntry]:
+    """The entries a manifest can name: a name (or a link target) that is not UTF-8 is skipped
+    with one warning (for a folder, none more for what is inside it), never the whole run."""
+    kept: list[TreeEntry] = []
+    for entry in entries:
+        if _is_utf8(entry.relative) and _is_utf8(_link_target(entry)):
+            kept.append(entry)
+            continue
+        parent = entry.relative.rpartition("/")[0]
+        if _is_utf8(parent):
+            shown = os.fsencode(entry.location).decode("utf-8", "backslashreplace")
+            warnings.append(f"{shown}: name or link target is not UTF-8, skipped")
+    return kept
 
 
 def _not_regular(entry: TreeEntry) -> str:
