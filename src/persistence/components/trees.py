@@ -240,7 +240,7 @@ def _link_target(entry: TreeEntry) -> str:
     if not stat.S_ISLNK(entry.info.st_mode):
         return ""
     try:
-        return os.readlink(entry.location)
+        return str(entry.path.readlink())
     except OSError:  # gone since the walk: the copy says so
         return ""
 
