@@ -31,3 +31,20 @@ def test_a_non_utf8_file_name_is_skipped_with_a_warning_not_the_whole_backup(
     assert "fine.txt" in listing.stdout
     verify = run_cli("verify-backup", "--latest", env=env, cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_diff_against_live_with_a_non_utf8_name_is_one_json_document(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    (storage / "fine.txt").write_text("fine\n")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+    Path(os.fsdecode(os.fsencode(storage) + b"/bad\xff.txt")).write_bytes(b"latin-1 name\n")
+
+    code, diff = run_json("diff-backups", str(created["backup_id"]), "live", env=env, cwd=tmp_path)
+
+    assert code == 0, diff
+    (storage_diff,) = [c for c in diff["components"] if c["name"] == "storage"]  # type: ignore[union-attr]
+    assert [a["path"] for a in storage_diff["added"]] == ["bad\\xff.txt"]
