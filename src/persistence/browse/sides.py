@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,18 +111,30 @@ def _live_tree(name: str, source: Path) -> ComponentSide:
     files: dict[str, FileState] = {}
     for entry in walk_tree(source):
         mode = entry.info.st_mode
+        relative = _shown(entry.relative)
         if stat.S_ISLNK(mode):
-            files[entry.relative] = FileState(
-                "symlink", 0, entry.info.st_mtime, None, str(entry.path.readlink()), entry.path
+            files[relative] = FileState(
+                "symlink",
+                0,
+                entry.info.st_mtime,
+                None,
+                _shown(str(entry.path.readlink())),
+                entry.path,
             )
         elif stat.S_ISDIR(mode):
-            files[entry.relative] = FileState("dir", 0, entry.info.st_mtime, None, None, entry.path)
+            files[relative] = FileState("dir", 0, entry.info.st_mtime, None, None, entry.path)
         elif stat.S_ISREG(mode):
-            files[entry.relative] = FileState(
+            files[relative] = FileState(
                 "file", entry.info.st_size, entry.info.st_mtime, None, None, entry.path
             )
     total = sum(f.size for f in files.values() if f.kind == "file")
     return ComponentSide(name, ComponentStatus.CAPTURED.value, total, files, frozen=False)
+
+
+def _shown(name: str) -> str:
+    """A name as JSON can carry it: bytes that are not UTF-8 (which no backup holds: create
+    skips them) are shown escaped, `bad\\xff.txt`, so the diff still lists them."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _live_collections(
