@@ -48,3 +48,29 @@ def test_diff_against_live_with_a_non_utf8_name_is_one_json_document(tmp_path: P
     assert code == 0, diff
     (storage_diff,) = [c for c in diff["components"] if c["name"] == "storage"]  # type: ignore[union-attr]
     assert [a["path"] for a in storage_diff["added"]] == ["bad\\xff.txt"]
+
+
+def test_path_with_a_trailing_space_selects_that_file_not_its_twin(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    (storage / "notes").write_text("the plain one\n")
+    (storage / "notes ").write_text("the one with a trailing space\n")
+    (storage / " lead").write_text("a leading space\n")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+
+    target = tmp_path / "elsewhere"
+    code, result = run_json(
+        "restore-backup", "--latest", "--target", str(target), "--path", "storage/notes ",
+        "--path", "storage/ lead", env=env, cwd=tmp_path,
+    )  # fmt: skip
+
+    assert code == 0, result
+    assert sorted(result["written"]) == ["storage/ lead", "storage/notes "]  # type: ignore[arg-type]
+    assert (target / "storage" / "notes ").read_text() == "the one with a trailing space\n"
+    assert not (target / "storage" / "notes").exists()
+    code, listing = run_json("ls-backup", "--latest", "storage/notes ", env=env, cwd=tmp_path)
+    assert code == 0, listing
+    assert [f["path"] for f in listing["files"]] == ["notes "]  # type: ignore[union-attr]
