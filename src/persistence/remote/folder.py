@@ -140,7 +140,7 @@ class FolderRemote:
     def _write(self, key: str, stream: BinaryIO, sha256: str, on_bytes: ByteCallback) -> ObjectInfo:
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parents(target)
             _remove_stale_temps(target, self._meta_path(key))
             tmp = _object_temp(target)
             digest, size = hashlib.sha256(), 0
@@ -162,13 +162,29 @@ class FolderRemote:
                 )
             info = ObjectInfo(key=key, size=size, checksum=f"sha256:{sha256}", sha256=sha256)
             meta = self._meta_path(key)
-            meta.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parents(meta)
             write_atomic(meta, _ObjectMeta(size=size, sha256=sha256).model_dump_json().encode())
             tmp.replace(target)
             fsync_dir(target.parent)
         except OSError as exc:
             raise RemoteError(f"writing {key} to {self.display} failed: {exc.strerror}") from exc
         return info
+
+    def _make_parents(self, path: Path) -> None:
+        """The folders above `path`, below the remote's root, which is never created: a disk
+        unmounted mid-push (its mount folder removed) fails the push instead of being
+        recreated on the system disk."""
+        here = self._root
+        for part in path.parent.relative_to(self._root).parts:
+            here = here / part
+            try:
+                here.mkdir()
+            except FileExistsError:
+                pass
+            except FileNotFoundError as exc:
+                raise RemoteError(
+                    f"remote folder {self._root} vanished (was the disk unmounted?)"
+                ) from exc
 
     def stat(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
