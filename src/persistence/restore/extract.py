@@ -76,6 +76,7 @@ def restore_files(
         dry_run=request.dry_run,
     )
     selected = 0
+    damaged: list[str] = []  # the other files are still restored; the run fails (exit 4)
     for record in backup.manifest.components:
         if record.status is not ComponentStatus.CAPTURED or record.name == QDRANT_COMPONENT:
             continue
@@ -87,18 +88,26 @@ def restore_files(
                 "or into another folder with --target"
             )
         for entry in chosen:
-            _one(
+            if not _one(
                 backup,
                 record.name,
                 entry,
                 _destination(target, paths, record.name),
                 request,
                 result,
-            )
+            ):
+                damaged.append(f"{record.name}/{entry.path}")
     selected += _qdrant(settings, backup, target, request, filters, result)
     if filters and not selected:
         raise ConfigError(
             f"nothing in {backup.backup_id} matches {', '.join(filters)}; see ls-backup"
+        )
+    if damaged:
+        result.ok = False
+        result.exit_code = int(VerificationError.exit_code)
+        result.error = (
+            f"{', '.join(damaged)} in {backup.backup_id} does not match its recorded hash: "
+            f"not restored ({len(result.written)} other files were)"
         )
     return result
 
@@ -133,13 +142,14 @@ def _one(
     root: Path,
     request: Request,
     result: FileRestoreResult,
-) -> None:
+) -> bool:
+    """Restore one entry; False when the backup's copy fails its hash (no copy is left)."""
     shown = f"{component}/{entry.path}"
     destination = join_inside(root, entry.path)
     if entry.kind == "dir":
         if not request.dry_run:
             make_private_dir(destination)
-        return
+        return True
     if os.path.lexists(destination):
         same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
         if same and hash_file(destination).sha256 == entry.sha256:
@@ -150,24 +160,26 @@ def _one(
                 f"{shown} exists with other content and was left alone; "
                 "get the backup's version with --target"
             )
-        return
-    result.written.append(shown)
-    result.bytes_written += entry.size
+        return True
     if request.dry_run:
-        return
+        result.written.append(shown)
+        result.bytes_written += entry.size
+        return True
     make_private_dir(destination.parent)
     if entry.kind == "symlink":
         destination.symlink_to(entry.link_target or "")
-        return
+        result.written.append(shown)
+        return True
     source = join_inside(backup.path / component, entry.path)
     copied = copy_and_hash(source, destination)
     if copied.sha256 != entry.sha256:
         destination.unlink()
-        raise VerificationError(
-            f"{shown} in {backup.backup_id} does not match its recorded hash: not restored"
-        )
+        return False
     destination.chmod(entry.mode & 0o7777)
     os.utime(destination, (entry.mtime, entry.mtime))
+    result.written.append(shown)
+    result.bytes_written += entry.size
+    return True
 
 
 def _qdrant(
