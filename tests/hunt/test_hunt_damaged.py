@@ -46,3 +46,36 @@ def test_a_damaged_file_fails_the_restore_and_the_result_lists_what_was_written(
     assert code == 4, result
     assert result["written"] == ["storage/a.txt", "storage/c.txt"]
     assert sorted(p.name for p in storage.iterdir()) == ["a.txt", "c.txt"]
+
+
+def test_a_symlink_leading_outside_its_tree_is_not_recreated_by_target_or_path(
+    tmp_path: Path,
+) -> None:
+    """The full restore skips such a link with a warning (verify-and-restore spec); restoring
+    elsewhere or a few files must not plant it either."""
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    (storage / "a.txt").write_text("a\n")
+    (storage / "inside").symlink_to("a.txt")
+    (storage / "outside").symlink_to("../../../../etc")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+
+    target = tmp_path / "elsewhere"
+    code, result = run_json(
+        "restore-backup", "--latest", "--target", str(target), env=env, cwd=tmp_path
+    )
+    assert code == 0, result
+    assert (target / "storage" / "inside").is_symlink()
+    assert not (target / "storage" / "outside").is_symlink()
+    assert "storage/outside" not in result["written"]  # type: ignore[operator]
+    assert any("outside" in w and "not restored" in w for w in result["warnings"])  # type: ignore[union-attr]
+
+    (storage / "outside").unlink()
+    code, result = run_json(
+        "restore-backup", "--latest", "--path", "storage/outside", env=env, cwd=tmp_path
+    )
+    assert code == 0, result
+    assert not (storage / "outside").is_symlink()
