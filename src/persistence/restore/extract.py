@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from persistence.browse.listing import matches, normalized_filter
+from persistence.components.files import symlink_stays_inside
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.components.registry import source_of
 from persistence.core.errors import ConfigError, VerificationError
@@ -150,6 +151,10 @@ def _one(
         if not request.dry_run:
             make_private_dir(destination)
         return True
+    link = entry.link_target or ""
+    if entry.kind == "symlink" and not symlink_stays_inside(root, entry.path, link):
+        result.warnings.append(f"symlink {shown} -> {link} leads outside {root}: not restored")
+        return True
     if os.path.lexists(destination):
         same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
         if same and hash_file(destination).sha256 == entry.sha256:
@@ -167,7 +172,7 @@ def _one(
         return True
     make_private_dir(destination.parent)
     if entry.kind == "symlink":
-        destination.symlink_to(entry.link_target or "")
+        destination.symlink_to(link)
         result.written.append(shown)
         return True
     source = join_inside(backup.path / component, entry.path)
