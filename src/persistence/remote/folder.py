@@ -11,6 +11,7 @@ import errno
 import glob
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -225,7 +226,11 @@ class FolderRemote:
 
     def download(self, key: str, sink: BinaryIO, *, on_bytes: ByteCallback = ignore_bytes) -> None:
         try:
-            with self._path(key).open("rb") as handle:
+            # Non-blocking open: a fifo put in an object's place must not hang the pull.
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise RemoteError(f"{key} on {self.display} is not a regular file")
                 while chunk := handle.read(CHUNK_SIZE):
                     sink.write(chunk)
                     on_bytes(len(chunk))
