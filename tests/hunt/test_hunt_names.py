@@ -74,3 +74,23 @@ def test_path_with_a_trailing_space_selects_that_file_not_its_twin(tmp_path: Pat
     code, listing = run_json("ls-backup", "--latest", "storage/notes ", env=env, cwd=tmp_path)
     assert code == 0, listing
     assert [f["path"] for f in listing["files"]] == ["notes "]  # type: ignore[union-attr]
+
+
+def test_a_name_with_a_newline_cannot_forge_a_line_of_ls_or_diff(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    forged = "evil\n       9 B  2026-01-01 00:00 UTC  deadbeefdead  forged.txt"
+    (storage / forged).write_text("x\n")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+    (storage / forged).write_text("changed\n")
+
+    listing = run_cli("ls-backup", "--latest", env=env, cwd=tmp_path, timeout=60)
+    diff = run_cli("diff-backups", str(created["backup_id"]), "live", env=env, cwd=tmp_path)
+
+    assert listing.returncode == 0 and diff.returncode == 0, listing.stderr + diff.stderr
+    for out in (listing.stdout, diff.stdout):
+        assert "evil\\n" in out
+        assert all("evil" in line for line in out.splitlines() if "forged.txt" in line), out
