@@ -79,3 +79,30 @@ def test_a_symlink_leading_outside_its_tree_is_not_recreated_by_target_or_path(
     )
     assert code == 0, result
     assert not (storage / "outside").is_symlink()
+
+
+def test_a_fifo_in_the_backup_in_a_files_place_is_damage_exit_4(tmp_path: Path) -> None:
+    import os
+
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (storage / name).write_text(f"content of {name}\n")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+    folder = Path(str(created["path"])) / "storage"
+    folder.chmod(0o700)
+    (folder / "b.txt").unlink()
+    os.mkfifo(folder / "b.txt")
+
+    target = tmp_path / "elsewhere"
+    code, result = run_json(
+        "restore-backup", "--latest", "--target", str(target), env=env, cwd=tmp_path
+    )
+
+    assert code == 4, result
+    assert "storage/b.txt" in str(result["error"])
+    assert result["written"] == ["storage/a.txt", "storage/c.txt"]
+    assert sorted(p.name for p in (target / "storage").iterdir()) == ["a.txt", "c.txt"]
