@@ -24,7 +24,7 @@ from persistence.components.files import symlink_stays_inside
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.components.registry import source_of
 from persistence.core.errors import ConfigError, VerificationError
-from persistence.core.fsio import copy_and_hash, hash_file, make_private_dir
+from persistence.core.fsio import NotRegularFile, copy_and_hash, hash_file, make_private_dir
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.settings import BackupSettings
 from persistence.restore.extract_models import FileRestoreResult
@@ -176,7 +176,11 @@ def _one(
         result.written.append(shown)
         return True
     source = join_inside(backup.path / component, entry.path)
-    copied = copy_and_hash(source, destination)
+    try:
+        copied = copy_and_hash(source, destination)
+    except NotRegularFile:  # a fifo or device in the backup in a file's place: damage
+        destination.unlink(missing_ok=True)
+        return False
     if copied.sha256 != entry.sha256:
         destination.unlink()
         return False
