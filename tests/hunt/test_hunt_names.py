@@ -94,3 +94,30 @@ def test_a_name_with_a_newline_cannot_forge_a_line_of_ls_or_diff(tmp_path: Path)
     for out in (listing.stdout, diff.stdout):
         assert "evil\\n" in out
         assert all("evil" in line for line in out.splitlines() if "forged.txt" in line), out
+
+
+def test_a_full_restore_leaves_a_non_utf8_named_file_alone(tmp_path: Path) -> None:
+    """No backup can hold such a name (create skips it with a warning), so a restore that
+    removes "what the backup does not hold" would delete it for good, undo copy or not."""
+    data = tmp_path / "data"
+    storage = data / "storage"
+    (storage / "deep").mkdir(parents=True)
+    (storage / "fine.txt").write_text("fine\n")
+    bad = Path(os.fsdecode(os.fsencode(storage) + b"/bad\xff.txt"))
+    bad.write_bytes(b"latin-1 name\n")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+    (storage / "fine.txt").write_text("changed since\n")
+    (storage / "new-folder").mkdir()
+    inner = Path(os.fsdecode(os.fsencode(storage) + b"/new-folder/inner\xfe"))
+    inner.write_bytes(b"also not UTF-8\n")
+
+    code, plan = run_json("restore-backup", "--latest", "--dry-run", env=env, cwd=tmp_path)
+    assert code == 0, plan
+    code, restored = run_json("restore-backup", "--latest", env=env, cwd=tmp_path)
+    assert code == 0, restored
+
+    assert (storage / "fine.txt").read_text() == "fine\n"
+    assert bad.read_bytes() == b"latin-1 name\n"
+    assert inner.read_bytes() == b"also not UTF-8\n"
