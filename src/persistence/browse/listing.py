@@ -14,7 +14,8 @@ def normalized_filter(path: str | None) -> str | None:
     """'storage/notes/' -> 'storage/notes'; '' or '.' or '/' -> no filter."""
     if path is None:
         return None
-    cleaned = str(PurePosixPath("/", path.strip())).strip("/")
+    # Never stripped of spaces: "notes " and "notes" are two files (the panel strips its box).
+    cleaned = str(PurePosixPath("/", path)).strip("/")
     if ".." in cleaned.split("/"):
         raise ConfigError(f"{path!r}: a path inside a backup never contains '..'")
     return cleaned or None

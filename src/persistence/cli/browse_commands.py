@@ -58,6 +58,13 @@ def ls_backup(
     guarded(debug, run, json_output)
 
 
+def _shown(name: str) -> str:
+    """A file name for the terminal: markup escaped, and a character that is not printable (a
+    newline, a tab, a direction override) written as its escape, so no name forges a line."""
+    visible = "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+    return escape(visible)
+
+
 def _print_contents(result: service.BackupContents) -> None:
     if not result.ok:
         return
@@ -72,10 +79,10 @@ def _print_contents(result: service.BackupContents) -> None:
         if entry.kind == "dir":
             continue
         digest = (entry.sha256 or "")[:HASH_SHOWN] or "-"
-        target = f" -> {escape(entry.link_target)}" if entry.link_target else ""
+        target = f" -> {_shown(entry.link_target)}" if entry.link_target else ""
         out_console.print(
             f"{human_bytes(entry.size):>10}  {local_time(entry.mtime)}  {digest:<{HASH_SHOWN}}  "
-            f"{escape(entry.component)}/{escape(entry.path)}{target}"
+            f"{escape(entry.component)}/{_shown(entry.path)}{target}"
         )
     for collection in result.collections:
         points = "?" if collection.points_count is None else str(collection.points_count)
@@ -128,12 +135,12 @@ def _print_diff(result: service.BackupDiff) -> None:
             f"{human_bytes(comp.old_bytes)} -> {human_bytes(comp.new_bytes)}"
         )
         for item in comp.added:
-            out_console.print(f"    [green]+[/] {escape(item.path)} ({human_bytes(item.new_size)})")
+            out_console.print(f"    [green]+[/] {_shown(item.path)} ({human_bytes(item.new_size)})")
         for item in comp.removed:
-            out_console.print(f"    [red]-[/] {escape(item.path)} ({human_bytes(item.old_size)})")
+            out_console.print(f"    [red]-[/] {_shown(item.path)} ({human_bytes(item.old_size)})")
         for item in comp.changed:
             out_console.print(
-                f"    [yellow]~[/] {escape(item.path)} "
+                f"    [yellow]~[/] {_shown(item.path)} "
                 f"({human_bytes(item.old_size)} -> {human_bytes(item.new_size)})"
             )
         for table in comp.tables:

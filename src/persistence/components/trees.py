@@ -135,6 +135,7 @@ class TreeComponent:
         vanished: list[Path] = []
         entries = walk_tree(self.source, vanished)
         warnings = [f"{path} vanished while it was being listed" for path in vanished]
+        entries = _utf8_named(entries, warnings)
         regular = [e for e in entries if stat.S_ISREG(e.info.st_mode)]
         progress = ComponentProgress(
             self.name,
@@ -203,12 +204,6 @@ class TreeComponent:
         warnings: list[str],
         reuse: ComponentReuse | None,
     ) -> FileRecord | _ToCopy | None:
-        if not utf8_name(entry.relative):
-            warnings.append(
-                f"{printable(str(entry.path))}: the name is not UTF-8 and cannot be recorded: "
-                "skipped (rename it to back it up)"
-            )
-            return None
         # setuid/setgid are never recorded: a manifest carrying them is refused as tampered.
         mode = stat.S_IMODE(entry.info.st_mode) & RECORDED_MODE_BITS
         if stat.S_ISLNK(entry.info.st_mode):
@@ -232,6 +227,32 @@ class TreeComponent:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked
         return _TO_COPY
+
+
+def _link_target(entry: TreeEntry) -> str:
+    if not stat.S_ISLNK(entry.info.st_mode):
+        return ""
+    try:
+        return str(entry.path.readlink())
+    except OSError:  # gone since the walk: the copy says so
+        return ""
+
+
+def _utf8_named(entries: list[TreeEntry], warnings: list[str]) -> list[TreeEntry]:
+    """The entries a manifest can name: a name (or a link target) that is not UTF-8 is skipped
+    with one warning (for a folder, none more for what is inside it), never the whole run."""
+    kept: list[TreeEntry] = []
+    for entry in entries:
+        if utf8_name(entry.relative) and utf8_name(_link_target(entry)):
+            kept.append(entry)
+            continue
+        parent = entry.relative.rpartition("/")[0]
+        if utf8_name(parent):
+            warnings.append(
+                f"{printable(entry.location)}: the name or link target is not UTF-8 and cannot "
+                "be recorded: skipped (rename it to back it up)"
+            )
+    return kept
 
 
 def _not_regular(entry: TreeEntry) -> str:

@@ -28,6 +28,18 @@ from persistence.core.progress import ComponentProgress
 from persistence.store.manifest import ComponentRecord, FileRecord
 
 
+def _never_recorded(now: dict[str, os.stat_result]) -> set[str]:
+    """Live entries no backup can hold (a name that is not UTF-8: create skips it) and the
+    folders above them: removing "what the backup does not hold" must not delete them."""
+    kept: set[str] = set()
+    for path in now:
+        if not utf8_name(path):
+            kept.add(path)
+            parts = path.split("/")
+            kept.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return kept
+
+
 def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> ComponentPlan:
     files = checked_files(record)
     now = current_tree(target)
@@ -61,8 +73,14 @@ def plan_tree(record: ComponentRecord, target: Path, *, if_empty: bool) -> Compo
         plan.bytes_staged += size
     plan.current_bytes = sum(i.st_size for i in now.values() if stat.S_ISREG(i.st_mode))
     if not if_empty:
-        # A name no backup can hold (not UTF-8) is never removed: it was never backed up.
-        plan.files_removed = sorted(p for p in now if p not in recorded and utf8_name(p))
+        kept = _never_recorded(now)
+        plan.files_removed = sorted(p for p in now if p not in recorded and p not in kept)
+        unnamed = [p for p in now if not utf8_name(p)]
+        if unnamed:
+            plan.warnings.append(
+                f"{len(unnamed)} entries whose names are not UTF-8 (no backup holds them) "
+                "left alone"
+            )
     changed = plan.files_written or plan.files_replaced or plan.files_removed
     if changed:
         plan.action = "restore-missing" if if_empty else "restore"

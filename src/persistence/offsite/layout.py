@@ -14,7 +14,8 @@ from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, ComponentSta
 
 PRUNING_MARKER = ".pruning"
 COMMIT_NAMES = (MANIFEST_NAME, SIDECAR_NAME)
-_KEY = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/([^/]+)/(.+)$")
+# DOTALL and fullmatch: a file name may hold a newline, even end with one.
+_KEY = re.compile(r"(\d{4})/(\d{2})/(\d{2})/([^/]+)/(.+)", re.DOTALL)
 
 
 def backup_base(backup_id: str, created_at: datetime) -> str:
@@ -53,7 +54,7 @@ class ParsedKey:
 
 def parse_key(key: str) -> ParsedKey | None:
     """The backup a key belongs to, or None for a key outside the layout."""
-    match = _KEY.match(key)
+    match = _KEY.fullmatch(key)
     if match is None:
         return None
     year, month, day, backup_id, relative = match.groups()

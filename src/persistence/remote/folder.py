@@ -11,13 +11,14 @@ import errno
 import glob
 import hashlib
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from persistence.core.atomic import atomic_temp_globs, atomic_temp_owner, write_atomic
+from persistence.core.atomic import NAME_MAX, atomic_temp_globs, atomic_temp_owner, write_atomic
 from persistence.core.errors import ConfigError
 from persistence.core.fsio import CHUNK_SIZE, fsync_dir, write_all
 from persistence.core.processes import process_alive
@@ -42,6 +43,29 @@ class _ObjectMeta(BaseModel):
     sha256: str
 
 
+def _stand_in(name: str) -> str:
+    return hashlib.sha256(os.fsencode(name)).hexdigest()[:32]
+
+
+def _fits(name: str) -> bool:
+    return len(os.fsencode(name)) <= NAME_MAX
+
+
+def _entry_name(name: str) -> str:
+    """The index entry of object `name`: `<name>.json`, or for a name too long to take the
+    suffix `<digest>.long` (never the entry of another object: those all end in `.json`)."""
+    entry = f"{name}.json"
+    return entry if _fits(entry) else f"{_stand_in(name)}.long"
+
+
+def _object_temp(target: Path) -> Path:
+    """`.remote-tmp-<pid>-<name>`, with a digest of the name where the name is too long."""
+    temp = f"{TEMP_PREFIX}{os.getpid()}-{target.name}"
+    return target.with_name(
+        temp if _fits(temp) else f"{TEMP_PREFIX}{os.getpid()}-{_stand_in(target.name)}"
+    )
+
+
 def _dead(pid: int | None) -> bool:
     return pid is not None and not process_alive(pid)  # None: not a temp name of ours
 
@@ -64,10 +88,14 @@ def _indexed(meta: Path) -> bool:
 def _remove_stale_temps(target: Path, meta: Path) -> None:
     """What a push killed while writing this object left (its temp file and the temp of its
     index entry): a resumed push rewrites the object, and nothing else ever removes them."""
-    for path in target.parent.glob(f"{TEMP_PREFIX}*-{glob.escape(target.name)}"):
+    temps = [
+        *target.parent.glob(f"{TEMP_PREFIX}*-{glob.escape(target.name)}"),
+        *target.parent.glob(f"{TEMP_PREFIX}*-{_stand_in(target.name)}"),
+    ]
+    for path in temps:
         # Keys are the user's file names, so an object may be named like a temp: every
         # object has its index entry (written before it is renamed into place), a temp never.
-        if _indexed(meta.parent / f"{path.name}.json"):
+        if _indexed(meta.parent / _entry_name(path.name)):
             continue
         if _dead(_object_temp_owner(path.name)):
             path.unlink(missing_ok=True)
@@ -96,7 +124,8 @@ class FolderRemote:
         return self._root / check_key(key)
 
     def _meta_path(self, key: str) -> Path:
-        return self._root / META_DIR / f"{check_key(key)}.json"
+        path = self._root / META_DIR / check_key(key)
+        return path.with_name(_entry_name(path.name))
 
     def put_file(
         self, key: str, source: Path, *, sha256: str, on_bytes: ByteCallback = ignore_bytes
@@ -112,9 +141,9 @@ class FolderRemote:
     def _write(self, key: str, stream: BinaryIO, sha256: str, on_bytes: ByteCallback) -> ObjectInfo:
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parents(target)
             _remove_stale_temps(target, self._meta_path(key))
-            tmp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}")
+            tmp = _object_temp(target)
             digest, size = hashlib.sha256(), 0
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
@@ -134,13 +163,29 @@ class FolderRemote:
                 )
             info = ObjectInfo(key=key, size=size, checksum=f"sha256:{sha256}", sha256=sha256)
             meta = self._meta_path(key)
-            meta.parent.mkdir(parents=True, exist_ok=True)
+            self._make_parents(meta)
             write_atomic(meta, _ObjectMeta(size=size, sha256=sha256).model_dump_json().encode())
             tmp.replace(target)
             fsync_dir(target.parent)
         except OSError as exc:
             raise RemoteError(f"writing {key} to {self.display} failed: {exc.strerror}") from exc
         return info
+
+    def _make_parents(self, path: Path) -> None:
+        """The folders above `path`, below the remote's root, which is never created: a disk
+        unmounted mid-push (its mount folder removed) fails the push instead of being
+        recreated on the system disk."""
+        here = self._root
+        for part in path.parent.relative_to(self._root).parts:
+            here = here / part
+            try:
+                here.mkdir()
+            except FileExistsError:
+                pass
+            except FileNotFoundError as exc:
+                raise RemoteError(
+                    f"remote folder {self._root} vanished (was the disk unmounted?)"
+                ) from exc
 
     def stat(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
@@ -181,7 +226,11 @@ class FolderRemote:
 
     def download(self, key: str, sink: BinaryIO, *, on_bytes: ByteCallback = ignore_bytes) -> None:
         try:
-            with self._path(key).open("rb") as handle:
+            # Non-blocking open: a fifo put in an object's place must not hang the pull.
+            fd = os.open(self._path(key), os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise RemoteError(f"{key} on {self.display} is not a regular file")
                 while chunk := handle.read(CHUNK_SIZE):
                     sink.write(chunk)
                     on_bytes(len(chunk))

@@ -10,7 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from persistence.core.fsio import hash_file
-from persistence.remote.base import ByteCallback, Remote, TransientRemoteError, ignore_bytes
+from persistence.remote.base import (
+    ByteCallback,
+    Remote,
+    RemoteError,
+    TransientRemoteError,
+    ignore_bytes,
+)
 from persistence.remote.retry import RetryPolicy, with_retry
 
 
@@ -29,7 +35,7 @@ def download_verified(
     def attempt() -> None:
         with target.open("wb") as sink:
             target.chmod(0o600)
-            remote.download(key, sink, on_bytes=on_bytes)
+            remote.download(key, sink, on_bytes=capped(on_bytes, size, f"{remote.display}/{key}"))
             sink.flush()
         copied = hash_file(target)
         if (copied.size, copied.sha256) != (size, sha256):
@@ -39,3 +45,18 @@ def download_verified(
             )
 
     with_retry(policy, attempt)
+
+
+def capped(on_bytes: ByteCallback, limit: int, what: str) -> ByteCallback:
+    """`on_bytes` that stops a download past `limit` bytes: an object replaced by something
+    endless (a link to /dev/zero) must not fill the disk before its hash is checked."""
+    received = 0
+
+    def counted(count: int) -> None:
+        nonlocal received
+        received += count
+        if received > limit:
+            raise RemoteError(f"download of {what} refused: more than the {limit} bytes expected")
+        on_bytes(count)
+
+    return counted

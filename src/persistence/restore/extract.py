@@ -21,11 +21,12 @@ from pathlib import Path
 
 from persistence.browse.listing import matches, normalized_filter
 from persistence.components.compressed import content_sha256, content_size
+from persistence.components.files import symlink_stays_inside
 from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.components.registry import source_of
 from persistence.core.codec import ZSTD_SUFFIX, decompress_file
 from persistence.core.errors import ConfigError, VerificationError
-from persistence.core.fsio import copy_and_hash, hash_file, make_private_dir
+from persistence.core.fsio import NotRegularFile, copy_and_hash, hash_file, make_private_dir
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.settings import BackupSettings
 from persistence.restore.extract_models import FileRestoreResult
@@ -78,6 +79,7 @@ def restore_files(
         dry_run=request.dry_run,
     )
     selected = 0
+    damaged: list[str] = []  # the other files are still restored; the run fails (exit 4)
     for record in backup.manifest.components:
         if record.status is not ComponentStatus.CAPTURED or record.name == QDRANT_COMPONENT:
             continue
@@ -89,18 +91,26 @@ def restore_files(
                 "or into another folder with --target"
             )
         for entry in chosen:
-            _one(
+            if not _one(
                 backup,
                 record.name,
                 entry,
                 _destination(target, paths, record.name),
                 request,
                 result,
-            )
+            ):
+                damaged.append(f"{record.name}/{entry.path}")
     selected += _qdrant(settings, backup, target, request, filters, result)
     if filters and not selected:
         raise ConfigError(
             f"nothing in {backup.backup_id} matches {', '.join(filters)}; see ls-backup"
+        )
+    if damaged:
+        result.ok = False
+        result.exit_code = int(VerificationError.exit_code)
+        result.error = (
+            f"{', '.join(damaged)} in {backup.backup_id} does not match its recorded hash: "
+            f"not restored ({len(result.written)} other files were)"
         )
     return result
 
@@ -135,7 +145,8 @@ def _one(
     root: Path,
     request: Request,
     result: FileRestoreResult,
-) -> None:
+) -> bool:
+    """Restore one entry; False when the backup's copy fails its hash (no copy is left)."""
     # A compressed database copy is written as what it decompresses to, under its own name.
     written_path = entry.path.removesuffix(ZSTD_SUFFIX) if entry.codec is not None else entry.path
     size, sha256 = content_size(entry), content_sha256(entry)
@@ -151,12 +162,16 @@ def _one(
                 f"{blocked} exists as something other than a folder and was left alone; "
                 "get the backup's version with --target"
             )
-        return
+        return True
     destination = join_inside(root, written_path)
     if entry.kind == "dir":
         if not request.dry_run:
             make_private_dir(destination)
-        return
+        return True
+    link = entry.link_target or ""
+    if entry.kind == "symlink" and not symlink_stays_inside(root, entry.path, link):
+        result.warnings.append(f"symlink {shown} -> {link} leads outside {root}: not restored")
+        return True
     if os.path.lexists(destination):
         same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
         if same and hash_file(destination).sha256 == sha256:
@@ -167,27 +182,40 @@ def _one(
                 f"{shown} exists with other content and was left alone; "
                 "get the backup's version with --target"
             )
-        return
-    result.written.append(shown)
-    result.bytes_written += size
+        return True
     if request.dry_run:
-        return
+        result.written.append(shown)
+        result.bytes_written += size
+        return True
     make_private_dir(destination.parent)
     if entry.kind == "symlink":
-        destination.symlink_to(entry.link_target or "")
-        return
+        destination.symlink_to(link)
+        result.written.append(shown)
+        return True
     source = join_inside(backup.path / component, entry.path)
-    if entry.codec is not None:
-        copied = decompress_file(source, destination)
-    else:
-        copied = copy_and_hash(source, destination)
-    if copied.sha256 != sha256:
+    return _copy_checked(source, entry, destination, shown, result)
+
+
+def _copy_checked(
+    source: Path, entry: FileRecord, destination: Path, shown: str, result: FileRestoreResult
+) -> bool:
+    """Copy (or decompress) one file; False, with no copy left, when it fails its hash."""
+    try:
+        if entry.codec is not None:
+            copied = decompress_file(source, destination)
+        else:
+            copied = copy_and_hash(source, destination)
+    except NotRegularFile:  # a fifo or device in the backup in a file's place: damage
+        destination.unlink(missing_ok=True)
+        return False
+    if copied.sha256 != content_sha256(entry):
         destination.unlink()
-        raise VerificationError(
-            f"{shown} in {backup.backup_id} does not match its recorded hash: not restored"
-        )
+        return False
     destination.chmod(entry.mode & 0o7777)
     os.utime(destination, (entry.mtime, entry.mtime))
+    result.written.append(shown)
+    result.bytes_written += content_size(entry)
+    return True
 
 
 def _not_a_folder(root: Path, entry: FileRecord) -> str | None:

@@ -1,0 +1,72 @@
+"""A folder remote whose objects were replaced by endless or blocking files: pull and listing
+stop at what the manifest allows, promptly, instead of filling the disk or hanging."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from tests.restore.support import cli_env
+from tests.support.cli import run_cli, run_json
+
+
+def _pushed(tmp_path: Path) -> tuple[dict[str, str], Path, Path, str]:
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    (storage / "empty.txt").write_bytes(b"")
+    (storage / "x.txt").write_text("x\n")
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    env = cli_env(data, BACKUP_REMOTE=f"file://{remote}")
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+    code, pushed = run_json("push-backup", "--latest", env=env, cwd=tmp_path)
+    assert code == 0, pushed
+    backup_id = str(created["backup_id"])
+    shutil.rmtree(data / "backups" / backup_id)
+    (base,) = remote.glob(f"*/*/*/{backup_id}")
+    return env, data / "backups", base, backup_id
+
+
+def _nothing_staged(backups: Path) -> None:
+    assert not [p.name for p in backups.iterdir() if p.name.startswith((".staging", "backup_"))]
+
+
+def test_an_empty_object_replaced_by_a_link_to_dev_zero_is_refused(tmp_path: Path) -> None:
+    env, backups, base, _ = _pushed(tmp_path)
+    (base / "storage" / "empty.txt").unlink()
+    (base / "storage" / "empty.txt").symlink_to("/dev/zero")
+
+    done = run_cli("pull-backup", "--latest", "--json", env=env, cwd=tmp_path, timeout=60)
+
+    assert done.returncode not in (0, 2), done.stdout
+    assert "empty.txt" in json.loads(done.stdout)["error"]
+    _nothing_staged(backups)
+
+
+def test_an_empty_object_replaced_by_a_fifo_is_refused(tmp_path: Path) -> None:
+    env, backups, base, _ = _pushed(tmp_path)
+    (base / "storage" / "empty.txt").unlink()
+    os.mkfifo(base / "storage" / "empty.txt")
+
+    done = run_cli("pull-backup", "--latest", "--json", env=env, cwd=tmp_path, timeout=60)
+
+    assert done.returncode not in (0, 2), done.stdout
+    assert "empty.txt" in json.loads(done.stdout)["error"]
+    _nothing_staged(backups)
+
+
+def test_a_manifest_replaced_by_a_link_to_dev_zero_is_an_incomplete_backup(
+    tmp_path: Path,
+) -> None:
+    env, _, base, backup_id = _pushed(tmp_path)
+    (base / "manifest.json").unlink()
+    (base / "manifest.json").symlink_to("/dev/zero")
+
+    done = run_cli("list-backups", "--remote", "--json", env=env, cwd=tmp_path, timeout=60)
+
+    listed = json.loads(done.stdout)
+    assert [(b["backup_id"], b["valid"]) for b in listed] == [(backup_id, False)], listed
