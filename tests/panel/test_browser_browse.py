@@ -59,6 +59,14 @@ def _shot(page: object, path: Path) -> None:
     )
 
 
+def _wait_until_idle(page: object) -> None:
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    app = page.locator('[data-testid="stApp"]')
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=30_000)
+
+
 def test_flag_browse_and_diff_in_a_real_browser(
     served_panel: str,  # noqa: F811  # the fixture imported above
     app_state: AppState,
@@ -115,6 +123,9 @@ def test_flag_browse_and_diff_in_a_real_browser(
             _shot(page, picture(tmp_path, PICTURES[1]))
 
             page.get_by_text("What changed").click()
+            # A click that lands while the page is still re-running (after the download) can
+            # be dropped by Streamlit: wait until the script is idle, as a user's eye would.
+            _wait_until_idle(page)
             clock = time.monotonic()
             page.get_by_role("button", name="Compare").click()
             expect(
