@@ -23,6 +23,7 @@ from persistence.components.files import (
     remove_absent,
 )
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
+from persistence.components.tree_entries import not_regular_warning, recordable_entries
 from persistence.components.trees_restore import (
     overlap_problem,
     patch_tree,
@@ -35,8 +36,6 @@ from persistence.core.fsio import (
     TreeEntry,
     copy_and_hash,
     make_private_dir,
-    printable,
-    utf8_name,
     walk_tree,
 )
 from persistence.core.progress import ComponentProgress
@@ -135,7 +134,7 @@ class TreeComponent:
         vanished: list[Path] = []
         entries = walk_tree(self.source, vanished)
         warnings = [f"{path} vanished while it was being listed" for path in vanished]
-        entries = _utf8_named(entries, warnings)
+        entries = recordable_entries(entries, warnings)
         regular = [e for e in entries if stat.S_ISREG(e.info.st_mode)]
         progress = ComponentProgress(
             self.name,
@@ -218,7 +217,7 @@ class TreeComponent:
             make_private_dir(target_root / entry.relative)
             return FileRecord(path=entry.relative, kind="dir", mode=mode, mtime=entry.info.st_mtime)
         if not stat.S_ISREG(entry.info.st_mode):
-            warnings.append(_not_regular(entry))
+            warnings.append(not_regular_warning(entry))
             return None
         if reuse is not None:
             target = f"{target_root}/{entry.relative}"  # a string: see link_unchanged
@@ -227,36 +226,6 @@ class TreeComponent:
                 progress.advance(bytes_done=linked.size, files_done=1)
                 return linked
         return _TO_COPY
-
-
-def _link_target(entry: TreeEntry) -> str:
-    if not stat.S_ISLNK(entry.info.st_mode):
-        return ""
-    try:
-        return str(entry.path.readlink())
-    except OSError:  # gone since the walk: the copy says so
-        return ""
-
-
-def _utf8_named(entries: list[TreeEntry], warnings: list[str]) -> list[TreeEntry]:
-    """The entries a manifest can name: a name (or a link target) that is not UTF-8 is skipped
-    with one warning (for a folder, none more for what is inside it), never the whole run."""
-    kept: list[TreeEntry] = []
-    for entry in entries:
-        if utf8_name(entry.relative) and utf8_name(_link_target(entry)):
-            kept.append(entry)
-            continue
-        parent = entry.relative.rpartition("/")[0]
-        if utf8_name(parent):
-            warnings.append(
-                f"{printable(entry.location)}: the name or link target is not UTF-8 and cannot "
-                "be recorded: skipped (rename it to back it up)"
-            )
-    return kept
-
-
-def _not_regular(entry: TreeEntry) -> str:
-    return f"{entry.path} is not a regular file (fifo, socket or device): skipped"
 
 
 class _ToCopy:
@@ -296,7 +265,7 @@ def _copy_file(
     except FileNotFoundError:
         return _Copied(None, [f"{entry.path} was deleted by the app during the backup: skipped"])
     except NotRegularFile:  # swapped for a fifo or device since it was listed
-        return _Copied(None, [_not_regular(entry)])
+        return _Copied(None, [not_regular_warning(entry)])
     progress.advance(files_done=1)
     warnings: list[str] = []
     if _changed_during_copy(entry, copied.size):
