@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
-from tests.restore.support import cli_env
-from tests.support.cli import run_cli, run_json
+from tests.remote.helpers import push_storage
+from tests.support.cli import run_cli
 
 
 def _pushed(tmp_path: Path) -> tuple[dict[str, str], Path, Path, str]:
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
-    (storage / "empty.txt").write_bytes(b"")
-    (storage / "x.txt").write_text("x\n")
-    remote = tmp_path / "remote"
-    remote.mkdir()
-    env = cli_env(data, BACKUP_REMOTE=f"file://{remote}")
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
-    code, pushed = run_json("push-backup", "--latest", env=env, cwd=tmp_path)
-    assert code == 0, pushed
-    backup_id = str(created["backup_id"])
-    shutil.rmtree(data / "backups" / backup_id)
-    (base,) = remote.glob(f"*/*/*/{backup_id}")
-    return env, data / "backups", base, backup_id
+    backup = push_storage(tmp_path, {"empty.txt": b"", "x.txt": b"x\n"})
+    (base,) = backup.remote.glob(f"*/*/*/{backup.backup_id}")
+    return backup.env, backup.data / "backups", base, backup.backup_id
 
 
 def _nothing_staged(backups: Path) -> None:
