@@ -77,6 +77,7 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
             return
         self.started = time.perf_counter()
         self.status = 0
+        self.recorded = False
         parts = urlsplit(self.path)
         # Decoded per segment, as Qdrant does: routes use `segments` (so `a%2Fb` stays one
         # segment); `path` (segments joined) is for the request log and fault matching.
@@ -111,10 +112,29 @@ class BaseQdrantHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             self.last_answered = time.monotonic()
-            with self.state.lock:
-                self.state.requests.append(
-                    RequestRecord(method, path, query, dict(self.headers_lc), self.status)
-                )
+            if not self.recorded:  # no answer was sent (a dropped connection, a refused upload)
+                self._record(self.status)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Logged before the first byte of the answer leaves: a client that has its answer
+        # must find its request in the log (logging after the answer raced with the tests).
+        if getattr(self, "recorded", True) is False:  # not for an error before dispatch
+            self.status = code
+            self._record(code)
+        super().send_response(code, message)
+
+    def _record(self, status: int) -> None:
+        self.recorded = True
+        parts = urlsplit(self.path)
+        record = RequestRecord(
+            self.command,
+            "/" + "/".join(self.segments),
+            dict(parse_qsl(parts.query)),
+            dict(self.headers_lc),
+            status,
+        )
+        with self.state.lock:
+            self.state.requests.append(record)
 
     def _closing_under_request(self) -> bool:
         """A request that lands as the server closes the idle connection gets no answer."""
