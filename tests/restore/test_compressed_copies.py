@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from tests.conftest import AppState
@@ -86,3 +87,34 @@ def test_plan_counts_the_bytes_a_compressed_copy_decompresses_to(app_state: AppS
     original = record["files"][0]["original_size"]
     assert original > record["files"][0]["size"]  # it did compress
     assert step["bytes_to_write"] == step["bytes_staged"] == original
+
+
+def test_a_fifo_in_place_of_a_compressed_copy_is_damage_not_a_hang(app_state: AppState) -> None:
+    """restore --target reads a compressed copy without waiting: a fifo there (a swapped or
+    hostile backup) is reported as damage (exit 4) at once, and the other files still come."""
+    env = app_state.env(BACKUP_COMPRESSION="zstd")
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    created = json.loads(done.stdout)
+    folder = Path(created["path"]) / "cache_db"
+    folder.chmod(0o700)
+    (folder / "cache.db.zst").unlink()
+    os.mkfifo(folder / "cache.db.zst")
+    target = app_state.data_dir.parent / "restored"
+
+    got = run_cli(
+        "restore-backup",
+        created["backup_id"],
+        "--target",
+        str(target),
+        "--json",
+        env=env,
+        timeout=60,
+    )
+
+    result = json.loads(got.stdout)
+    assert got.returncode == 4, result
+    assert "cache_db/cache.db" in result["error"]
+    assert "cache_db/cache.db" not in result["written"]
+    assert "analytics_db/analytics.duckdb" in result["written"]
+    assert not (target / "cache_db" / "cache.db").exists()

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from persistence.core.fsio import CHUNK_SIZE, PRIVATE_FILE_MODE, CopiedFile, write_all
+from persistence.core.fsio import (
+    CHUNK_SIZE,
+    PRIVATE_FILE_MODE,
+    CopiedFile,
+    open_regular,
+    write_all,
+)
 
 ZSTD_SUFFIX = ".zst"
 DEFAULT_ZSTD_LEVEL = 3
@@ -95,11 +101,18 @@ def decompress_file(
 
     digest = hashlib.sha256()
     size = 0
+    # Opened first, and as a regular file only: a fifo in the backup in this file's place
+    # raises NotRegularFile (damage) and leaves no target, instead of blocking the restore.
+    handle = os.fdopen(open_regular(source), "rb")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    dst_fd = os.open(target, flags, PRIVATE_FILE_MODE)
+    try:
+        dst_fd = os.open(target, flags, PRIVATE_FILE_MODE)
+    except OSError:
+        handle.close()
+        raise
     try:
         with (
-            source.open("rb") as handle,
+            handle,
             zstandard.ZstdDecompressor().stream_reader(handle) as reader,
         ):
             while chunk := reader.read(CHUNK_SIZE):

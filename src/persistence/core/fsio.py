@@ -102,6 +102,18 @@ class NotRegularFile(OSError):
     """What should be a regular file is not (any more): a fifo, socket or device."""
 
 
+def open_regular(source: Path) -> int:
+    """A read-only descriptor of `source`, which must be a regular file: a final symlink is
+    refused, and a fifo or device raises NotRegularFile at once instead of blocking."""
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile(
+            errno.EINVAL, "not a regular file (fifo, socket or device)", str(source)
+        )
+    return fd
+
+
 def copy_and_hash(
     source: Path, target: Path, on_chunk: Callable[[int], None] | None = None
 ) -> CopiedFile:
@@ -121,12 +133,8 @@ def copy_and_hash(
     between listing and copying is refused rather than followed; and without waiting, so one
     swapped for a fifo (or a device) raises NotRegularFile instead of blocking the run.
     """
-    src_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    src_fd = open_regular(source)
     try:
-        if not stat.S_ISREG(os.fstat(src_fd).st_mode):
-            raise NotRegularFile(
-                errno.EINVAL, "not a regular file (fifo, socket or device)", str(source)
-            )
         flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
         dst_fd = os.open(target, flags, PRIVATE_FILE_MODE)
         try:
