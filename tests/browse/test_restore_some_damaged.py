@@ -14,9 +14,8 @@ def _damage(backup: Path, relative: str) -> None:
     damaged.write_bytes(b"X" * damaged.stat().st_size)  # same size: only the hash tells
 
 
-def test_a_damaged_file_fails_the_restore_and_the_result_lists_what_was_written(
-    tmp_path: Path,
-) -> None:
+def _three_files_backed_up(tmp_path: Path) -> tuple[dict[str, str], dict[str, object]]:
+    """storage/a.txt, b.txt and c.txt backed up through the CLI: its env and --json result."""
     data = tmp_path / "data"
     storage = data / "storage"
     storage.mkdir(parents=True)
@@ -25,6 +24,13 @@ def test_a_damaged_file_fails_the_restore_and_the_result_lists_what_was_written(
     env = cli_env(data)
     code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
     assert code == 0, created
+    return env, created
+
+
+def test_a_damaged_file_fails_the_restore_and_the_result_lists_what_was_written(
+    tmp_path: Path,
+) -> None:
+    env, created = _three_files_backed_up(tmp_path)
     _damage(Path(str(created["path"])), "storage/b.txt")
 
     target = tmp_path / "elsewhere"
@@ -38,6 +44,7 @@ def test_a_damaged_file_fails_the_restore_and_the_result_lists_what_was_written(
     assert on_disk == ["storage/a.txt", "storage/c.txt"]
     assert result["written"] == on_disk
 
+    storage = tmp_path / "data" / "storage"
     for name in ("a.txt", "b.txt", "c.txt"):
         (storage / name).unlink()
     code, result = run_json(
@@ -84,14 +91,7 @@ def test_a_symlink_leading_outside_its_tree_is_not_recreated_by_target_or_path(
 def test_a_fifo_in_the_backup_in_a_files_place_is_damage_exit_4(tmp_path: Path) -> None:
     import os
 
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
-    for name in ("a.txt", "b.txt", "c.txt"):
-        (storage / name).write_text(f"content of {name}\n")
-    env = cli_env(data)
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
+    env, created = _three_files_backed_up(tmp_path)
     folder = Path(str(created["path"])) / "storage"
     folder.chmod(0o700)
     (folder / "b.txt").unlink()

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from persistence.store.manifest import load_manifest
 from tests.conftest import AppState
 from tests.support.cli import run_cli
+
+
+def _create(app_state: AppState, env: dict[str, str]) -> Path:
+    """One create-backup through the CLI; the new backup's folder."""
+    done = run_cli("create-backup", "--no-prune", "--json", env=env)
+    assert done.returncode == 0, done.stdout
+    return app_state.backup_dir / json.loads(done.stdout)["backup_id"]
 
 
 def test_rehash_records_the_mode_and_mtime_the_file_has_now(app_state: AppState) -> None:
@@ -67,9 +75,7 @@ def test_a_file_missing_or_cut_short_in_the_previous_backup_is_copied_not_linked
     app_state: AppState,
 ) -> None:
     env = app_state.env()
-    done = run_cli("create-backup", "--no-prune", "--json", env=env)
-    assert done.returncode == 0, done.stdout
-    previous = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    previous = _create(app_state, env)
     # Damage in the backup the next run links from: one file gone, one cut short, one
     # database copy gone (a disk error, a hand that tidied up).
     (previous / "uploads" / "empty.txt").unlink()
@@ -92,15 +98,11 @@ def test_nothing_is_linked_through_a_component_folder_replaced_by_a_symlink(
     app_state: AppState,
 ) -> None:
     env = app_state.env()
-    done = run_cli("create-backup", "--no-prune", "--json", env=env)
-    assert done.returncode == 0, done.stdout
-    previous = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    previous = _create(app_state, env)
     outside = app_state.data_dir.parent / "outside-storage"
     (previous / "storage").rename(outside)
     (previous / "storage").symlink_to(outside)
-    done = run_cli("create-backup", "--no-prune", "--json", env=env)
-    assert done.returncode == 0, done.stdout
-    fresh = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    fresh = _create(app_state, env)
     outside_inodes = {p.stat().st_ino for p in outside.rglob("*") if p.is_file()}
     fresh_inodes = {p.stat().st_ino for p in (fresh / "storage").rglob("*") if p.is_file()}
     assert fresh_inodes and not fresh_inodes & outside_inodes
@@ -110,15 +112,11 @@ def test_a_folder_of_the_previous_backup_replaced_by_a_symlink_does_not_fail_the
     app_state: AppState,
 ) -> None:
     env = app_state.env()
-    done = run_cli("create-backup", "--no-prune", "--json", env=env)
-    assert done.returncode == 0, done.stdout
-    previous = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    previous = _create(app_state, env)
     outside = app_state.data_dir.parent / "outside-notes"
     (previous / "storage" / "notes").rename(outside)
     (previous / "storage" / "notes").symlink_to(outside)
-    done = run_cli("create-backup", "--no-prune", "--json", env=env)
-    assert done.returncode == 0, done.stdout
-    fresh = app_state.backup_dir / json.loads(done.stdout)["backup_id"]
+    fresh = _create(app_state, env)
     assert run_cli("verify-backup", fresh.name, env=env).returncode == 0
     outside_inodes = {p.stat().st_ino for p in outside.rglob("*") if p.is_file()}
     fresh_inodes = {p.stat().st_ino for p in (fresh / "storage").rglob("*") if p.is_file()}
