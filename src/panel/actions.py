@@ -157,6 +157,7 @@ def draw_verify_report(report: VerifyReport) -> None:
         for c in report.components
     ]
     # st.table wraps long cells, so every problem can be read in full (a dataframe cuts them).
+    # Streamlit's own annotations leave st.table's data argument untyped.
     st.table(rows, hide_index=True)  # pyright: ignore[reportUnknownMemberType]
     if report.failed_files:
         st.caption("Files that failed the check")

@@ -134,4 +134,5 @@ def _time_chart(mark: str, times: list[datetime], values: list[float], label: st
         },
         "data": {"values": rows},
     }
+    # Streamlit's own annotations leave these chart and table calls partly untyped.
     st.vega_lite_chart(spec, width="stretch")  # pyright: ignore[reportUnknownMemberType]

@@ -23,6 +23,7 @@ def table(
     `height="content"` shows every row (no scrolling box); "auto" caps it at about ten rows.
     """
     # st.dataframe's overloads mention pandas types that pyright cannot fully resolve.
+    # Streamlit's own annotations leave st.dataframe's data argument untyped.
     st.dataframe(rows, hide_index=True, key=key, height=height)  # pyright: ignore[reportUnknownMemberType]
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from persistence.cli.progress import TerminalProgress
     from persistence.core.settings import BackupSettings
 
+# output.stderr is a TextIO in all but name (rich asks for IO[str]).
 err_console = Console(file=output.stderr, highlight=False)  # pyright: ignore[reportArgumentType]
 # Piped output (a log, a file) keeps whole lines instead of rich's 80-column default, unless
 # COLUMNS says how wide the reader is.

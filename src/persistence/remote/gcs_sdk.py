@@ -34,6 +34,10 @@ class GcsBucket(Protocol):
     def list_blobs(self, *, prefix: str, retry: object, timeout: float) -> Iterable[GcsBlob]: ...
 
 
+# google-cloud-storage ships no type stubs: its imports and members below are untyped, and
+# the Protocols above (GcsBucket, GcsBlob) give this module's callers the types.
+
+
 def open_bucket(name: str) -> GcsBucket:
     """A handle on `name` (no request yet); ADC or STORAGE_EMULATOR_HOST decide where it goes."""
     from google.cloud import storage  # pyright: ignore[reportMissingTypeStubs]

@@ -58,6 +58,7 @@ class S3Remote:
             read_timeout=policy.request_timeout,
         )
         session = boto3.session.Session()
+        # boto3's session.client is untyped; boto3-stubs' S3Client types what it returns.
         self._client: S3Client = session.client("s3", config=config)  # pyright: ignore[reportUnknownMemberType]
 
     @property
