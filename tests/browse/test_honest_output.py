@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from persistence.cli import app
+from persistence.cli import full_app
 from tests.browse.support import run_cli, run_json
 from tests.engine.helpers import backdate
 from tests.restore.support import cli_env, make_state
@@ -113,7 +113,7 @@ def test_undo_copies_are_listed_apart_and_pruned_by_their_own_rule(tmp_path: Pat
 
 def _commands() -> dict[str, Any]:
     # Typer ships its own copy of click, so the group is checked by shape, not by class.
-    root: Any = typer.main.get_command(app)
+    root: Any = typer.main.get_command(full_app())
     return dict(root.commands)
 
 

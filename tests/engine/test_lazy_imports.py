@@ -61,3 +61,33 @@ def test_a_backup_without_qdrant_does_not_load_the_http_stack(app_state: AppStat
     imported = _imported_modules(("create-backup", "--json", "--no-prune"), env)
     assert "httpx" not in imported
     assert "duckdb" in imported
+
+
+# importlib.import_module (how the entry point loads a command) bypasses -X importtime's log,
+# so this test asks the process itself which modules it holds as it exits.
+_PRINT_MODULES_AT_EXIT = """
+import atexit, runpy, sys
+atexit.register(lambda: print(*sorted(sys.modules), sep="\\n", file=sys.stderr))
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_list_backups_loads_only_its_own_command_module(app_state: AppState) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRINT_MODULES_AT_EXIT, str(BACKUP_SCRIPT), "list-backups"],
+        env=app_state.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    loaded = set(proc.stderr.splitlines())
+    assert "persistence.cli.backup_commands" in loaded
+    assert not loaded & {
+        "persistence.cli.verify_commands",
+        "persistence.cli.restore_commands",
+        "persistence.cli.browse_commands",
+        "persistence.cli.schedule_commands",
+    }

@@ -2,7 +2,7 @@
 exit 4 (damaged) or 2 (unusable input): never a traceback, never a write anywhere, and exit 0
 only when every change kept the manifest valid (an in-range mode or mtime, re-signed).
 
-In-process through Typer's runner (the same `app` the script runs) so that hundreds of
+In-process through Typer's runner (the same application the script runs) so that hundreds of
 examples fit in seconds; the real-process cases are in test_hostile_manifests.py.
 """
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from persistence.backup.sample_state import create_sample_state
-from persistence.cli import app
+from persistence.cli import full_app
 from persistence.core.settings import load_settings
 from persistence.service import create_backup
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME
@@ -136,7 +136,7 @@ def test_mutated_manifests_never_pass_or_crash(made: Made, data: st.DataObject) 
             ["verify-backup", made.backup.name, "--json"],
             ["restore-backup", made.backup.name, "--dry-run", "--json"],
         ):
-            result = runner.invoke(app, args, env=made.env)
+            result = runner.invoke(full_app(), args, env=made.env)
             assert result.exit_code in allowed, (args, result.exit_code, result.output)
             assert result.exception is None or isinstance(result.exception, SystemExit)
             assert "Traceback" not in result.output
