@@ -62,7 +62,7 @@ def test_a_listing_served_from_the_cache_builds_no_manifest_validator(
         from persistence.core.settings import load_settings
         from persistence.store.manifest import Manifest
 
-        listings = service.list_backups(load_settings(), count_unique=False)
+        listings = service.list_backups(load_settings())
         print(len(listings), listings[0].valid, Manifest.__pydantic_complete__)
         """,
         app_state,
@@ -80,7 +80,7 @@ def test_a_listing_without_its_cache_does_validate(app_state: AppState) -> None:
         from persistence.core.settings import load_settings
         from persistence.store.manifest import Manifest
 
-        listings = service.list_backups(load_settings(), count_unique=False)
+        listings = service.list_backups(load_settings())
         print(len(listings), listings[0].valid, Manifest.__pydantic_complete__)
         """,
         app_state,

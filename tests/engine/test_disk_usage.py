@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from persistence.store.catalog import disk_bytes, unshared_bytes
+from persistence.store.footprint import disk_bytes, unshared_bytes
 
 NOBODY = 65534
 
@@ -43,7 +43,7 @@ def test_a_folder_the_user_cannot_read_is_skipped_not_fatal(open_root: Path) -> 
     (hidden / "orphan").write_bytes(b"x" * 100)
     probe = (
         "import os, sys\n"
-        "from persistence.store.catalog import disk_bytes, unshared_bytes\n"
+        "from persistence.store.footprint import disk_bytes, unshared_bytes\n"
         f"os.setgid({NOBODY}); os.setuid({NOBODY})\n"
         "print(disk_bytes(sys.argv[1]), unshared_bytes(sys.argv[1]))\n"
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from persistence.store.catalog import disk_bytes
+from persistence.store.footprint import disk_bytes
 
 SFTP_SERVERS = [Path("/usr/lib/openssh/sftp-server"), Path("/usr/lib/sftp-server")]
 

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
+from persistence.store.listing_cache import CACHE_NAME
 from tests.conftest import AppState
-from tests.support.cli import BACKUP_SCRIPT
+from tests.support.cli import BACKUP_SCRIPT, run_cli
 
 HEAVY = ("qdrant_client", "qdrant_edge", "duckdb", "httpx", "streamlit")
 
@@ -73,17 +74,21 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
-def test_list_backups_loads_only_its_own_command_module(app_state: AppState) -> None:
+def _modules_held(args: tuple[str, ...], env: dict[str, str]) -> set[str]:
     proc = subprocess.run(
-        [sys.executable, "-c", _PRINT_MODULES_AT_EXIT, str(BACKUP_SCRIPT), "list-backups"],
-        env=app_state.env(),
+        [sys.executable, "-c", _PRINT_MODULES_AT_EXIT, str(BACKUP_SCRIPT), *args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    loaded = set(proc.stderr.splitlines())
+    return set(proc.stderr.splitlines())
+
+
+def test_list_backups_loads_only_its_own_command_module(app_state: AppState) -> None:
+    loaded = _modules_held(("list-backups",), app_state.env())
     assert "persistence.cli.backup_commands" in loaded
     assert not loaded & {
         "persistence.cli.verify_commands",
@@ -91,3 +96,11 @@ def test_list_backups_loads_only_its_own_command_module(app_state: AppState) -> 
         "persistence.cli.browse_commands",
         "persistence.cli.schedule_commands",
     }
+
+
+def test_a_listing_of_remembered_manifests_loads_no_manifest_model(app_state: AppState) -> None:
+    env = app_state.env()
+    assert run_cli("create-backup", "--no-prune", env=env).returncode == 0
+    assert "persistence.store.manifest" not in _modules_held(("list-backups",), env)
+    (app_state.backup_dir / CACHE_NAME).unlink()  # the check can fail: now it must parse
+    assert "persistence.store.manifest" in _modules_held(("list-backups",), env)

@@ -154,16 +154,14 @@ def list_backups(
     def run() -> int:
         if remote:
             return list_remote(json_output, data_dir, backup_dir)
-        settings = settings_from(data_dir=data_dir, backup_dir=backup_dir)
-        # The table shows no unique_bytes: only --json pays for the walk that counts them.
-        listings = service.list_backups(settings, count_unique=json_output)
+        report = service.listing_report(settings_from(data_dir=data_dir, backup_dir=backup_dir))
         if json_output:
-            emit_json(list(listings))
+            emit_json(list(report.backups))
             return 0
-        if not listings:
+        if not report.backups:
             out_console.print("no backups yet: run create-backup")
             return 0
-        print_listings(listings, service.backups_disk_bytes(settings))
+        print_listings(report.backups, report.disk_bytes)
         return 0
 
     guarded(debug, run, json_output)

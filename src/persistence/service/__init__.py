@@ -43,8 +43,10 @@ if TYPE_CHECKING:
     from persistence.schedule import Every, ScheduleResult, SchedulerKind, ScheduleStatus
     from persistence.service.listing import (
         BackupListing,
+        ListingReport,
         backups_disk_bytes,
         list_backups,
+        listing_report,
         manifest_bytes_of,
     )
     from persistence.service.overview import (
@@ -68,6 +70,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "BackupDiff": ("persistence.browse.models", "BackupDiff"),
     "FileEntry": ("persistence.browse.models", "FileEntry"),
     "BackupListing": ("persistence.service.listing", "BackupListing"),
+    "ListingReport": ("persistence.service.listing", "ListingReport"),
     "BackupState": ("persistence.monitoring.status", "BackupState"),
     "CalendarFlags": ("persistence.retention.prune", "CalendarFlags"),
     "ComponentPlan": ("persistence.restore.models", "ComponentPlan"),
@@ -104,6 +107,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "diff_backups": ("persistence.browse.commands", "diff_backups"),
     "health_of_report": ("persistence.service.overview", "health_of_report"),
     "list_backups": ("persistence.service.listing", "list_backups"),
+    "listing_report": ("persistence.service.listing", "listing_report"),
     "list_remote_backups": ("persistence.offsite.commands", "list_remote"),
     "lock_holder": ("persistence.service.overview", "lock_holder"),
     "ls_backup": ("persistence.browse.commands", "ls_backup"),
@@ -154,6 +158,7 @@ __all__ = [
     "FileEntry",
     "FileRestoreResult",
     "HealthStatus",
+    "ListingReport",
     "LockHolder",
     "PruneResult",
     "PullRunResult",
@@ -183,6 +188,7 @@ __all__ = [
     "health_of_report",
     "list_backups",
     "list_remote_backups",
+    "listing_report",
     "lock_holder",
     "ls_backup",
     "manifest_bytes_of",

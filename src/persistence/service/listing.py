@@ -6,6 +6,7 @@ rules (start-up time, issue 12).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -17,14 +18,14 @@ from persistence.store.catalog import (
     PRE_RESTORE_PREFIX,
     BackupSummary,
     ListedScan,
-    disk_bytes,
     find_backup,
     scan_listed,
     summarize,
 )
-from persistence.store.manifest import MANIFEST_NAME, MAX_MANIFEST_BYTES
+from persistence.store.footprint import Footprint, root_footprint
 from persistence.store.manifest_io import read_capped
 from persistence.store.runlog import RunRecord, read_runs, verified_at
+from persistence.store.sealed import MANIFEST_NAME, MAX_MANIFEST_BYTES
 
 
 class BackupListing(BackupSummary):
@@ -33,28 +34,42 @@ class BackupListing(BackupSummary):
     last_verify_at: datetime | None = None
 
 
-def list_backups(settings: BackupSettings, *, count_unique: bool = True) -> list[BackupListing]:
-    """Every backup and pre-restore copy in the root, oldest first; broken ones at the end.
+@dataclass(frozen=True)
+class ListingReport:
+    backups: list[BackupListing]  # oldest first; broken ones at the end
+    disk_bytes: int  # what the root really takes: a file linked into several backups once
 
-    `count_unique=False` leaves `unique_bytes` unset and saves a walk of every backup's files
-    (a shell that does not show it)."""
+
+def listing_report(settings: BackupSettings) -> ListingReport:
+    """Every backup and pre-restore copy in the root, and what they take on disk."""
     paths = check_paths(settings)
     scan = scan_all(paths.backup_dir)
-    return listings_of(scan, read_runs(paths.backup_dir), count_unique=count_unique)
+    footprint = footprint_of(paths.backup_dir, scan)
+    backups = listings_of(scan, read_runs(paths.backup_dir), footprint)
+    return ListingReport(backups=backups, disk_bytes=footprint.disk_bytes)
+
+
+def list_backups(settings: BackupSettings) -> list[BackupListing]:
+    """Every backup and pre-restore copy in the root, oldest first; broken ones at the end."""
+    return listing_report(settings).backups
 
 
 def scan_all(backup_dir: Path) -> ListedScan:
     return scan_listed(backup_dir, (BACKUP_PREFIX, PRE_RESTORE_PREFIX))
 
 
+def footprint_of(backup_dir: Path, scan: ListedScan) -> Footprint:
+    return root_footprint(backup_dir, {b.backup_id: b.manifest_sha256 for b in scan.complete})
+
+
 def listings_of(
-    scan: ListedScan, runs: list[RunRecord], *, count_unique: bool = True
+    scan: ListedScan, runs: list[RunRecord], footprint: Footprint
 ) -> list[BackupListing]:
     verified = verified_at(runs)
     verdicts = last_verifications(runs)
     return [
         BackupListing(
-            **summarize(b, count_unique=count_unique).model_dump(),
+            **summarize(b, unique_bytes=footprint.unique_bytes.get(b.backup_id)).model_dump(),
             verified_at=verified.get(b.backup_id),
             last_verify=verdicts.get(b.backup_id, NEVER_VERIFIED).state,
             last_verify_at=verdicts.get(b.backup_id, NEVER_VERIFIED).at,
@@ -72,4 +87,4 @@ def manifest_bytes_of(settings: BackupSettings, backup_id: str) -> bytes:
 
 def backups_disk_bytes(settings: BackupSettings) -> int:
     """What the backup root really takes: a file hard-linked into several backups counts once."""
-    return disk_bytes(check_paths(settings).backup_dir)
+    return listing_report(settings).disk_bytes

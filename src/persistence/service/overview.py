@@ -17,12 +17,8 @@ from persistence.monitoring.status import BackupFacts, HealthStatus, assess
 from persistence.monitoring.status import compute_status as _compute_status
 from persistence.schedule import ScheduleResult, ScheduleStatus
 from persistence.schedule.for_settings import install_for, remove_for, status_for
-from persistence.service.listing import BackupListing, listings_of, scan_all
-from persistence.store.catalog import (
-    BACKUP_PREFIX,
-    PRE_RESTORE_PREFIX,
-    disk_bytes,
-)
+from persistence.service.listing import BackupListing, footprint_of, listings_of, scan_all
+from persistence.store.catalog import BACKUP_PREFIX, PRE_RESTORE_PREFIX
 from persistence.store.locking import LockHolder, current_holder
 from persistence.store.runlog import RunKind, RunRecord, last_run, read_runs
 
@@ -49,6 +45,7 @@ def status_report(settings: BackupSettings) -> StatusReport:
     paths = check_paths(settings)
     scan = scan_all(paths.backup_dir)
     runs = read_runs(paths.backup_dir)
+    footprint = footprint_of(paths.backup_dir, scan)
     complete = [b for b in scan.complete if b.backup_id.startswith(BACKUP_PREFIX)]
     undo = [b for b in scan.complete if b.backup_id.startswith(PRE_RESTORE_PREFIX)]
     success = last_run(runs, RunKind.CREATE, ok=True)
@@ -66,12 +63,12 @@ def status_report(settings: BackupSettings) -> StatusReport:
         last_success_at=last_success,
         last_run=last_run(runs, RunKind.CREATE),
         # Real bytes on disk: a file hard-linked into several backups counts once.
-        backups_bytes=disk_bytes(paths.backup_dir),
+        backups_bytes=footprint.disk_bytes,
         undo_count=len(undo),
         undo_bytes=sum(b.listed.total_bytes for b in undo),
         free_bytes=shutil.disk_usage(probe).free,
         lock=current_holder(paths.backup_dir),
-        backups=listings_of(scan, runs),
+        backups=listings_of(scan, runs, footprint),
     )
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from persistence.core.errors import ConfigError, VerificationError
 from persistence.store.listing_cache import ListedManifest, ListingCache
-from persistence.store.manifest import Manifest, load_manifest, parse_sealed, read_sealed
+from persistence.store.sealed import SealedManifest, read_sealed
+
+if TYPE_CHECKING:
+    from persistence.store.manifest import Manifest
 
 BACKUP_PREFIX = "backup_"
 PRE_RESTORE_PREFIX = "pre-restore_"
@@ -64,6 +67,20 @@ class BrokenBackup:
     problem: str
 
 
+def _load_manifest(path: Path) -> Manifest:
+    # The manifest's models are loaded by the first manifest parsed: a listing whose
+    # manifests are all remembered (store.listing_cache) parses none.
+    from persistence.store.manifest import load_manifest
+
+    return load_manifest(path)
+
+
+def _parse_sealed(sealed: SealedManifest) -> Manifest:
+    from persistence.store.manifest import parse_sealed
+
+    return parse_sealed(sealed)
+
+
 def _candidate_dirs(backup_dir: Path, prefixes: tuple[str, ...]) -> list[Path]:
     if not backup_dir.is_dir():
         return []
@@ -88,7 +105,7 @@ def scan_backups(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,))
     broken: list[BrokenBackup] = []
     for path in _candidate_dirs(backup_dir, prefixes):
         try:
-            manifest = load_manifest(path)
+            manifest = _load_manifest(path)
         except VerificationError as exc:
             broken.append(BrokenBackup(path.name, path, exc.message))
             continue
@@ -104,6 +121,7 @@ class ListedBackup:
     backup_id: str
     path: Path
     listed: ListedManifest
+    manifest_sha256: str
 
     @property
     def created_at(self) -> datetime:
@@ -127,12 +145,12 @@ def scan_listed(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)) 
             sealed = read_sealed(path)
             listed = listing_cache.get(sealed.sha256)
             if listed is None:
-                listed = ListedManifest.of(parse_sealed(sealed))
+                listed = ListedManifest.of(_parse_sealed(sealed))
                 listing_cache.put(sealed.sha256, listed)
         except VerificationError as exc:
             broken.append(BrokenBackup(path.name, path, exc.message))
             continue
-        complete.append(ListedBackup(path.name, path, listed))
+        complete.append(ListedBackup(path.name, path, listed, sealed.sha256))
     # Only a scan that saw every backup may forget the entries it did not use.
     listing_cache.save(drop_unused={BACKUP_PREFIX, PRE_RESTORE_PREFIX} <= set(prefixes))
     complete.sort(key=lambda b: (b.created_at, b.backup_id))
@@ -144,9 +162,9 @@ def _kind(backup_id: str) -> str:
 
 
 def summarize(
-    backup: CompleteBackup | ListedBackup | BrokenBackup, *, count_unique: bool = True
+    backup: CompleteBackup | ListedBackup | BrokenBackup, *, unique_bytes: int | None = None
 ) -> BackupSummary:
-    """A backup's line in a listing; `count_unique` walks its files for `unique_bytes`."""
+    """A backup's line in a listing (`unique_bytes`: see store.footprint)."""
     if isinstance(backup, BrokenBackup):
         return BackupSummary(
             backup_id=backup.backup_id,
@@ -167,63 +185,10 @@ def summarize(
         path=str(backup.path),
         created_at=listed.created_at,
         size_bytes=listed.total_bytes,
-        unique_bytes=unshared_bytes(backup.path) if count_unique else None,
+        unique_bytes=unique_bytes,
         valid=True,
         components={name: state.value for name, state in listed.components.items()},
     )
-
-
-def unshared_bytes(folder: Path) -> int:
-    """Bytes of the regular files below `folder` that have no other hard link."""
-    return sum(info.st_size for info in _regular_files(folder) if info.st_nlink == 1)
-
-
-def disk_bytes(folder: Path) -> int:
-    """Bytes the regular files below `folder` take, each shared inode counted once (0 when
-    there is no such folder yet)."""
-    sizes: dict[int, int] = {}
-    for entry in _regular_file_entries(folder):
-        inode = entry.inode()  # from the folder listing: a linked file is stat'ed only once
-        if inode not in sizes:
-            try:
-                info = entry.stat(follow_symlinks=False)
-            except OSError:  # deleted between the listing and its stat
-                continue
-            if info.st_ino != inode:
-                # The listing's numbers are not the files' (sshfs lists every file as
-                # FUSE_UNKNOWN_INO): only a stat of each file tells them apart.
-                return sum({i.st_ino: i.st_size for i in _regular_files(folder)}.values())
-            sizes[inode] = info.st_size
-    return sum(sizes.values())
-
-
-def _regular_files(folder: Path) -> Iterator[os.stat_result]:
-    """lstat of every regular file below `folder`; links are not followed."""
-    for entry in _regular_file_entries(folder):
-        try:
-            yield entry.stat(follow_symlinks=False)
-        except OSError:  # deleted between the listing and its stat
-            continue
-
-
-def _regular_file_entries(folder: Path) -> Iterator[os.DirEntry[str]]:
-    """Every regular file below `folder`, links not followed. scandir's entry types save a
-    stat per folder and its C-built paths a join per file (every listing walks every backup)."""
-    pending = [str(folder)]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as entries:
-                found = list(entries)
-        except OSError:  # pruned meanwhile, or not ours to read (a disk's lost+found): skipped
-            continue
-        for entry in found:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(entry.path)
-                elif entry.is_file(follow_symlinks=False):
-                    yield entry
-            except OSError:  # deleted between the listing and its type check
-                continue
 
 
 def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> CompleteBackup:
@@ -238,7 +203,7 @@ def find_backup(backup_dir: Path, backup_id: str | None, *, latest: bool) -> Com
         path = backup_dir / backup_id
         if path.is_symlink() or not path.is_dir():
             raise ConfigError(f"no backup {backup_id} in {backup_dir}; see list-backups")
-        return CompleteBackup(backup_id, path, load_manifest(path))
+        return CompleteBackup(backup_id, path, _load_manifest(path))
     if not latest:
         raise ConfigError("name a backup id, or pass --latest")
     complete = scan_backups(backup_dir).complete

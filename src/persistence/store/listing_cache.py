@@ -16,18 +16,28 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
 from persistence.core.atomic import write_atomic
 from persistence.core.errors import VerificationError
 from persistence.core.results import ComponentStatus
-from persistence.store.manifest import Manifest
 from persistence.store.manifest_io import read_capped
 
+if TYPE_CHECKING:
+    from persistence.store.manifest import Manifest
+
 CACHE_NAME = ".listing-cache.json"
+_RULE_MODULES = (
+    "persistence.store.manifest",
+    "persistence.store.manifest_types",
+    "persistence.store.sealed",
+    "persistence.core.results",
+)
 MAX_CACHE_BYTES = 16 * 1024 * 1024
 
 
@@ -65,14 +75,13 @@ def validation_rules_digest() -> str | None:
     then nothing is cached)."""
     from pydantic.version import VERSION
 
-    from persistence.core import results
-    from persistence.store import manifest, manifest_types
-
     digest = hashlib.sha256(f"pydantic {VERSION}\n".encode())
-    for module in (manifest, manifest_types, results):
+    for name in _RULE_MODULES:
+        # Found, not imported: a listing whose manifests are all remembered builds no model.
+        spec = importlib.util.find_spec(name)
         try:
-            digest.update(Path(str(module.__file__)).read_bytes())
-        except (OSError, TypeError):
+            digest.update(Path(str(spec.origin if spec else None)).read_bytes())
+        except OSError:
             return None
     return digest.hexdigest()
 

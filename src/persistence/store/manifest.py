@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +18,6 @@ from pydantic import (
 from persistence import TOOL_NAME
 from persistence.core.errors import VerificationError
 from persistence.core.results import ComponentStatus
-from persistence.store.manifest_io import read_capped
 from persistence.store.manifest_types import (
     MAX_FILES_PER_COMPONENT,
     STRICT,
@@ -32,14 +29,15 @@ from persistence.store.manifest_types import (
     NoNul,
     Sha256,
 )
+from persistence.store.sealed import MANIFEST_NAME as MANIFEST_NAME
+from persistence.store.sealed import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES
+from persistence.store.sealed import SIDECAR_NAME as SIDECAR_NAME
+from persistence.store.sealed import SealedManifest as SealedManifest
+from persistence.store.sealed import read_sealed as read_sealed
+from persistence.store.sealed import sidecar_for as sidecar_for
+from persistence.store.sealed import sidecar_text as sidecar_text
 
 SCHEMA_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-SIDECAR_NAME = "manifest.json.sha256"
-# A manifest lists every file: ~250 bytes each, so 128 MiB is half a million files. Far above
-# any real one, far below what exhausts memory (a link to /dev/zero is refused before this).
-MAX_MANIFEST_BYTES = 128 * 1024 * 1024
-MAX_SIDECAR_BYTES = 4096
 
 
 class FileRecord(BaseModel):
@@ -197,23 +195,6 @@ def manifest_bytes(manifest: Manifest) -> bytes:
     return (manifest.model_dump_json(indent=2) + "\n").encode("utf-8")
 
 
-def sidecar_text(manifest_data: bytes) -> str:
-    return sidecar_for(hashlib.sha256(manifest_data).hexdigest())
-
-
-def sidecar_for(manifest_sha256: str) -> str:
-    return f"{manifest_sha256}  {MANIFEST_NAME}\n"
-
-
-@dataclass(frozen=True)
-class SealedManifest:
-    """A manifest's bytes, checked against the hash file beside it, and their sha256."""
-
-    path: Path
-    data: bytes
-    sha256: str
-
-
 def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
     """Read and validate a backup's manifest; a tampered or foreign one raises VerificationError.
 
@@ -221,24 +202,6 @@ def load_manifest(backup_path: Path, *, check_sidecar: bool = True) -> Manifest:
     read: one planted file must not block every command on the backup root.
     """
     return parse_sealed(read_sealed(backup_path, check_sidecar=check_sidecar))
-
-
-def read_sealed(backup_path: Path, *, check_sidecar: bool = True) -> SealedManifest:
-    """The manifest's bytes once they match their recorded hash (VerificationError if not)."""
-    manifest_path = backup_path / MANIFEST_NAME
-    data, digest = read_capped(manifest_path, MAX_MANIFEST_BYTES, "manifest")
-    if check_sidecar:
-        sidecar_path = backup_path / SIDECAR_NAME
-        try:
-            sidecar, _ = read_capped(sidecar_path, MAX_SIDECAR_BYTES, "manifest hash file")
-            recorded = sidecar.decode("ascii").split()[0]
-        except (VerificationError, UnicodeDecodeError, IndexError) as exc:
-            raise VerificationError(f"missing or empty manifest hash file {sidecar_path}") from exc
-        if recorded != digest:
-            raise VerificationError(
-                f"{manifest_path} does not match its recorded hash: the manifest was changed"
-            )
-    return SealedManifest(manifest_path, data, digest)
 
 
 def parse_sealed(sealed: SealedManifest) -> Manifest:
