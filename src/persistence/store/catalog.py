@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from persistence.core.errors import ConfigError, VerificationError
 from persistence.store.listing_cache import ListedManifest, ListingCache
-from persistence.store.sealed import SealedManifest, read_sealed
+from persistence.store.sealed import SealedManifest, read_sealed, stat_signature
 
 if TYPE_CHECKING:
     from persistence.store.manifest import Manifest
@@ -142,19 +142,33 @@ def scan_listed(backup_dir: Path, prefixes: tuple[str, ...] = (BACKUP_PREFIX,)) 
     broken: list[BrokenBackup] = []
     for path in _candidate_dirs(backup_dir, prefixes):
         try:
-            sealed = read_sealed(path)
-            listed = listing_cache.get(sealed.sha256)
-            if listed is None:
-                listed = ListedManifest.of(_parse_sealed(sealed))
-                listing_cache.put(sealed.sha256, listed)
+            listed = _listed_backup(path, listing_cache)
         except VerificationError as exc:
             broken.append(BrokenBackup(path.name, path, exc.message))
             continue
-        complete.append(ListedBackup(path.name, path, listed, sealed.sha256))
+        complete.append(listed)
     # Only a scan that saw every backup may forget the entries it did not use.
     listing_cache.save(drop_unused={BACKUP_PREFIX, PRE_RESTORE_PREFIX} <= set(prefixes))
     complete.sort(key=lambda b: (b.created_at, b.backup_id))
     return ListedScan(complete, broken)
+
+
+def _listed_backup(path: Path, listing_cache: ListingCache) -> ListedBackup:
+    """What a listing shows of the backup at `path`: from the cache
+    when neither the manifest nor its hash file was touched since a listing last checked them,
+    else read and checked against its hash (and validated unless its bytes were seen)."""
+    signature = stat_signature(path)
+    known = listing_cache.sha256_if_unchanged(path.name, signature)
+    listed = listing_cache.get(known) if known else None
+    if known and listed:
+        return ListedBackup(path.name, path, listed, known)
+    sealed = read_sealed(path)
+    listing_cache.note_read(path.name, signature, sealed.sha256)
+    listed = listing_cache.get(sealed.sha256)
+    if listed is None:
+        listed = ListedManifest.of(_parse_sealed(sealed))
+        listing_cache.put(sealed.sha256, listed)
+    return ListedBackup(path.name, path, listed, sealed.sha256)
 
 
 def _kind(backup_id: str) -> str:

@@ -27,6 +27,7 @@ from persistence.core.atomic import write_atomic
 from persistence.core.errors import VerificationError
 from persistence.core.results import ComponentStatus
 from persistence.store.manifest_io import read_capped
+from persistence.store.sealed import stat_signature
 
 if TYPE_CHECKING:
     from persistence.store.manifest import Manifest
@@ -63,9 +64,17 @@ class ListedManifest(BaseModel):
         )
 
 
+class _Seen(BaseModel):
+    """A backup's manifest and hash file as last read: their stat signature and the sha256."""
+
+    signature: str
+    sha256: str
+
+
 class _CacheFile(BaseModel):
     rules: str
     entries: dict[str, ListedManifest]
+    seen: dict[str, _Seen] = {}  # by backup id
 
 
 @cache
@@ -92,19 +101,40 @@ class ListingCache:
     def __init__(self, backup_dir: Path) -> None:
         self._path = backup_dir / CACHE_NAME
         self._rules = validation_rules_digest()
-        self._entries = self._load()
+        stored = self._load()
+        self._entries = stored.entries if stored else {}
+        self._seen = stored.seen if stored else {}
         self._used: set[str] = set()
+        self._seen_now: set[str] = set()
         self._changed = False
 
-    def _load(self) -> dict[str, ListedManifest]:
+    def _load(self) -> _CacheFile | None:
         if self._rules is None:
-            return {}
+            return None
         try:
             data, _ = read_capped(self._path, MAX_CACHE_BYTES, "listing cache")
             stored = _CacheFile.model_validate_json(data)
         except (VerificationError, ValidationError):
-            return {}  # missing, unreadable, planted or from another version: start over
-        return stored.entries if stored.rules == self._rules else {}
+            return None  # missing, unreadable, planted or from another version: start over
+        return stored if stored.rules == self._rules else None
+
+    def sha256_if_unchanged(self, backup_id: str, signature: str | None) -> str | None:
+        """The sha256 read last time, if the manifest and its hash file have not been touched
+        since (same inode, size, mtime and ctime: any write changes the ctime)."""
+        seen = self._seen.get(backup_id)
+        if seen is None or signature is None or seen.signature != signature:
+            return None
+        self._seen_now.add(backup_id)
+        return seen.sha256
+
+    def note_read(self, backup_id: str, signature: str | None, sha256: str) -> None:
+        """`signature` was taken before the read: a write during it leaves a stale one behind,
+        which the next listing does not match, so it reads again."""
+        if signature is None:
+            return
+        self._seen[backup_id] = _Seen(signature=signature, sha256=sha256)
+        self._seen_now.add(backup_id)
+        self._changed = True
 
     def get(self, manifest_sha256: str) -> ListedManifest | None:
         found = self._entries.get(manifest_sha256)
@@ -120,19 +150,23 @@ class ListingCache:
     def save(self, *, drop_unused: bool) -> None:
         """Write the entries back if they changed; `drop_unused` (after a full scan of the
         root) forgets the manifests no backup has any more."""
-        if drop_unused and set(self._entries) != self._used:
+        if drop_unused and (set(self._entries) != self._used or set(self._seen) != self._seen_now):
             self._entries = {k: v for k, v in self._entries.items() if k in self._used}
+            self._seen = {k: v for k, v in self._seen.items() if k in self._seen_now}
             self._changed = True
         if not self._changed or self._rules is None:
             return
-        body = _CacheFile(rules=self._rules, entries=self._entries).model_dump_json()
+        stored = _CacheFile(rules=self._rules, entries=self._entries, seen=self._seen)
+        body = stored.model_dump_json()
         with contextlib.suppress(OSError):  # read-only or full: the next listing validates again
             write_atomic(self._path, body.encode())
         self._changed = False
 
 
-def remember_manifest(backup_dir: Path, manifest_sha256: str, manifest: Manifest) -> None:
-    """Add a just-committed backup, so that the first listing after it validates nothing."""
-    listing_cache = ListingCache(backup_dir)
+def remember_manifest(backup: Path, manifest_sha256: str, manifest: Manifest) -> None:
+    """Add a just-committed backup, so that the first listing after it reads and validates
+    nothing."""
+    listing_cache = ListingCache(backup.parent)
     listing_cache.put(manifest_sha256, ListedManifest.of(manifest))
+    listing_cache.note_read(backup.name, stat_signature(backup), manifest_sha256)
     listing_cache.save(drop_unused=False)

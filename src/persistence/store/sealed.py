@@ -7,6 +7,7 @@ each manifest by this hash (store.listing_cache), loads no model when nothing ch
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,22 @@ class SealedManifest:
     path: Path
     data: bytes
     sha256: str
+
+
+def stat_signature(backup_path: Path) -> str | None:
+    """Device, inode, size, mtime and ctime of the manifest and its hash file (None if either
+    cannot be stat'ed). A write to either changes its ctime, which no one but root (through
+    the clock or the raw disk) can set back."""
+    parts: list[str] = []
+    for name in (MANIFEST_NAME, SIDECAR_NAME):
+        try:
+            info = os.lstat(backup_path / name)
+        except OSError:
+            return None
+        parts.append(
+            f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+        )
+    return "/".join(parts)
 
 
 def read_sealed(backup_path: Path, *, check_sidecar: bool = True) -> SealedManifest:

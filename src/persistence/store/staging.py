@@ -52,7 +52,7 @@ def commit(staging: Path, final: Path, manifest: Manifest) -> None:
         fsync_tree(staging)  # FUSE, NFS, unknown: syncfs may not have reached the folders
     staging.rename(final)
     fsync_dir(final.parent)
-    remember_manifest(final.parent, digest, manifest)
+    remember_manifest(final, digest, manifest)
 
 
 def delete_backup_dir(path: Path) -> None:
