@@ -7,6 +7,10 @@ files, a 499 MiB SQLite DB in WAL mode, a 293 MiB DuckDB); smaller scales shrink
 count alike, so the mix (and so the ratios) stays the same. Each round runs the tool and its
 baseline back to back, so machine noise hits both; min/median/max are over the rounds.
 Every tool command runs in its own process, as a user runs it; its peak RSS comes from wait4.
+
+The tool runs on the interpreter that runs this script (printed first). To measure on another,
+e.g. Debian's: `UV_PROJECT_ENVIRONMENT=.venv-system uv run --python /usr/bin/python3.11
+benchmarks/space_and_time.py ...`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import random
 import shutil
 import sqlite3
@@ -192,6 +197,9 @@ def one_round(data: Path, scratch: Path, env: dict[str, str]) -> dict[str, float
     settle()
     copy_back = shell(f"cp -a {backups / first_id}/. {scratch}/ && sync")
     restore = tool("restore-backup", first_id, "--json", env=env)
+    # The first listing after a change (here the restore's undo copy) walks the backups for
+    # their on-disk figures; the next ones use what it remembered (store/footprint.py).
+    first_listing = tool("list-backups", env=env).seconds
     started = tool("list-backups", env=env).seconds
     helped = tool("--help", env=env).seconds
     bare = bare_python(env)
@@ -200,6 +208,7 @@ def one_round(data: Path, scratch: Path, env: dict[str, str]) -> dict[str, float
         "second_time": second.seconds / first.seconds,
         "second_disk": extra / size_first,
         "restore_vs_cp": restore.seconds / copy_back,
+        "list_first_s": first_listing,
         "list_s": started,
         "help_s": helped,
         "python_s": bare,
@@ -212,6 +221,7 @@ ROWS = {
     "second_time": ("second create, nothing changed: time (of first)", "%"),
     "second_disk": ("second create, nothing changed: extra disk (of first)", "%"),
     "restore_vs_cp": ("restore after 7 bytes changed vs `cp -a` back + `sync`", "×"),
+    "list_first_s": ("`list-backups`, first after a change (s)", "s"),
     "list_s": ("`list-backups` start-up (s)", "s"),
     "help_s": ("`--help` start-up (s)", "s"),
     "python_s": ("bare `python -c pass` (s), for scale", "s"),
@@ -249,6 +259,7 @@ def main() -> None:
         warm_up(root)
         data = root / "data"
         build_state(data, args.scale)
+        print(interpreter())
         print(f"state at scale {args.scale:g}: {disk_bytes(data) / MIB:,.0f} MiB", flush=True)
         env = env_for(data)
         results: dict[str, list[float]] = {key: [] for key in (*ROWS, "create_rss")}
@@ -264,6 +275,13 @@ def main() -> None:
         rss = [(float(s), peak_rss(float(s), root)) for s in args.rss_scales.split(",")]
         shown = " → ".join(f"{mib:,.0f} MiB @ {disk_mib(s):,.0f} MiB state" for s, mib in rss)
         print(f"| peak RSS of create | {shown} |")
+
+
+def interpreter() -> str:
+    """Which Python ran the tool: start-up moves by a quarter between builds (pyenv's default
+    build has no PGO/LTO and a shared libpython; Debian's and uv's own are optimized)."""
+    real = os.path.realpath(sys.executable)
+    return f"interpreter: {real} ({platform.python_version()}, built {platform.python_build()[1]})"
 
 
 def disk_mib(scale: float) -> float:
