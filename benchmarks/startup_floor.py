@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "backup.py"
 THIRD_PARTY = "import typer._adapters, rich.console, rich.table, rich.markup"
 OURS = (
-    "import persistence.cli, persistence.cli.listing, persistence.service.listing, "
-    "persistence.core.settings"
+    "import persistence.cli.main, persistence.cli.backup_commands, "
+    "persistence.service.listing, persistence.core.settings"
 )
 
 

@@ -56,3 +56,17 @@ def test_a_manifest_replaced_by_a_link_to_dev_zero_is_an_incomplete_backup(
 
     listed = json.loads(done.stdout)
     assert [(b["backup_id"], b["valid"]) for b in listed] == [(backup_id, False)], listed
+
+
+def test_a_remote_object_changed_in_place_is_damage_exit_4(tmp_path: Path) -> None:
+    """Same size, other bytes: the download is retried (a proxy may mangle one response), then
+    refused as a damaged off-site copy, with the exit code of damage."""
+    env, backups, base, _ = _pushed(tmp_path)
+    (base / "storage" / "x.txt").write_bytes(b"y\n")
+
+    done = run_cli("pull-backup", "--latest", "--json", env=env, cwd=tmp_path, timeout=120)
+
+    assert done.returncode == 4, done.stdout
+    error = json.loads(done.stdout)["error"]
+    assert "x.txt" in error and "does not match the manifest" in error
+    _nothing_staged(backups)

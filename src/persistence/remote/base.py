@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from persistence.core.errors import BackupError
+from persistence.core.errors import BackupError, ExitCode
 
 ByteCallback = Callable[[int], None]
 SHA256_METADATA_KEY = "sha256"
@@ -33,6 +33,13 @@ class RemoteError(BackupError):
 
 class TransientRemoteError(RemoteError):
     """A failure worth retrying (429, 5xx, a dropped connection, a timeout)."""
+
+
+class DamagedObjectError(RemoteError):
+    """An object whose bytes are not what the backup's manifest records: the off-site copy is
+    damaged or was tampered with (exit 4, like a damaged local backup)."""
+
+    exit_code = ExitCode.VERIFY_FAILED
 
 
 class Remote(Protocol):

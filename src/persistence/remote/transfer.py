@@ -12,6 +12,7 @@ from pathlib import Path
 from persistence.core.fsio import hash_file
 from persistence.remote.base import (
     ByteCallback,
+    DamagedObjectError,
     Remote,
     RemoteError,
     TransientRemoteError,
@@ -39,12 +40,21 @@ def download_verified(
             sink.flush()
         copied = hash_file(target)
         if (copied.size, copied.sha256) != (size, sha256):
-            raise TransientRemoteError(
+            raise _ContentMismatch(
                 f"download of {remote.display}/{key} refused: {copied.size} bytes whose sha256 "
                 f"does not match the manifest ({size} bytes expected)"
             )
 
-    with_retry(policy, attempt)
+    try:
+        with_retry(policy, attempt)
+    except RemoteError as exc:
+        if isinstance(exc.__cause__, _ContentMismatch):
+            raise DamagedObjectError(exc.message) from exc
+        raise
+
+
+class _ContentMismatch(TransientRemoteError):
+    """Retried first (a proxy may have mangled one response), damage once the retries agree."""
 
 
 def capped(on_bytes: ByteCallback, limit: int, what: str) -> ByteCallback:
@@ -56,7 +66,9 @@ def capped(on_bytes: ByteCallback, limit: int, what: str) -> ByteCallback:
         nonlocal received
         received += count
         if received > limit:
-            raise RemoteError(f"download of {what} refused: more than the {limit} bytes expected")
+            raise DamagedObjectError(
+                f"download of {what} refused: more than the {limit} bytes expected"
+            )
         on_bytes(count)
 
     return counted
