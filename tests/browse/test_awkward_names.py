@@ -121,3 +121,24 @@ def test_a_full_restore_leaves_a_non_utf8_named_file_alone(tmp_path: Path) -> No
     assert (storage / "fine.txt").read_text() == "fine\n"
     assert bad.read_bytes() == b"latin-1 name\n"
     assert inner.read_bytes() == b"also not UTF-8\n"
+
+
+def test_an_empty_path_is_refused_rather_than_selecting_everything(tmp_path: Path) -> None:
+    """`--path "$DIR"` with DIR unset must not turn a one-file restore into a whole one."""
+    data = tmp_path / "data"
+    storage = data / "storage"
+    storage.mkdir(parents=True)
+    (storage / "a.txt").write_text("a\n")
+    env = cli_env(data)
+    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
+    assert code == 0, created
+
+    target = tmp_path / "elsewhere"
+    for empty in ("", "/", "."):
+        code, result = run_json(
+            "restore-backup", "--latest", "--target", str(target), "--path", "storage/a.txt",
+            "--path", empty, env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert code == 2, result
+        assert "--path" in str(result["error"])
+        assert not target.exists()

@@ -69,6 +69,8 @@ def restore_files(
     settings: BackupSettings, paths: SafePaths, backup: CompleteBackup, request: Request
 ) -> FileRestoreResult:
     filters = [f for f in (normalized_filter(p) for p in request.filters) if f is not None]
+    if len(filters) < len(request.filters):  # '', '.' or '/': an unset variable, most likely
+        raise ConfigError("--path '' names no file: name COMPONENT/PATH, or leave --path out")
     _every_filter_matched(backup, filters)  # before anything is written
     target = check_target(request.target, paths) if request.target is not None else None
     result = FileRestoreResult(
