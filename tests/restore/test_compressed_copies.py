@@ -118,3 +118,18 @@ def test_a_fifo_in_place_of_a_compressed_copy_is_damage_not_a_hang(app_state: Ap
     assert "cache_db/cache.db" not in result["written"]
     assert "analytics_db/analytics.duckdb" in result["written"]
     assert not (target / "cache_db" / "cache.db").exists()
+
+
+def test_path_names_a_compressed_copy_by_the_name_it_is_restored_under(
+    app_state: AppState,
+) -> None:
+    env = app_state.env(BACKUP_COMPRESSION="zstd")
+    assert run_cli("create-backup", "--no-prune", env=env).returncode == 0
+    for name in ("cache_db/cache.db", "cache_db/cache.db.zst"):
+        target = app_state.data_dir.parent / f"one-{name.replace('/', '-')}"
+        got = run_cli(
+            "restore-backup", "--latest", "--target", str(target), "--path", name, "--json", env=env
+        )
+        assert got.returncode == 0, got.stdout
+        assert json.loads(got.stdout)["written"] == ["cache_db/cache.db"], name
+        assert (target / "cache_db" / "cache.db").read_bytes()[:16] == b"SQLite format 3\0"

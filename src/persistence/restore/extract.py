@@ -85,7 +85,7 @@ def restore_files(
     for record in backup.manifest.components:
         if record.status is not ComponentStatus.CAPTURED or record.name == QDRANT_COMPONENT:
             continue
-        chosen = [f for f in record.files if _wanted(f"{record.name}/{f.path}", filters)]
+        chosen = [f for f in record.files if _wanted(_names(record.name, f), filters)]
         selected += len(chosen)
         if chosen and target is None and record.name in DATABASE_COMPONENTS:
             raise ConfigError(
@@ -118,7 +118,9 @@ def restore_files(
 
 
 def _every_filter_matched(backup: CompleteBackup, filters: list[str]) -> None:
-    known = [f"{r.name}/{f.path}" for r in backup.manifest.components for f in r.files]
+    known = [
+        name for r in backup.manifest.components for f in r.files for name in _names(r.name, f)
+    ]
     known += [
         f"{QDRANT_COMPONENT}/{c.name}"
         for r in backup.manifest.components
@@ -130,8 +132,17 @@ def _every_filter_matched(backup: CompleteBackup, filters: list[str]) -> None:
             raise ConfigError(f"nothing in {backup.backup_id} matches {wanted}; see ls-backup")
 
 
-def _wanted(full_path: str, filters: list[str]) -> bool:
-    return not filters or any(matches(full_path, f) for f in filters)
+def _names(component: str, entry: FileRecord) -> list[str]:
+    """What `--path` may call an entry: its name in the backup and, for a compressed copy, the
+    name it is restored under (`cache_db/cache.db` as well as `cache_db/cache.db.zst`)."""
+    stored = f"{component}/{entry.path}"
+    if entry.codec is None:
+        return [stored]
+    return [stored, stored.removesuffix(ZSTD_SUFFIX)]
+
+
+def _wanted(names: list[str], filters: list[str]) -> bool:
+    return not filters or any(matches(name, f) for name in names for f in filters)
 
 
 def _destination(target: Path | None, paths: SafePaths, component: str) -> Path:
@@ -245,7 +256,7 @@ def _qdrant(
     if record is None or record.qdrant is None or record.qdrant.mode != "server":
         return 0
     wanted = [
-        c for c in record.qdrant.collections if _wanted(f"{QDRANT_COMPONENT}/{c.name}", filters)
+        c for c in record.qdrant.collections if _wanted([f"{QDRANT_COMPONENT}/{c.name}"], filters)
     ]
     if not wanted:
         return 0
