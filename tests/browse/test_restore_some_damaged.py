@@ -106,3 +106,22 @@ def test_a_fifo_in_the_backup_in_a_files_place_is_damage_exit_4(tmp_path: Path) 
     assert "storage/b.txt" in str(result["error"])
     assert result["written"] == ["storage/a.txt", "storage/c.txt"]
     assert sorted(p.name for p in (target / "storage").iterdir()) == ["a.txt", "c.txt"]
+
+
+def test_a_dry_run_refuses_a_damaged_file_as_the_restore_would(tmp_path: Path) -> None:
+    env, created = _three_files_backed_up(tmp_path)
+    _damage(Path(str(created["path"])), "storage/b.txt")
+    storage = tmp_path / "data" / "storage"
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (storage / name).unlink()
+
+    for where in ((), ("--target", str(tmp_path / "elsewhere"))):
+        code, result = run_json(
+            "restore-backup", "--latest", "--path", "storage", "--dry-run", *where,
+            env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert code == 4, result
+        assert "storage/b.txt" in str(result["error"]) and "would" in str(result["error"])
+        assert result["written"] == ["storage/a.txt", "storage/c.txt"]
+    assert list(storage.iterdir()) == []
+    assert not (tmp_path / "elsewhere").exists()

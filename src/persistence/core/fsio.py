@@ -248,6 +248,18 @@ def hash_file(path: Path, on_chunk: Callable[[int], None] | None = None) -> Copi
     return CopiedFile(size=size, sha256=digest.hexdigest())
 
 
+def hash_regular(path: Path) -> CopiedFile:
+    """`hash_file` of what must be a regular file (see `open_regular`): no link followed, no
+    wait on a fifo."""
+    with open(open_regular(path), "rb", buffering=0) as handle:
+        digest = hashlib.sha256()
+        size = 0
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return CopiedFile(size=size, sha256=digest.hexdigest())
+
+
 def fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -26,7 +26,13 @@ from persistence.components.names import DATABASE_COMPONENTS, QDRANT_COMPONENT
 from persistence.components.registry import source_of
 from persistence.core.codec import ZSTD_SUFFIX, decompress_file
 from persistence.core.errors import ConfigError, VerificationError
-from persistence.core.fsio import NotRegularFile, copy_and_hash, hash_file, make_private_dir
+from persistence.core.fsio import (
+    NotRegularFile,
+    copy_and_hash,
+    hash_file,
+    hash_regular,
+    make_private_dir,
+)
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.settings import BackupSettings
 from persistence.restore.extract_models import FileRestoreResult
@@ -112,7 +118,11 @@ def restore_files(
         result.exit_code = int(VerificationError.exit_code)
         result.error = (
             f"{', '.join(damaged)} in {backup.backup_id} does not match its recorded hash: "
-            f"not restored ({len(result.written)} other files were)"
+            + (
+                f"it would not be restored ({len(result.written)} other files would be)"
+                if request.dry_run
+                else f"not restored ({len(result.written)} other files were)"
+            )
         )
     return result
 
@@ -196,7 +206,11 @@ def _one(
                 "get the backup's version with --target"
             )
         return True
+    source = join_inside(backup.path / component, entry.path)
     if request.dry_run:
+        # The preview refuses a damaged copy as the restore would (exit 4), without writing.
+        if entry.kind == "file" and not _stored_copy_intact(source, entry):
+            return False
         result.written.append(shown)
         result.bytes_written += size
         return True
@@ -205,8 +219,15 @@ def _one(
         destination.symlink_to(link)
         result.written.append(shown)
         return True
-    source = join_inside(backup.path / component, entry.path)
     return _copy_checked(source, entry, destination, shown, result)
+
+
+def _stored_copy_intact(source: Path, entry: FileRecord) -> bool:
+    try:
+        stored = hash_regular(source)
+    except OSError:  # missing, a link, a fifo: damage like a wrong hash
+        return False
+    return (stored.size, stored.sha256) == (entry.size, entry.sha256)
 
 
 def _copy_checked(
