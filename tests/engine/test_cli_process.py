@@ -52,6 +52,23 @@ def test_bad_configuration_is_one_line_and_exit_2(app_state: AppState) -> None:
     assert unknown.returncode == 2
 
 
+def test_usage_errors_are_one_line_and_exit_2(app_state: AppState) -> None:
+    """Unknown flags, bad values and unknown commands: one line naming the fix, like every
+    other failure (Click's own report is four lines)."""
+    for args, says in [
+        (("create-backup", "--no-such-flag"), "--no-such-flag; see create-backup --help"),
+        (("prune-backups", "--keep-last", "x"), "Invalid value for '--keep-last'"),
+        (("no-such-command",), "No such command 'no-such-command'; see --help"),
+    ]:  # fmt: skip
+        proc = run_cli(*args, env=app_state.env())
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: "), proc.stderr
+        assert says in proc.stderr
+        assert proc.stdout == ""
+    group = run_cli("schedule", env=app_state.env())  # a group without its command: its help
+    assert group.returncode == 2 and "install" in group.stderr and "Usage:" in group.stderr
+
+
 def test_json_failure_is_still_one_json_document(app_state: AppState) -> None:
     app_state.settings.resolved().analytics_db.write_bytes(b"garbage")
     proc = run_cli("create-backup", "--json", env=app_state.env())

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import typer
 
 from persistence.cli.app import app, failed, new_app
-from persistence.core.errors import ExitCode
 
 # Every command and the module that registers it, in the order `--help` lists them (everyday
 # first). tests/cli/test_entry_point.py checks it against what the modules register.
@@ -66,20 +65,22 @@ def app_for(argv: Sequence[str]) -> typer.Typer:
 
 
 def run_app(argv: Sequence[str]) -> int:
-    """Run the CLI; under --json even a usage error (unknown flag, bad value) is a document."""
+    """Run the CLI. A usage error (unknown flag, bad value) is one line on stderr, and under
+    --json also a document, like every other failure."""
     chosen = app_for(argv)
-    if "--json" not in argv:
-        chosen(args=list(argv))
-        return 0
+    json_output = "--json" in argv
     try:
         result = chosen(args=list(argv), standalone_mode=False)
-    except typer.TyperException as exc:  # Typer's usage errors: unknown flag, bad value
-        code = exc.exit_code
-        command = argv[0] if argv and not argv[0].startswith("-") else ""
-        hint = f"; see {command} --help".replace("  ", " ") if code == ExitCode.USAGE else ""
-        raise failed(f"{exc.format_message()}{hint}", code, json_output=True) from None
+    except typer.TyperException as exc:
+        message = exc.format_message()
+        if message.startswith("Usage:"):  # a group called without its command: its help
+            typer.echo(message, err=True)
+            return exc.exit_code
+        command = f"{argv[0]} " if argv and argv[0] in COMMAND_MODULES else ""
+        hint = f"; see {command}--help" if exc.exit_code == 2 else ""
+        raise failed(f"{message.rstrip('.')}{hint}", exc.exit_code, json_output) from None
     except typer.Abort:
-        raise failed("interrupted; nothing was committed", 1, json_output=True) from None
+        raise failed("interrupted; nothing was committed", 1, json_output) from None
     return result if isinstance(result, int) else 0
 
 
