@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from persistence.components.trees import _copy_file
-from persistence.core.fsio import CHUNK_SIZE, NotRegularFile, TreeEntry, copy_and_hash
+from persistence.core.fsio import CHUNK_SIZE, NotRegularFile, copy_and_hash
 from persistence.core.progress import ComponentProgress, ignore_progress
+from persistence.core.walk import TreeEntry
 
 SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, 3 * CHUNK_SIZE + 17]
 

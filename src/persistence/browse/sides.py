@@ -16,9 +16,9 @@ from persistence.components.names import (
 )
 from persistence.components.registry import source_of
 from persistence.core.errors import BackupError
-from persistence.core.fsio import printable, walk_tree
 from persistence.core.paths import SafePaths, join_inside
 from persistence.core.settings import BackupSettings
+from persistence.core.walk import printable, walk_tree
 from persistence.qdrant.client import QdrantRestClient
 from persistence.store.catalog import CompleteBackup
 from persistence.store.manifest import ComponentStatus

@@ -18,9 +18,10 @@ from persistence.components.compressed import content_sha256, content_size
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.core.codec import decompress_file
 from persistence.core.errors import BackupError, ComponentError, VerificationError
-from persistence.core.fsio import copy_and_hash, fsync_dir, hash_file, remove_any, walk_tree
+from persistence.core.fsio import copy_and_hash, fsync_dir, hash_file, remove_any
 from persistence.core.paths import is_within, join_inside, safe_relative
 from persistence.core.progress import ComponentProgress, ProgressCallback
+from persistence.core.walk import walk_tree
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.store.reuse import Identity
 

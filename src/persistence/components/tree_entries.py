@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import stat
 
-from persistence.core.fsio import TreeEntry, printable, utf8_name
+from persistence.core.walk import TreeEntry, printable, utf8_name
 
 
 def _link_target(entry: TreeEntry) -> str:

@@ -31,14 +31,9 @@ from persistence.components.trees_restore import (
     restore_missing,
 )
 from persistence.core.errors import ComponentError
-from persistence.core.fsio import (
-    NotRegularFile,
-    TreeEntry,
-    copy_and_hash,
-    make_private_dir,
-    walk_tree,
-)
+from persistence.core.fsio import NotRegularFile, copy_and_hash, make_private_dir
 from persistence.core.progress import ComponentProgress
+from persistence.core.walk import TreeEntry, walk_tree
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
 from persistence.store.manifest_types import RECORDED_MODE_BITS
 from persistence.store.reuse import ComponentReuse

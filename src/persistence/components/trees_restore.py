@@ -22,9 +22,10 @@ from persistence.components.files import (
     symlink_stays_inside,
 )
 from persistence.components.models import ComponentPlan
-from persistence.core.fsio import fsync_file, remove_any, sync_filesystem, utf8_name
+from persistence.core.fsio import fsync_file, remove_any, sync_filesystem
 from persistence.core.paths import SafePaths, is_within, join_inside
 from persistence.core.progress import ComponentProgress
+from persistence.core.walk import utf8_name
 from persistence.store.manifest import ComponentRecord, FileRecord
 
 

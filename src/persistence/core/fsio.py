@@ -11,6 +11,7 @@ import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from io import FileIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,61 +22,6 @@ CHUNK_SIZE = 1024 * 1024
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 _thread_buffers = threading.local()
-
-
-@dataclass(frozen=True)
-class TreeEntry:
-    relative: str  # POSIX path below the walked root
-    location: str  # the absolute path, as scandir gave it
-    info: os.stat_result  # lstat: a symlink is itself, never its target
-
-    @property
-    def path(self) -> Path:
-        # Made on use: a tree of thousands of unchanged files links them without one.
-        return Path(self.location)
-
-
-def utf8_name(relative: str) -> bool:
-    """Whether a path can go into a manifest (JSON, UTF-8): a name of bytes that are not UTF-8
-    (a zip extracted with CP437 names) arrives as lone surrogates and cannot."""
-    try:
-        relative.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def printable(relative: str) -> str:
-    """A path that is not UTF-8, shown with its odd bytes escaped (\\xe9)."""
-    return os.fsencode(relative).decode("utf-8", "backslashreplace")
-
-
-def walk_tree(root: Path, vanished: list[Path] | None = None) -> list[TreeEntry]:
-    """Every entry below `root`, sorted by relative path; symlinks are listed, never followed.
-
-    An entry deleted while it is being listed is left out and, if `vanished` is given,
-    reported there: a live app may delete files under us.
-    """
-    entries: list[TreeEntry] = []
-    # (folder, its relative path + "/"): names are joined as strings, not through Path, which
-    # took most of the walk's time for a tree of thousands of small files.
-    stack = [(str(root), "")]
-    while stack:
-        folder, prefix = stack.pop()
-        with os.scandir(folder) as listing:
-            for item in listing:
-                try:
-                    info = item.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    if vanished is not None:
-                        vanished.append(Path(item.path))
-                    continue
-                relative = prefix + item.name
-                entries.append(TreeEntry(relative, item.path, info))
-                if stat.S_ISDIR(info.st_mode):
-                    stack.append((item.path, relative + "/"))
-    entries.sort(key=lambda e: e.relative)
-    return entries
 
 
 @dataclass(frozen=True)
@@ -235,28 +181,27 @@ def write_all(fd: int, data: bytes | memoryview, target: Path) -> None:
 
 
 def hash_file(path: Path, on_chunk: Callable[[int], None] | None = None) -> CopiedFile:
+    with path.open("rb", buffering=0) as handle:
+        return _hash_stream(handle, on_chunk)
+
+
+def hash_regular(path: Path) -> CopiedFile:
+    """`hash_file` of what must be a regular file (see `open_regular`): no final link is
+    followed, no fifo waited on."""
+    with open(open_regular(path), "rb", buffering=0) as handle:
+        return _hash_stream(handle, None)
+
+
+def _hash_stream(handle: FileIO, on_chunk: Callable[[int], None] | None) -> CopiedFile:
     digest = hashlib.sha256()
     size = 0
     buffer = chunk_buffer()
     view = memoryview(buffer)
-    with path.open("rb", buffering=0) as handle:
-        while count := handle.readinto(buffer):
-            digest.update(view[:count])
-            size += count
-            if on_chunk is not None:
-                on_chunk(count)
-    return CopiedFile(size=size, sha256=digest.hexdigest())
-
-
-def hash_regular(path: Path) -> CopiedFile:
-    """`hash_file` of what must be a regular file (see `open_regular`): no link followed, no
-    wait on a fifo."""
-    with open(open_regular(path), "rb", buffering=0) as handle:
-        digest = hashlib.sha256()
-        size = 0
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
+    while count := handle.readinto(buffer):
+        digest.update(view[:count])
+        size += count
+        if on_chunk is not None:
+            on_chunk(count)
     return CopiedFile(size=size, sha256=digest.hexdigest())
 
 

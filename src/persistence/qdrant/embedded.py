@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from persistence.core.errors import QdrantError
-from persistence.core.fsio import (
-    copy_and_hash,
-    fsync_tree,
-    make_private_dir,
-    sync_filesystem,
-    walk_tree,
-)
+from persistence.core.fsio import copy_and_hash, fsync_tree, make_private_dir, sync_filesystem
+from persistence.core.walk import walk_tree
 from persistence.store.manifest import FileRecord
 
 LOCK_NAME = ".lock"

@@ -98,15 +98,9 @@ def restore_files(
                 f"{record.name} is a database: restore it whole (--only {record.name}), "
                 "or into another folder with --target"
             )
+        root = _destination(target, paths, record.name)
         for entry in chosen:
-            if not _one(
-                backup,
-                record.name,
-                entry,
-                _destination(target, paths, record.name),
-                request,
-                result,
-            ):
+            if not _one(backup, record.name, entry, root, request, result):
                 damaged.append(f"{record.name}/{entry.path}")
     selected += _qdrant(settings, backup, target, request, filters, result)
     if filters and not selected:
@@ -114,17 +108,20 @@ def restore_files(
             f"nothing in {backup.backup_id} matches {', '.join(filters)}; see ls-backup"
         )
     if damaged:
-        result.ok = False
-        result.exit_code = int(VerificationError.exit_code)
-        result.error = (
-            f"{', '.join(damaged)} in {backup.backup_id} does not match its recorded hash: "
-            + (
-                f"it would not be restored ({len(result.written)} other files would be)"
-                if request.dry_run
-                else f"not restored ({len(result.written)} other files were)"
-            )
-        )
+        _fail_for_damage(result, damaged, backup.backup_id)
     return result
+
+
+def _fail_for_damage(result: FileRestoreResult, damaged: list[str], backup_id: str) -> None:
+    """The other files are restored (or would be); the run fails as a damaged backup does."""
+    others = len(result.written)
+    result.ok = False
+    result.exit_code = int(VerificationError.exit_code)
+    result.error = f"{', '.join(damaged)} in {backup_id} does not match its recorded hash: " + (
+        f"it would not be restored ({others} other files would be)"
+        if result.dry_run
+        else f"not restored ({others} other files were)"
+    )
 
 
 def _every_filter_matched(backup: CompleteBackup, filters: list[str]) -> None:
@@ -176,15 +173,7 @@ def _one(
     shown = f"{component}/{written_path}"
     blocker = _not_a_folder(root, entry)
     if blocker is not None:
-        # Something of another kind stands where the backup has a folder: it is left alone
-        # (never replaced, never written or chmod'ed through when it is a link).
-        blocked = f"{component}/{blocker}"
-        if blocked not in result.conflicts:
-            result.conflicts.append(blocked)
-            result.warnings.append(
-                f"{blocked} exists as something other than a folder and was left alone; "
-                "get the backup's version with --target"
-            )
+        _left_alone_for_a_blocker(f"{component}/{blocker}", result)
         return True
     destination = join_inside(root, written_path)
     if entry.kind == "dir":
@@ -196,15 +185,7 @@ def _one(
         result.warnings.append(f"symlink {shown} -> {link} leads outside {root}: not restored")
         return True
     if os.path.lexists(destination):
-        same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
-        if same and hash_file(destination).sha256 == sha256:
-            result.unchanged.append(shown)
-        else:
-            result.conflicts.append(shown)
-            result.warnings.append(
-                f"{shown} exists with other content and was left alone; "
-                "get the backup's version with --target"
-            )
+        _compare_existing(destination, entry, shown, sha256, result)
         return True
     source = join_inside(backup.path / component, entry.path)
     if request.dry_run:
@@ -220,6 +201,31 @@ def _one(
         result.written.append(shown)
         return True
     return _copy_checked(source, entry, destination, shown, result)
+
+
+def _left_alone_for_a_blocker(blocked: str, result: FileRestoreResult) -> None:
+    """Something of another kind stands where the backup has a folder: it is left alone
+    (never replaced, never written or chmod'ed through when it is a link)."""
+    if blocked not in result.conflicts:
+        result.conflicts.append(blocked)
+        result.warnings.append(
+            f"{blocked} exists as something other than a folder and was left alone; "
+            "get the backup's version with --target"
+        )
+
+
+def _compare_existing(
+    destination: Path, entry: FileRecord, shown: str, sha256: str | None, result: FileRestoreResult
+) -> None:
+    same = entry.kind == "file" and destination.is_file() and not destination.is_symlink()
+    if same and hash_file(destination).sha256 == sha256:
+        result.unchanged.append(shown)
+        return
+    result.conflicts.append(shown)
+    result.warnings.append(
+        f"{shown} exists with other content and was left alone; "
+        "get the backup's version with --target"
+    )
 
 
 def _stored_copy_intact(source: Path, entry: FileRecord) -> bool:
