@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from persistence.store.footprint import disk_bytes
+from persistence.store.footprint import FOOTPRINT_CACHE_NAME, disk_bytes, root_footprint
+from persistence.store.inode_maps import INODE_MAPS_NAME
 
 SFTP_SERVERS = [Path("/usr/lib/openssh/sftp-server"), Path("/usr/lib/sftp-server")]
 
@@ -52,3 +53,17 @@ def test_a_backup_root_on_sshfs_counts_every_file(sshfs_view: tuple[Path, Path])
         (real / "backup_1" / name).write_bytes(b"x" * size)
     assert disk_bytes(real) == 7000
     assert disk_bytes(view) == 7000
+
+
+def test_listing_totals_on_sshfs_count_every_file_and_remember_nothing(
+    sshfs_view: tuple[Path, Path],
+) -> None:
+    real, view = sshfs_view
+    (real / "backup_1").mkdir()
+    for name, size in (("a", 1000), ("b", 2000), ("c", 4000)):
+        (real / "backup_1" / name).write_bytes(b"x" * size)
+    for _ in range(2):
+        counted = root_footprint(view, {"backup_1": "0" * 64})
+        assert counted.disk_bytes == 7000 and counted.unique_bytes == {"backup_1": 7000}
+    assert not (real / INODE_MAPS_NAME).exists()
+    assert not (real / FOOTPRINT_CACHE_NAME).exists()

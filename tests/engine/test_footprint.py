@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from array import array
 
 from persistence import service
 from persistence.store.footprint import FOOTPRINT_CACHE_NAME, disk_bytes, unshared_bytes
+from persistence.store.inode_maps import INODE_MAPS_NAME, load_maps, save_maps
 from tests.conftest import AppState
 
 
@@ -123,5 +125,43 @@ def test_a_cache_that_cannot_be_written_costs_only_time(app_state: AppState) -> 
     path = app_state.backup_dir / FOOTPRINT_CACHE_NAME
     path.unlink(missing_ok=True)
     path.mkdir()  # neither readable as a file nor replaceable by one
+    _listed(app_state)  # writes the inode maps, which the walk below counts
     assert _listed(app_state) == _fresh_walk(app_state)
     assert path.is_dir()
+
+
+def _kilobyte_more(pairs: array[int]) -> array[int]:
+    """The same inodes, each remembered 1,000 bytes larger than it is."""
+    return array("Q", (v if i % 2 == 0 else v + 1000 for i, v in enumerate(pairs)))
+
+
+def test_after_a_new_backup_only_the_new_one_is_walked(app_state: AppState) -> None:
+    """The older backups' files come from their remembered inode maps: a size planted in
+    them shows in the total, while the new backup's files are counted from the disk."""
+    first, second = _two_backups(app_state)
+    _listed(app_state)
+    maps = load_maps(app_state.backup_dir)
+    assert {key[0] for key in maps} == {first, second}
+    save_maps(app_state.backup_dir, {key: _kilobyte_more(pairs) for key, pairs in maps.items()})
+    inodes = {inode for pairs in maps.values() for inode in pairs[0::2]}
+    assert service.create_backup(app_state.settings, prune=False).ok
+    _listed(app_state)  # counts, and rewrites the caches the walk below counts too
+    assert _listed(app_state)[0] - disk_bytes(app_state.backup_dir) == 1000 * len(inodes)
+    assert {key[0] for key in load_maps(app_state.backup_dir)} == set(app_state.backups())
+
+
+def test_planted_or_foreign_inode_maps_are_ignored(app_state: AppState) -> None:
+    _two_backups(app_state)
+    _listed(app_state)
+    path = app_state.backup_dir / INODE_MAPS_NAME
+    good = path.read_bytes()
+    header_end = good.index(b"\n", good.index(b"\n") + 1)
+    for planted in (
+        b"junk",
+        good[:-8],  # cut short
+        good.replace(b'"byteorder": "little"', b'"byteorder": "big"'),
+        good[: header_end + 1].replace(b'"files": ', b'"files": 1') + good[header_end + 1 :],
+    ):
+        path.write_bytes(planted)
+        (app_state.backup_dir / FOOTPRINT_CACHE_NAME).unlink()
+        assert _counted_afresh(app_state), planted[:80]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
 from persistence.core.atomic import write_atomic
 from persistence.core.errors import VerificationError
+from persistence.store.inode_maps import MapKey, load_maps, new_map, save_maps
 from persistence.store.manifest_io import read_capped
 
 FOOTPRINT_CACHE_NAME = ".footprint-cache.json"
@@ -64,9 +66,70 @@ def root_footprint(backup_dir: Path, sealed: Mapping[str, str]) -> Footprint:
     if remembered is not None and remembered.sealed_set == key:
         counted = remembered.footprint
     else:
-        counted = _count(_folders_of(sealed_dirs))
-        _save(backup_dir, _Remembered(sealed_set=key, footprint=counted))
+        counted = _count_sealed(backup_dir, {name: sealed[name] for name in sealed_dirs})
+        if counted is None:  # the folder listing's inode numbers are not the files' (FUSE)
+            counted = _count(_folders_of(sealed_dirs), stat_every_file=True)
+        else:
+            _save(backup_dir, _Remembered(sealed_set=key, footprint=counted))
     return Footprint(disk_bytes=counted.disk_bytes + extra, unique_bytes=counted.unique_bytes)
+
+
+def _count_sealed(backup_dir: Path, sealed: Mapping[str, str]) -> Footprint | None:
+    """The sealed backups' totals from their inode maps, walking only those not remembered;
+    unique bytes are those of files no other sealed backup holds. None when a walk finds the
+    folder listing's inode numbers unreliable."""
+    remembered = load_maps(backup_dir)
+    maps = {key: remembered[key] for key in sealed.items() if key in remembered}
+    known_sizes: dict[int, int] = {}
+    for pairs in maps.values():
+        known_sizes.update(_pairs(pairs))
+    for key in sorted(set(sealed.items()) - set(maps)):
+        walked = _walk_map(backup_dir / key[0], known_sizes)
+        if walked is None:
+            return None
+        maps[key] = walked
+    if set(maps) != set(remembered):
+        save_maps(backup_dir, maps)
+    return _tally(maps)
+
+
+def _walk_map(folder: Path, known_sizes: dict[int, int]) -> array[int] | None:
+    """inode and size of every regular file below `folder`, stat'ing only inodes not met yet
+    (an unchanged file is linked from the previous backup); None if a stat shows the folder
+    listing's inode numbers are not the files' own."""
+    pairs = new_map()
+    for entry in _regular_file_entries(folder):
+        inode = entry.inode()
+        size = known_sizes.get(inode)
+        if size is None:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:  # deleted between the listing and its stat
+                continue
+            if info.st_ino != inode:
+                return None
+            size = known_sizes[inode] = info.st_size
+        pairs.extend((inode, size))
+    return pairs
+
+
+def _pairs(pairs: array[int]) -> Iterator[tuple[int, int]]:
+    values = iter(pairs)
+    return zip(values, values, strict=False)
+
+
+def _tally(maps: Mapping[MapKey, array[int]]) -> Footprint:
+    sizes: dict[int, int] = {}
+    holders: dict[int, int] = {}
+    for pairs in maps.values():
+        for inode, size in _pairs(pairs):
+            sizes[inode] = size
+            holders[inode] = holders.get(inode, 0) + 1
+    unique = {
+        backup_id: sum(size for inode, size in _pairs(pairs) if holders[inode] == 1)
+        for (backup_id, _), pairs in maps.items()
+    }
+    return Footprint(disk_bytes=sum(sizes.values()), unique_bytes=unique)
 
 
 def disk_bytes(folder: Path) -> int:
