@@ -13,6 +13,11 @@ import os
 from pathlib import Path
 
 SYNCFS_COVERS_DIRECTORIES = frozenset({"ext4", "ext3", "xfs", "btrfs", "f2fs", "tmpfs"})
+# Local filesystems whose kernel sets a file's ctime at every write and lets no one but root set
+# it back. sshfs reports the mtime as ctime (SFTP has none), which the file's owner can set.
+CTIME_KEPT_BY_KERNEL = frozenset(
+    {"ext4", "ext3", "ext2", "xfs", "btrfs", "f2fs", "zfs", "tmpfs", "overlay"}
+)
 MOUNTINFO = Path("/proc/self/mountinfo")
 
 
@@ -38,3 +43,7 @@ def filesystem_type(path: Path) -> str | None:
 
 def syncfs_covers_directories(path: Path) -> bool:
     return filesystem_type(path) in SYNCFS_COVERS_DIRECTORIES
+
+
+def ctime_kept_by_kernel(path: Path) -> bool:
+    return filesystem_type(path) in CTIME_KEPT_BY_KERNEL

@@ -25,6 +25,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, NonNegativeInt, Valid
 
 from persistence.core.atomic import write_atomic
 from persistence.core.errors import VerificationError
+from persistence.core.fstype import ctime_kept_by_kernel
 from persistence.core.results import ComponentStatus
 from persistence.store.manifest_io import read_capped
 from persistence.store.sealed import stat_signature
@@ -101,6 +102,8 @@ class ListingCache:
     def __init__(self, backup_dir: Path) -> None:
         self._path = backup_dir / CACHE_NAME
         self._rules = validation_rules_digest()
+        # Elsewhere (FUSE, network filesystems) a ctime may be set back: every manifest is read.
+        self._trust_signatures = ctime_kept_by_kernel(backup_dir)
         stored = self._load()
         self._entries = stored.entries if stored else {}
         self._seen = stored.seen if stored else {}
@@ -122,7 +125,12 @@ class ListingCache:
         """The sha256 read last time, if the manifest and its hash file have not been touched
         since (same inode, size, mtime and ctime: any write changes the ctime)."""
         seen = self._seen.get(backup_id)
-        if seen is None or signature is None or seen.signature != signature:
+        if (
+            not self._trust_signatures
+            or seen is None
+            or signature is None
+            or seen.signature != signature
+        ):
             return None
         self._seen_now.add(backup_id)
         return seen.sha256
@@ -130,7 +138,7 @@ class ListingCache:
     def note_read(self, backup_id: str, signature: str | None, sha256: str) -> None:
         """`signature` was taken before the read: a write during it leaves a stale one behind,
         which the next listing does not match, so it reads again."""
-        if signature is None:
+        if signature is None or not self._trust_signatures:
             return
         self._seen[backup_id] = _Seen(signature=signature, sha256=sha256)
         self._seen_now.add(backup_id)
