@@ -7,8 +7,13 @@ import json
 import os
 import shutil
 from array import array
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from persistence import service
+from persistence.store import footprint
 from persistence.store.footprint import FOOTPRINT_CACHE_NAME, disk_bytes, unshared_bytes
 from persistence.store.inode_maps import INODE_MAPS_NAME, load_maps, save_maps
 from tests.conftest import AppState
@@ -165,3 +170,39 @@ def test_planted_or_foreign_inode_maps_are_ignored(app_state: AppState) -> None:
         path.write_bytes(planted)
         (app_state.backup_dir / FOOTPRINT_CACHE_NAME).unlink()
         assert _counted_afresh(app_state), planted[:80]
+
+
+def _create_links_during_the_walk(
+    app_state: AppState, newest: str, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A create that links a file of the newest backup into its staging folder while a listing
+    walks the sealed backups (staging made beforehand if it exists already)."""
+    staging = app_state.backup_dir / ".staging-backup_x-1"
+    walk = footprint._regular_file_entries  # pyright: ignore[reportPrivateUsage]
+
+    def walk_while_creating(folder: Path) -> Iterator[os.DirEntry[str]]:
+        if folder.name == newest and not (staging / "linked").exists():
+            staging.mkdir(exist_ok=True)
+            shared = next(p for p in folder.rglob("*") if p.is_file())
+            os.link(shared, staging / "linked")
+        return walk(folder)
+
+    monkeypatch.setattr(footprint, "_regular_file_entries", walk_while_creating)
+    return staging
+
+
+@pytest.mark.parametrize("staging_there_before", [False, True])
+def test_a_create_that_links_during_the_walk_and_fails_leaves_nothing_stale(
+    app_state: AppState, monkeypatch: pytest.MonkeyPatch, staging_there_before: bool
+) -> None:
+    """The walk saw the newest backup's files linked into a staging folder that the failed
+    create then removed: what it counted must not be remembered for the unchanged set."""
+    _, newest = _two_backups(app_state)
+    staging = _create_links_during_the_walk(app_state, newest, monkeypatch)
+    if staging_there_before:
+        staging.mkdir()
+        (staging / "copied").write_bytes(b"x" * 100)  # not linked: no exact walk
+    _listed(app_state)
+    shutil.rmtree(staging)  # the create failed
+    monkeypatch.undo()
+    assert _listed(app_state)[1][newest] == unshared_bytes(app_state.backup_dir / newest)

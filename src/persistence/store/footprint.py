@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
 from persistence.core.atomic import write_atomic
 from persistence.core.errors import VerificationError
+from persistence.store.catalog import DELETING_PREFIX, STAGING_PREFIX
 from persistence.store.inode_maps import MapKey, load_maps, new_map, save_maps
 from persistence.store.manifest_io import read_capped
 
@@ -66,15 +67,29 @@ def root_footprint(backup_dir: Path, sealed: Mapping[str, str]) -> Footprint:
     if remembered is not None and remembered.sealed_set == key:
         counted = remembered.footprint
     else:
-        counted = _count_sealed(backup_dir, {name: sealed[name] for name in sealed_dirs})
-        if counted is None:  # the folder listing's inode numbers are not the files' (FUSE)
-            counted = _count(_folders_of(sealed_dirs), stat_every_file=True)
-        else:
+        walked = _count_sealed(backup_dir, {name: sealed[name] for name in sealed_dirs})
+        if walked is None:  # the folder listing's inode numbers are not the files' (FUSE)
+            return _with_extra(_count(_folders_of(sealed_dirs), stat_every_file=True), extra)
+        counted = walked.footprint
+        # A create, restore or prune running beside this walk may have linked, unlinked or
+        # renamed aside the backups' files meanwhile (its staging folder there before or made
+        # since): what was counted is right for now but maybe not for the set of backups.
+        busy = any(e.name.startswith((STAGING_PREFIX, DELETING_PREFIX)) for e in others)
+        if not busy and {e.name for e in _top_entries(backup_dir)} == {e.name for e in present}:
+            if walked.maps_changed:
+                save_maps(backup_dir, walked.maps)
             _save(backup_dir, _Remembered(sealed_set=key, footprint=counted))
-    return Footprint(disk_bytes=counted.disk_bytes + extra, unique_bytes=counted.unique_bytes)
+    return _with_extra(counted, extra)
 
 
-def _count_sealed(backup_dir: Path, sealed: Mapping[str, str]) -> Footprint | None:
+@dataclass(frozen=True)
+class _Walked:
+    footprint: Footprint
+    maps: dict[MapKey, array[int]]  # the present backups' inode maps
+    maps_changed: bool  # a backup was walked, or one remembered is gone
+
+
+def _count_sealed(backup_dir: Path, sealed: Mapping[str, str]) -> _Walked | None:
     """The sealed backups' totals from their inode maps, walking only those not remembered;
     unique bytes are those of files no other sealed backup holds. None when a walk finds the
     folder listing's inode numbers unreliable."""
@@ -88,9 +103,11 @@ def _count_sealed(backup_dir: Path, sealed: Mapping[str, str]) -> Footprint | No
         if walked is None:
             return None
         maps[key] = walked
-    if set(maps) != set(remembered):
-        save_maps(backup_dir, maps)
-    return _tally(maps)
+    return _Walked(_tally(maps), maps, set(maps) != set(remembered))
+
+
+def _with_extra(counted: Footprint, extra: int) -> Footprint:
+    return Footprint(disk_bytes=counted.disk_bytes + extra, unique_bytes=counted.unique_bytes)
 
 
 def _walk_map(folder: Path, known_sizes: dict[int, int]) -> array[int] | None:
