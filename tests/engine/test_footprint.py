@@ -206,3 +206,17 @@ def test_a_create_that_links_during_the_walk_and_fails_leaves_nothing_stale(
     shutil.rmtree(staging)  # the create failed
     monkeypatch.undo()
     assert _listed(app_state)[1][newest] == unshared_bytes(app_state.backup_dir / newest)
+
+
+def test_a_root_put_back_from_a_copy_without_its_links_is_counted_afresh(
+    app_state: AppState, tmp_path: Path
+) -> None:
+    """`cp -r` or `rsync -a` without -H (to a new disk, or back from a copy) gives every backup
+    its own copy of each shared file: same backups, same manifests, several times the bytes."""
+    _two_backups(app_state)
+    _listed(app_state)
+    aside = tmp_path / "aside"
+    shutil.move(app_state.backup_dir, aside)
+    shutil.copytree(aside, app_state.backup_dir, symlinks=True)
+    assert disk_bytes(app_state.backup_dir) > disk_bytes(aside) + 1024 * 1024
+    assert _counted_afresh(app_state)

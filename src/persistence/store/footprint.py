@@ -5,13 +5,15 @@ backup that holds it (hard links), so the root's real size counts each inode onc
 backup's own bytes are its files that have no other link.
 
 Sealed backups do not change, so the walk of them is remembered by the set of backups it
-counted (their ids and manifest hashes) in `.footprint-cache.json`: a listing after the first
-walks nothing of theirs (at 5,200 files a backup, that walk was a tenth of `list-backups`).
-Anything else in the root (a staging folder, a broken backup, `lost+found`, the tool's own
-files) is walked at every listing; when a file there has another link (a create in progress
-links the newest backup's files), the whole root is walked afresh and nothing is remembered.
-A file changed inside a sealed backup behind the tool's back (which verify reports as damage)
-or linked from outside the root is counted anew only once the set of backups changes.
+counted (their ids, manifest hashes and folders) in `.footprint-cache.json`: a listing after
+the first walks nothing of theirs (at 5,200 files a backup, that walk was a tenth of
+`list-backups`); when the set changes, only backups not seen before are walked
+(store.inode_maps). Anything else in the root (a staging folder, a broken backup, `lost+found`,
+the tool's own files) is walked at every listing; when a file there has another link (a create
+in progress links the newest backup's files), the whole root is walked afresh and nothing is
+remembered. A file changed inside a sealed backup behind the tool's back (which verify reports
+as damage) or linked from outside the root is counted anew only once the set of backups
+changes.
 """
 
 from __future__ import annotations
@@ -62,12 +64,13 @@ def root_footprint(backup_dir: Path, sealed: Mapping[str, str]) -> Footprint:
     extra = _unshared_size(others)
     if extra is None:  # something outside the sealed backups shares their inodes
         return _count([*_folders_of(sealed_dirs), _Folder(None, lambda: _files_below(others))])
-    key = _sealed_set_digest(sealed_dirs, sealed)
+    identities = _identities(sealed_dirs, sealed)
+    key = _sealed_set_digest(identities)
     remembered = _load(backup_dir)
     if remembered is not None and remembered.sealed_set == key:
         counted = remembered.footprint
     else:
-        walked = _count_sealed(backup_dir, {name: sealed[name] for name in sealed_dirs})
+        walked = _count_sealed(backup_dir, identities)
         if walked is None:  # the folder listing's inode numbers are not the files' (FUSE)
             return _with_extra(_count(_folders_of(sealed_dirs), stat_every_file=True), extra)
         counted = walked.footprint
@@ -89,16 +92,16 @@ class _Walked:
     maps_changed: bool  # a backup was walked, or one remembered is gone
 
 
-def _count_sealed(backup_dir: Path, sealed: Mapping[str, str]) -> _Walked | None:
+def _count_sealed(backup_dir: Path, identities: Mapping[str, str]) -> _Walked | None:
     """The sealed backups' totals from their inode maps, walking only those not remembered;
     unique bytes are those of files no other sealed backup holds. None when a walk finds the
     folder listing's inode numbers unreliable."""
     remembered = load_maps(backup_dir)
-    maps = {key: remembered[key] for key in sealed.items() if key in remembered}
+    maps = {key: remembered[key] for key in identities.items() if key in remembered}
     known_sizes: dict[int, int] = {}
     for pairs in maps.values():
         known_sizes.update(_pairs(pairs))
-    for key in sorted(set(sealed.items()) - set(maps)):
+    for key in sorted(set(identities.items()) - set(maps)):
         walked = _walk_map(backup_dir / key[0], known_sizes)
         if walked is None:
             return None
@@ -255,12 +258,26 @@ def _regular_file_entries(folder: Path) -> Iterator[os.DirEntry[str]]:
                 continue
 
 
-def _sealed_set_digest(
+def _identities(
     sealed_dirs: Mapping[str, os.DirEntry[str]], sealed: Mapping[str, str]
-) -> str:
+) -> dict[str, str]:
+    """Each backup's manifest sha256 and its folder's device and inode: a root copied without
+    its hard links (or a backup put back from a copy) holds the same backups but other bytes
+    on disk, and other inode numbers."""
+    found: dict[str, str] = {}
+    for name, entry in sealed_dirs.items():
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:  # gone meanwhile: this set is not the next listing's
+            continue
+        found[name] = f"{sealed[name]} {info.st_dev}:{info.st_ino}"
+    return found
+
+
+def _sealed_set_digest(identities: Mapping[str, str]) -> str:
     digest = hashlib.sha256()
-    for name in sorted(sealed_dirs):
-        digest.update(f"{name} {sealed[name]}\n".encode())
+    for name, identity in sorted(identities.items()):
+        digest.update(f"{name} {identity}\n".encode())
     return digest.hexdigest()
 
 

@@ -27,13 +27,14 @@ _MAGIC = b"app-backup inode maps 1\n"
 _MAX_BYTES = 512 * 1024 * 1024  # 16 bytes a file: millions of files across the backups kept
 _PAIR_BYTES = 16
 
-# (backup id, manifest sha256): a backup re-made under the same id is another backup.
+# (backup id, identity): the identity is the manifest's sha256 and the backup folder's device
+# and inode (store.footprint), so a backup re-made or copied back under its id is another one.
 MapKey = tuple[str, str]
 
 
 class _Stored(BaseModel):
     backup_id: str
-    manifest_sha256: str
+    identity: str
     files: NonNegativeInt
 
 
@@ -68,7 +69,7 @@ def load_maps(backup_dir: Path) -> dict[MapKey, array[int]]:
         pairs = new_map()
         pairs.frombytes(body[offset : offset + _PAIR_BYTES * stored.files])
         offset += _PAIR_BYTES * stored.files
-        maps[(stored.backup_id, stored.manifest_sha256)] = pairs
+        maps[(stored.backup_id, stored.identity)] = pairs
     return maps
 
 
@@ -77,8 +78,7 @@ def save_maps(backup_dir: Path, maps: Mapping[MapKey, array[int]]) -> None:
     header = {
         "byteorder": sys.byteorder,
         "backups": [
-            {"backup_id": i, "manifest_sha256": s, "files": len(p) // 2}
-            for (i, s), p in maps.items()
+            {"backup_id": i, "identity": s, "files": len(p) // 2} for (i, s), p in maps.items()
         ],
     }
     parts = [_MAGIC, json.dumps(header).encode(), b"\n", *(p.tobytes() for p in maps.values())]
