@@ -35,7 +35,10 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
         (1536, "1.5 KiB"),
         (32 * 1024 * 1024, "32.0 MiB"),
         (3 * 1024**4, "3.0 TiB"),
-        (5000 * 1024**4, "5000.0 TiB"),
+        (5000 * 1024**4, "4.9 PiB"),
+        (3 * 1024**6, "3.0 EiB"),
+        (1024**7, "more than 1 ZiB"),
+        (10**400, "more than 1 ZiB"),  # planted in a cache: float() of it overflows
     ],
 )
 def test_human_bytes(size: int | None, text: str) -> None:

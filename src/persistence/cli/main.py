@@ -18,7 +18,7 @@ import typer
 from persistence.cli.app import app, failed, new_app
 
 # Every command and the module that registers it, in the order `--help` lists them (everyday
-# first). tests/cli/test_entry_point.py checks it against what the modules register.
+# first). tests/engine/test_entry_point.py checks it against what the modules register.
 COMMAND_MODULES: dict[str, str] = {
     "create-backup": "backup_commands",
     "list-backups": "backup_commands",

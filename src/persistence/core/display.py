@@ -47,16 +47,21 @@ class Health(StrEnum):
         }[self.value]
 
 
+_BEYOND_ANY_DISK = 1024**7
+
+
 def human_bytes(size: int | float | None) -> str:
     """1536 -> '1.5 KiB'; None -> '—' (unknown)."""
     if size is None:
         return "—"
+    if size >= _BEYOND_ANY_DISK:  # a planted cache or manifest: shown, never a crash
+        return "more than 1 ZiB"
     value = float(size)
     if value < 1024:
         return f"{int(value)} B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         value /= 1024
-        if value < 1024 or unit == "TiB":
+        if value < 1024 or unit == "EiB":
             return f"{value:.1f} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
 
