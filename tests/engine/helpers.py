@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from persistence import service
 from persistence.store.manifest import (
     MANIFEST_NAME,
     SIDECAR_NAME,
@@ -13,6 +15,9 @@ from persistence.store.manifest import (
     manifest_bytes,
     sidecar_text,
 )
+
+if TYPE_CHECKING:
+    from tests.conftest import AppState
 
 
 def backdate(backup: Path, started_at: datetime) -> None:
@@ -27,3 +32,13 @@ def backdate(backup: Path, started_at: datetime) -> None:
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def two_backups(app_state: AppState) -> list[str]:
+    """Two backups made by the real create, oldest first: their ids."""
+    ids: list[str] = []
+    for _ in range(2):
+        created = service.create_backup(app_state.settings, prune=False)
+        assert created.ok, created.error
+        ids.append(created.backup_id or "")
+    return ids

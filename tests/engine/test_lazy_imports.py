@@ -14,10 +14,11 @@ from tests.support.cli import BACKUP_SCRIPT, run_cli
 HEAVY = ("qdrant_client", "qdrant_edge", "duckdb", "httpx", "streamlit")
 
 
-def _imported_modules(args: tuple[str, ...], env: dict[str, str]) -> set[str]:
-    """Top-level packages the CLI process imported, read from its own -X importtime log."""
+def _stderr_of(interpreter_args: list[str], args: tuple[str, ...], env: dict[str, str]) -> str:
+    """What the CLI run as `python INTERPRETER_ARGS backup.py ARGS` wrote on stderr (it must
+    succeed)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", str(BACKUP_SCRIPT), *args],
+        [sys.executable, *interpreter_args, str(BACKUP_SCRIPT), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -25,8 +26,14 @@ def _imported_modules(args: tuple[str, ...], env: dict[str, str]) -> set[str]:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stderr
+
+
+def _imported_modules(args: tuple[str, ...], env: dict[str, str]) -> set[str]:
+    """Top-level packages the CLI process imported, read from its own -X importtime log."""
+    stderr = _stderr_of(["-X", "importtime"], args, env)
     names: set[str] = set()
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
             names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
     assert "persistence" in names, "the log must list the tool's own imports"
@@ -75,16 +82,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 def _modules_held(args: tuple[str, ...], env: dict[str, str]) -> set[str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", _PRINT_MODULES_AT_EXIT, str(BACKUP_SCRIPT), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return set(proc.stderr.splitlines())
+    return set(_stderr_of(["-c", _PRINT_MODULES_AT_EXIT], args, env).splitlines())
 
 
 def test_list_backups_loads_only_its_own_command_module(app_state: AppState) -> None:

@@ -17,21 +17,12 @@ from persistence import service
 from persistence.store.listing_cache import CACHE_NAME, validation_rules_digest
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME
 from tests.conftest import AppState
-from tests.engine.helpers import sha256_of
+from tests.engine.helpers import sha256_of, two_backups
 from tests.support.cli import run_cli
 
 
 def _listing(app_state: AppState) -> list[dict[str, object]]:
     return [b.model_dump(mode="json") for b in service.list_backups(app_state.settings)]
-
-
-def _two_backups(app_state: AppState) -> list[str]:
-    ids: list[str] = []
-    for _ in range(2):
-        created = service.create_backup(app_state.settings, prune=False)
-        assert created.ok, created.error
-        ids.append(created.backup_id or "")
-    return ids
 
 
 def _cache(app_state: AppState) -> dict[str, object]:
@@ -46,7 +37,7 @@ def _cached_digests(app_state: AppState) -> set[str]:
 def test_a_new_backup_is_remembered_and_listed_the_same_as_when_validated(
     app_state: AppState,
 ) -> None:
-    ids = _two_backups(app_state)
+    ids = two_backups(app_state)
     digests = {sha256_of(app_state.backup_dir / i / MANIFEST_NAME) for i in ids}
     assert _cached_digests(app_state) == digests, "create remembers each backup it commits"
     cached = _listing(app_state)
@@ -58,7 +49,7 @@ def test_a_new_backup_is_remembered_and_listed_the_same_as_when_validated(
 def test_a_changed_and_resigned_manifest_is_validated_not_served_from_the_cache(
     app_state: AppState,
 ) -> None:
-    first, _second = _two_backups(app_state)
+    first, _second = two_backups(app_state)
     folder = app_state.backup_dir / first
     manifest = json.loads((folder / MANIFEST_NAME).read_text())
     manifest["components"][0]["files"][0]["mode"] = "0600"  # a string: invalid
@@ -73,7 +64,7 @@ def test_a_changed_and_resigned_manifest_is_validated_not_served_from_the_cache(
 
 
 def test_an_edited_cache_entry_for_other_rules_or_garbage_is_ignored(app_state: AppState) -> None:
-    ids = _two_backups(app_state)
+    ids = two_backups(app_state)
     truth = _listing(app_state)
     digest = sha256_of(app_state.backup_dir / ids[0] / MANIFEST_NAME)
     lie = {"created_at": "2001-01-01T00:00:00Z", "total_bytes": 1, "components": {"x": "failed"}}
@@ -87,7 +78,7 @@ def test_an_edited_cache_entry_for_other_rules_or_garbage_is_ignored(app_state: 
 
 
 def test_entries_of_deleted_backups_are_forgotten(app_state: AppState) -> None:
-    first, second = _two_backups(app_state)
+    first, second = two_backups(app_state)
     pruned = service.prune_backups(app_state.settings, keep_last=1)
     assert pruned.deleted == [first]
     _listing(app_state)
@@ -98,7 +89,7 @@ def test_a_read_only_backup_root_lists_without_its_cache(
     app_state: AppState, tmp_path: Path
 ) -> None:
     """A mounted read-only backup disk: the cache cannot be written, the listing still works."""
-    ids = _two_backups(app_state)
+    ids = two_backups(app_state)
     (app_state.backup_dir / CACHE_NAME).unlink()
     view = tmp_path / "ro-view"
     view.mkdir()

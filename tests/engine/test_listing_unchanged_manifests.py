@@ -12,15 +12,7 @@ from persistence import service
 from persistence.store.listing_cache import CACHE_NAME
 from persistence.store.sealed import MANIFEST_NAME, SIDECAR_NAME
 from tests.conftest import AppState
-
-
-def _two_backups(app_state: AppState) -> list[str]:
-    ids: list[str] = []
-    for _ in range(2):
-        created = service.create_backup(app_state.settings, prune=False)
-        assert created.ok, created.error
-        ids.append(created.backup_id or "")
-    return ids
+from tests.engine.helpers import two_backups
 
 
 def _created(app_state: AppState) -> dict[str, str]:
@@ -48,14 +40,14 @@ def _rewrite_keeping_size_and_mtime(path: Path) -> None:
 
 
 def test_the_first_listing_after_a_create_reads_no_manifest(app_state: AppState) -> None:
-    first, second = _two_backups(app_state)
+    first, second = two_backups(app_state)
     honest = _created(app_state)
     _swap_remembered_hashes(app_state, first, second)
     assert _created(app_state) == {first: honest[second], second: honest[first]}
 
 
 def test_a_touched_manifest_or_hash_file_is_read_again(app_state: AppState) -> None:
-    first, second = _two_backups(app_state)
+    first, second = two_backups(app_state)
     honest = _created(app_state)
     for name in (MANIFEST_NAME, SIDECAR_NAME):
         _swap_remembered_hashes(app_state, first, second)
@@ -65,7 +57,7 @@ def test_a_touched_manifest_or_hash_file_is_read_again(app_state: AppState) -> N
 
 
 def test_a_tampered_manifest_is_still_caught_by_the_listing(app_state: AppState) -> None:
-    first, _ = _two_backups(app_state)
+    first, _ = two_backups(app_state)
     _created(app_state)
     manifest = app_state.backup_dir / first / MANIFEST_NAME
     info = manifest.stat()
@@ -80,7 +72,7 @@ def test_a_tampered_manifest_is_still_caught_by_the_listing(app_state: AppState)
 
 
 def test_a_pruned_backup_is_forgotten(app_state: AppState) -> None:
-    first, second = _two_backups(app_state)
+    first, second = two_backups(app_state)
     _created(app_state)
     shutil.rmtree(app_state.backup_dir / first)
     _created(app_state)
