@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tests.browse.support import back_up_storage
 from tests.restore.support import cli_env
 from tests.support.cli import run_cli, run_json
 
@@ -34,13 +35,8 @@ def test_a_non_utf8_file_name_is_skipped_with_a_warning_not_the_whole_backup(
 
 
 def test_diff_against_live_with_a_non_utf8_name_is_one_json_document(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
-    (storage / "fine.txt").write_text("fine\n")
-    env = cli_env(data)
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
+    made = back_up_storage(tmp_path, {"fine.txt": "fine\n"})
+    env, storage, created = made.env, made.storage, made.created
     Path(os.fsdecode(os.fsencode(storage) + b"/bad\xff.txt")).write_bytes(b"latin-1 name\n")
 
     code, diff = run_json("diff-backups", str(created["backup_id"]), "live", env=env, cwd=tmp_path)
@@ -51,15 +47,14 @@ def test_diff_against_live_with_a_non_utf8_name_is_one_json_document(tmp_path: P
 
 
 def test_path_with_a_trailing_space_selects_that_file_not_its_twin(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
-    (storage / "notes").write_text("the plain one\n")
-    (storage / "notes ").write_text("the one with a trailing space\n")
-    (storage / " lead").write_text("a leading space\n")
-    env = cli_env(data)
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
+    env = back_up_storage(
+        tmp_path,
+        {
+            "notes": "the plain one\n",
+            "notes ": "the one with a trailing space\n",
+            " lead": "a leading space\n",
+        },
+    ).env
 
     target = tmp_path / "elsewhere"
     code, result = run_json(
@@ -77,14 +72,9 @@ def test_path_with_a_trailing_space_selects_that_file_not_its_twin(tmp_path: Pat
 
 
 def test_a_name_with_a_newline_cannot_forge_a_line_of_ls_or_diff(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
     forged = "evil\n       9 B  2026-01-01 00:00 UTC  deadbeefdead  forged.txt"
-    (storage / forged).write_text("x\n")
-    env = cli_env(data)
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
+    made = back_up_storage(tmp_path, {forged: "x\n"})
+    env, storage, created = made.env, made.storage, made.created
     (storage / forged).write_text("changed\n")
 
     listing = run_cli("ls-backup", "--latest", env=env, cwd=tmp_path, timeout=60)
@@ -125,13 +115,7 @@ def test_a_full_restore_leaves_a_non_utf8_named_file_alone(tmp_path: Path) -> No
 
 def test_an_empty_path_is_refused_rather_than_selecting_everything(tmp_path: Path) -> None:
     """`--path "$DIR"` with DIR unset must not turn a one-file restore into a whole one."""
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
-    (storage / "a.txt").write_text("a\n")
-    env = cli_env(data)
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
+    env = back_up_storage(tmp_path, {"a.txt": "a\n"}).env
 
     target = tmp_path / "elsewhere"
     for empty in ("", "/", "."):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.browse.support import back_up_storage
 from tests.restore.support import cli_env
 from tests.support.cli import run_json
 
@@ -16,15 +17,8 @@ def _damage(backup: Path, relative: str) -> None:
 
 def _three_files_backed_up(tmp_path: Path) -> tuple[dict[str, str], dict[str, object]]:
     """storage/a.txt, b.txt and c.txt backed up through the CLI: its env and --json result."""
-    data = tmp_path / "data"
-    storage = data / "storage"
-    storage.mkdir(parents=True)
-    for name in ("a.txt", "b.txt", "c.txt"):
-        (storage / name).write_text(f"content of {name}\n")
-    env = cli_env(data)
-    code, created = run_json("create-backup", "--no-prune", env=env, cwd=tmp_path)
-    assert code == 0, created
-    return env, created
+    made = back_up_storage(tmp_path, {n: f"content of {n}\n" for n in ("a.txt", "b.txt", "c.txt")})
+    return made.env, made.created
 
 
 def test_a_damaged_file_fails_the_restore_and_the_result_lists_what_was_written(
