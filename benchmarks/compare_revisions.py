@@ -5,8 +5,9 @@
 The earlier commit is checked out into a temporary git worktree and run with this checkout's
 interpreter and dependencies (its `src/` first on PYTHONPATH). Each version keeps its own backup
 folder on one shared state (built as `space_and_time.py` builds it), so neither links from the
-other's backups. Rows: `list-backups` with 3 backups, and a second create with nothing changed
-(each version's folder holds the backups of the earlier rounds, as keep-last would). Prints
+other's backups. Rows: a create that copies everything (`--full`, into an emptied folder, after
+`settle()`), a second create with nothing changed (each version's folder holds the backups of
+the earlier rounds, as keep-last would), and `list-backups` with 3 backups. Prints
 min/median/max per version and the ratio of the medians.
 """
 
@@ -21,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from space_and_time import build_state, env_for
+from space_and_time import build_state, env_for, settle
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "backup.py"
@@ -44,6 +45,21 @@ def show(label: str, runs: dict[str, list[float]]) -> None:
         print(f"| {label} | {name} | {mid:.3f} s ({low:.3f}-{high:.3f}) |")
     ratio = statistics.median(runs["this tree"]) / statistics.median(runs["base"])
     print(f"| {label} | this tree / base | {ratio:.2f} |")
+
+
+def full_creates(
+    envs: dict[str, dict[str, str]], create: list[str], rounds: int
+) -> dict[str, list[float]]:
+    """Each version's create into its emptied folder, the disk quiet before each."""
+    seconds: dict[str, list[float]] = {name: [] for name in envs}
+    for _ in range(rounds):
+        for name, env in envs.items():
+            shutil.rmtree(env["BACKUP_DIR"], ignore_errors=True)
+            settle()
+            seconds[name].append(timed([*create, "--full"], env))
+    for env in envs.values():
+        shutil.rmtree(env["BACKUP_DIR"], ignore_errors=True)
+    return seconds
 
 
 def main() -> None:
@@ -71,15 +87,16 @@ def main() -> None:
                 "this tree": common | {"BACKUP_DIR": str(data / "b-this")},
             }
             create = ["create-backup", "--json", "--no-prune"]
-            for env in envs.values():  # untimed: bytecode caches and a first backup each
+            heading = f"what (scale {args.scale:g}, {args.rounds} rounds)"
+            print(f"| {heading} | version | median (min-max) |")
+            print("|---|---|---|")
+            show("create, everything copied", full_creates(envs, create, args.rounds))
+            for env in envs.values():  # untimed: a first backup each
                 timed(create, env)
             seconds: dict[str, list[float]] = {name: [] for name in envs}
             for _ in range(args.rounds):
                 for name, env in envs.items():
                     seconds[name].append(timed(create, env))
-            heading = f"what (scale {args.scale:g}, {args.rounds} rounds)"
-            print(f"| {heading} | version | median (min-max) |")
-            print("|---|---|---|")
             show("second create, nothing changed", seconds)
             for env in envs.values():
                 timed(["prune-backups", "--keep-last", "3", "--json"], env)
