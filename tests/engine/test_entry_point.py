@@ -61,3 +61,17 @@ def test_root_help_still_lists_every_command_in_help_order() -> None:
         if line.startswith("  ") and not line.startswith("   ")
     ]
     assert listed == list(COMMAND_MODULES)
+
+
+def test_the_script_collects_garbage_again_once_the_cli_is_loaded() -> None:
+    """Collection is paused only while the CLI's modules load (scripts/backup.py): a create
+    that runs for hours must still collect, and what loaded is frozen out of its passes."""
+    probe = (
+        "import gc, runpy, sys\n"
+        f"runpy.run_path({str(BACKUP_SCRIPT)!r}, run_name='loaded only')\n"
+        "print(gc.isenabled(), gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    enabled, frozen = done.stdout.split()
+    assert enabled == "True"
+    assert int(frozen) > 10_000
