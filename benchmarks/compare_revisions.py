@@ -5,10 +5,10 @@
 The earlier commit is checked out into a temporary git worktree and run with this checkout's
 interpreter and dependencies (its `src/` first on PYTHONPATH). Each version keeps its own backup
 folder on one shared state (built as `space_and_time.py` builds it), so neither links from the
-other's backups. Rows: a create that copies everything (`--full`, into an emptied folder, after
-`settle()`), a second create with nothing changed (each version's folder holds the backups of
-the earlier rounds, as keep-last would), and `list-backups` with 3 backups. Prints
-min/median/max per version and the ratio of the medians.
+other's backups. Rows: a create that copies everything (`--full`, each into a fresh folder), a
+second create with nothing changed (each version's folder holds the backups of the earlier
+rounds, as keep-last would), and `list-backups` with 3 backups. Prints min/median/max per
+version and the ratio of the medians.
 """
 
 from __future__ import annotations
@@ -50,15 +50,14 @@ def show(label: str, runs: dict[str, list[float]]) -> None:
 def full_creates(
     envs: dict[str, dict[str, str]], create: list[str], rounds: int
 ) -> dict[str, list[float]]:
-    """Each version's create into its emptied folder, the disk quiet before each."""
+    """Each version's create into a fresh folder of its own, nothing deleted before it (see
+    space_and_time.one_round: deleting first slows the next create's file creation)."""
     seconds: dict[str, list[float]] = {name: [] for name in envs}
-    for _ in range(rounds):
+    for number in range(rounds):
         for name, env in envs.items():
-            shutil.rmtree(env["BACKUP_DIR"], ignore_errors=True)
+            fresh = env | {"BACKUP_DIR": f"{env['BACKUP_DIR']}-full-{number}"}
             settle()
-            seconds[name].append(timed([*create, "--full"], env))
-    for env in envs.values():
-        shutil.rmtree(env["BACKUP_DIR"], ignore_errors=True)
+            seconds[name].append(timed([*create, "--full"], fresh))
     return seconds
 
 

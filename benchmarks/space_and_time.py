@@ -145,12 +145,27 @@ def env_for(data: Path) -> dict[str, str]:
     return env
 
 
+def round_env(data: Path, number: int) -> dict[str, str]:
+    return env_for(data) | {"BACKUP_DIR": str(data / f"backups-{number}")}
+
+
+def check_room(root: Path, state_bytes: int, rounds: int) -> None:
+    """Each round keeps three copies of the state (cp's, the first backup, the copy back)."""
+    needed = 3 * state_bytes * rounds
+    free = shutil.disk_usage(root).free
+    if free < needed * 1.1:
+        raise SystemExit(
+            f"{rounds} rounds need about {needed / 2**30:.1f} GiB free under {root}, "
+            f"{free / 2**30:.1f} GiB are: use fewer --rounds or another --workdir"
+        )
+
+
 def warm_up(root: Path) -> None:
     """One untimed round on a tiny state, so that bytecode caches exist before timing."""
     data = root / "warm-up"
     build_state(data, 0.002)
     try:
-        one_round(data, root / "warm-up-scratch", env_for(data))
+        one_round(data, root / "warm-up-scratch", round_env(data, 0))
     finally:
         shutil.rmtree(data, ignore_errors=True)
         shutil.rmtree(root / "warm-up-scratch", ignore_errors=True)
@@ -168,34 +183,32 @@ def change_seven_bytes(data: Path) -> None:
 
 
 def settle() -> None:
-    """Let the filesystem forget this script's own deletions before the next timed step.
-
-    ext4 will not reuse an inode freed in the last 5 s (300 s while its inode table block is
-    dirty, fs/ext4/ialloc.c `recently_deleted`), so creating thousands of files right after
-    deleting thousands spends most of its time scanning for free inodes (perf: 40% of create's
-    CPU). That cost belongs to the clean-up, not to the copy measured next.
-    """
+    """Start each timed step with no dirty pages left by the steps before it."""
     subprocess.run(["sync"], check=True)
-    time.sleep(6)
 
 
 def one_round(data: Path, scratch: Path, env: dict[str, str]) -> dict[str, float]:
-    backups = data / "backups"
-    shutil.rmtree(backups, ignore_errors=True)
-    shutil.rmtree(scratch, ignore_errors=True)
-    scratch.mkdir()
+    """One round into its own fresh folders (`scratch`, the backup folder named in `env`): no
+    timed step follows a deletion of this script's. On ext4 without a journal (this project's
+    2-core VMs) a new file skips every inode freed in the last 60 s, 360 s while its
+    inode-table block is dirty (`recently_deleted`, fs/ext4/ialloc.c); after a round's 10,000
+    files were deleted, that scan and the directory lock held during it took a third of
+    create's CPU (perf) and moved the create/cp ratio between 0.9 and 3.1. Nothing is deleted
+    until the run ends."""
+    backups = Path(env["BACKUP_DIR"])
+    copied, copied_back = scratch / "copied", scratch / "copied-back"
+    copied.mkdir(parents=True)
+    copied_back.mkdir()
     settle()
-    baseline = shell(f"cp -a {tree_of(data)} {scratch}/ && sync")
+    baseline = shell(f"cp -a {tree_of(data)} {copied}/ && sync")
     first = tool("create-backup", "--json", "--no-prune", env=env)
     first_id = json.loads(first.stdout)["backup_id"]
     size_first = disk_bytes(backups)
     second = tool("create-backup", "--json", "--no-prune", env=env)
     extra = disk_bytes(backups) - size_first
     change_seven_bytes(data)
-    shutil.rmtree(scratch)
-    scratch.mkdir()
     settle()
-    copy_back = shell(f"cp -a {backups / first_id}/. {scratch}/ && sync")
+    copy_back = shell(f"cp -a {backups / first_id}/. {copied_back}/ && sync")
     restore = tool("restore-backup", first_id, "--json", env=env)
     # The first listing after a change (here the restore's undo copy) walks the backups for
     # their on-disk figures; the next ones use what it remembered (store/footprint.py).
@@ -260,11 +273,12 @@ def main() -> None:
         data = root / "data"
         build_state(data, args.scale)
         print(interpreter())
-        print(f"state at scale {args.scale:g}: {disk_bytes(data) / MIB:,.0f} MiB", flush=True)
-        env = env_for(data)
+        state_bytes = disk_bytes(data)
+        print(f"state at scale {args.scale:g}: {state_bytes / MIB:,.0f} MiB", flush=True)
+        check_room(root, state_bytes, args.rounds)
         results: dict[str, list[float]] = {key: [] for key in (*ROWS, "create_rss")}
         for number in range(1, args.rounds + 1):
-            measured = one_round(data, root / "scratch", env)
+            measured = one_round(data, root / f"scratch-{number}", round_env(data, number))
             for key, value in measured.items():
                 results[key].append(value)
             print(f"round {number}: " + ", ".join(f"{k}={v:.3f}" for k, v in measured.items()))
