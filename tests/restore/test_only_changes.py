@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -128,9 +129,13 @@ def test_syncfs_is_trusted_only_where_it_covers_folders(tmp_path: Path) -> None:
     )
 
 
-def test_a_duckdb_with_a_wal_to_replay_is_copied_by_duckdb(tmp_path: Path) -> None:
+def test_a_duckdb_with_a_wal_to_replay_is_copied_with_it_and_replayed_in_the_copy(
+    tmp_path: Path,
+) -> None:
     """A writer that died before its checkpoint leaves rows only in `.wal`: a byte copy of the
-    main file would lose them, so COPY FROM DATABASE (memory-capped) replays them."""
+    main file alone would lose them. File and WAL are copied under the lock, DuckDB replays
+    the copied WAL into the copy, and the backup holds one file; the app's own file and WAL
+    are left exactly as they were."""
     data = tmp_path / "data"
     settings = make_state(data)
     db = settings.resolved().analytics_db
@@ -142,13 +147,35 @@ def test_a_duckdb_with_a_wal_to_replay_is_copied_by_duckdb(tmp_path: Path) -> No
         "os._exit(0)\n"
     )
     subprocess.run([sys.executable, "-c", crash, str(db)], check=True, timeout=60)
-    assert db.with_name(db.name + ".wal").stat().st_size > 0
+    wal = db.with_name(db.name + ".wal")
+    live_before = (db.read_bytes(), wal.read_bytes())
+    assert live_before[1]
     created = service.create_backup(settings, prune=False)
     assert created.ok, created.error
+    assert (db.read_bytes(), wal.read_bytes()) == live_before
     record = load_manifest(Path(created.path or "")).component("analytics_db")
-    assert record is not None and record.method == "duckdb-copy-database"
-    copy = duckdb.connect(str(Path(created.path or "") / "analytics_db" / db.name), read_only=True)
+    assert record is not None and record.method == "duckdb-wal-replayed"
+    stored = Path(created.path or "") / "analytics_db"
+    assert sorted(p.name for p in stored.iterdir()) == [db.name]
+    assert hashlib.sha256((stored / db.name).read_bytes()).hexdigest() == record.files[0].sha256
+    copy = duckdb.connect(str(stored / db.name), read_only=True)
     try:
         assert copy.execute("SELECT count(*) FROM late").fetchone() == (500,)
+        assert copy.execute("SELECT count(*) FROM events").fetchone() == live_events(db)
     finally:
         copy.close()
+
+
+def live_events(db: Path) -> tuple[int] | None:
+    """The app's own row count, read from a scratch copy so the live files stay untouched."""
+    scratch = db.with_name("scratch.duckdb")
+    scratch.write_bytes(db.read_bytes())
+    scratch.with_name("scratch.duckdb.wal").write_bytes(db.with_name(db.name + ".wal").read_bytes())
+    con = duckdb.connect(str(scratch), read_only=True)
+    try:
+        row = con.execute("SELECT count(*) FROM events").fetchone()
+        return (int(row[0]),) if row else None
+    finally:
+        con.close()
+        scratch.unlink()
+        scratch.with_name("scratch.duckdb.wal").unlink(missing_ok=True)

@@ -10,10 +10,14 @@ import sqlite3
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import CopiedFile, copy_and_hash
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DUCKDB_MAGIC = b"DUCK"
@@ -90,49 +94,67 @@ def copy_sqlite(source: Path, target: Path) -> None:
 _DUCKDB_LOCK_PID = re.compile(r"PID (\d+)")
 
 
-# COPY FROM DATABASE materialises row groups in memory: capped, it spills instead of growing.
-DUCKDB_COPY_MEMORY_LIMIT = "128MB"
-
-
 def copy_duckdb(source: Path, target: Path) -> CopiedFile | None:
     """A consistent copy taken while a read-only attach holds the file's shared lock.
 
     DuckDB takes a shared (read) lock for a read-only attach and an exclusive one for a
-    writer, so while it is held no other process can open the file for writing. With no
-    `.wal` beside it the file then holds every committed transaction and cannot change: its
-    bytes are copied (and hashed) as they are, in flat memory. With a `.wal` (a writer crashed
-    before its checkpoint), the WAL must be replayed: COPY FROM DATABASE, under a memory limit
-    and one thread. Returns the copy's hash when it was taken while copying, else None.
+    writer, so while it is held no other process can open the file for writing, and neither
+    the file nor its `.wal` can change. With no `.wal` the file holds every committed
+    transaction: its bytes are copied (and hashed) as they are, in flat memory. With a `.wal`
+    (a writer died before its checkpoint) both are copied byte for byte, the lock is let go,
+    and DuckDB replays the copied WAL into the private copy and checkpoints it, leaving one
+    self-contained file. Memory then follows the WAL's size, not the database's (a 2 GB file
+    with a small WAL: flat, benchmarks/duckdb_memory.py); `COPY FROM DATABASE`, used before,
+    rewrote every row group (11 s instead of 0.4 s for 510 MiB) and failed with "Out of
+    Memory" under its 128 MB cap on wide rows. Returns the copy's hash when it was taken while
+    copying, else None (the replayed file is hashed by the caller).
     """
     import duckdb  # heavy: loaded only when a DuckDB file is copied
 
+    wal = source.with_name(source.name + ".wal")
     con = duckdb.connect(":memory:")
     try:
-        try:
-            con.execute(f"ATTACH '{_quote(source)}' AS src (READ_ONLY)")
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                pid = _DUCKDB_LOCK_PID.search(text)
-                holder = f" (pid {pid.group(1)})" if pid else ""
-                raise ComponentError(
-                    f"the DuckDB file {source} is locked by a running app{holder}: DuckDB allows "
-                    "no reader beside a writer in another process; stop the app or have it "
-                    "close the database, then back up again"
-                ) from exc
-            raise ComponentError(f"cannot open DuckDB file {source}: {text}") from exc
-        wal = source.with_name(source.name + ".wal")
+        _attach_read_only(con, source)
         if not wal.exists() or wal.stat().st_size == 0:
             return copy_and_hash(source, target)
-        con.execute(f"SET memory_limit = '{DUCKDB_COPY_MEMORY_LIMIT}'")
-        con.execute("SET threads = 1")
-        con.execute(f"ATTACH '{_quote(target)}' AS dst")
-        con.execute("COPY FROM DATABASE src TO dst")
-        con.execute("DETACH dst")
-        con.execute("DETACH src")
+        copy_and_hash(source, target)
+        copy_and_hash(wal, target.with_name(target.name + ".wal"))
     finally:
         con.close()
+    _replay_wal(target)
     return None
+
+
+def _attach_read_only(con: DuckDBPyConnection, source: Path) -> None:
+    import duckdb
+
+    try:
+        con.execute(f"ATTACH '{_quote(source)}' AS src (READ_ONLY)")
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            pid = _DUCKDB_LOCK_PID.search(text)
+            holder = f" (pid {pid.group(1)})" if pid else ""
+            raise ComponentError(
+                f"the DuckDB file {source} is locked by a running app{holder}: DuckDB allows "
+                "no reader beside a writer in another process; stop the app or have it "
+                "close the database, then back up again"
+            ) from exc
+        raise ComponentError(f"cannot open DuckDB file {source}: {text}") from exc
+
+
+def _replay_wal(copy: Path) -> None:
+    """Open the private copy (DuckDB replays the `.wal` beside it) and checkpoint it into the
+    file; one thread, as the rest of the capture runs beside it."""
+    import duckdb
+
+    con = duckdb.connect(str(copy), config={"threads": 1})
+    try:
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    if copy.with_name(copy.name + ".wal").exists():
+        raise ComponentError(f"the copy of {copy.name} kept its WAL after a checkpoint")
 
 
 def _quote(path: Path) -> str:

@@ -72,7 +72,7 @@ class DatabaseComponent:
                 copy_sqlite(self.source, target)
             elif kind is DatabaseKind.DUCKDB:
                 hashed = copy_duckdb(self.source, target)
-                method = "duckdb-file-copy" if hashed else "duckdb-copy-database"
+                method = "duckdb-file-copy" if hashed else "duckdb-wal-replayed"
             else:
                 method = "empty-file"
                 target.touch()
