@@ -1,7 +1,8 @@
 """Whether two database files hold the same content: what a user would get, not their bytes.
 
-A backup's database is a logical copy (SQLite's backup API, DuckDB's COPY FROM DATABASE), so
-its bytes differ from the live file even when every table and row is the same. The restore
+A backup's database may be a logical copy (SQLite's backup API; a DuckDB whose WAL was
+replayed into the copy), so its bytes can differ from the live file even when every table and
+row is the same. The restore
 plan compares this instead, so "replace" means the data would change.
 """
 
