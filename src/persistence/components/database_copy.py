@@ -117,8 +117,10 @@ def copy_duckdb(source: Path, target: Path) -> CopiedFile | None:
         _attach_read_only(con, source)
         if not wal.exists() or wal.stat().st_size == 0:
             return copy_and_hash(source, target)
-        copy_and_hash(source, target)
+        # The WAL first: closing any descriptor of the main file ends every POSIX lock this
+        # process holds on it, DuckDB's included, so the main file's copy closes it last.
         copy_and_hash(wal, target.with_name(target.name + ".wal"))
+        copy_and_hash(source, target)
     finally:
         con.close()
     _replay_wal(target)

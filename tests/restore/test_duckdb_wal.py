@@ -1,0 +1,84 @@
+"""A DuckDB left with a `.wal` by a writer that died: backed up as the app would see it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from persistence import service
+from persistence.components import database_copy
+from persistence.core.fsio import CopiedFile
+from tests.restore.support import make_state
+
+# A writer that commits a table into the WAL and dies before any checkpoint.
+_CRASH = (
+    "import duckdb, os, sys\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute(\"SET checkpoint_threshold = '1GB'\")\n"
+    "con.execute('CREATE TABLE late AS SELECT range AS i FROM range(500)')\n"
+    "os._exit(0)\n"
+)
+
+# A writer that opens the database, checkpoints what it finds and commits more.
+_WRITER = (
+    "import duckdb, sys\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute('CHECKPOINT')\n"
+    "con.execute(\"SET checkpoint_threshold = '1GB'\")\n"
+    "con.execute('CREATE TABLE intruder AS SELECT 1 AS i')\n"
+    "con.close()\n"
+)
+
+
+def _crashed_writer(db: Path) -> Path:
+    subprocess.run([sys.executable, "-c", _CRASH, str(db)], check=True, timeout=60)
+    wal = db.with_name(db.name + ".wal")
+    assert wal.stat().st_size > 0
+    return wal
+
+
+def _tables(path: Path) -> set[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    finally:
+        con.close()
+    return {str(r[0]) for r in rows}
+
+
+def test_no_writer_gets_in_between_the_copies_of_the_file_and_its_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's lock is a POSIX record lock, which the process loses when it closes ANY
+    descriptor of the file, such as the one the byte copy read it through. At every copy step
+    a real writer process tries to open the database: it must find it locked each time, else
+    the file and the WAL stored could come from two different moments."""
+    data = tmp_path / "data"
+    settings = make_state(data)
+    db = settings.resolved().analytics_db
+    _crashed_writer(db)
+    got_in: list[str] = []
+    real_copy = database_copy.copy_and_hash
+
+    def copy_while_a_writer_tries(source: Path, target: Path) -> CopiedFile:
+        writer = subprocess.run(
+            [sys.executable, "-c", _WRITER, str(db)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if writer.returncode == 0:
+            got_in.append(source.name)
+        return real_copy(source, target)
+
+    monkeypatch.setattr(database_copy, "copy_and_hash", copy_while_a_writer_tries)
+    created = service.create_backup(settings, prune=False)
+    assert not got_in, f"a writer opened the database before copying {got_in}"
+    assert created.ok, created.error
+    stored = Path(created.path or "") / "analytics_db" / db.name
+    assert {"late", "events"} <= _tables(stored)
