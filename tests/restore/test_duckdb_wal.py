@@ -12,6 +12,7 @@ import pytest
 from persistence import service
 from persistence.components import database_copy
 from persistence.core.fsio import CopiedFile
+from persistence.store.manifest import load_manifest
 from tests.restore.support import make_state
 
 # A writer that commits a table into the WAL and dies before any checkpoint.
@@ -82,3 +83,27 @@ def test_no_writer_gets_in_between_the_copies_of_the_file_and_its_wal(
     assert created.ok, created.error
     stored = Path(created.path or "") / "analytics_db" / db.name
     assert {"late", "events"} <= _tables(stored)
+
+
+def test_a_wal_whose_last_transaction_is_torn_is_backed_up(tmp_path: Path) -> None:
+    """A writer killed while appending leaves a torn last transaction: DuckDB replays what
+    committed before it and ignores the rest, and it keeps that WAL across a checkpoint when
+    nothing committed. Such a database opens (the app runs on it), so it must back up: one
+    file, holding what DuckDB itself shows."""
+    data = tmp_path / "data"
+    settings = make_state(data)
+    db = settings.resolved().analytics_db
+    wal = _crashed_writer(db)
+    wal.write_bytes(wal.read_bytes()[: wal.stat().st_size // 2])
+    live = (db.read_bytes(), wal.read_bytes())
+
+    created = service.create_backup(settings, prune=False)
+    assert created.ok, created.error
+    assert (db.read_bytes(), wal.read_bytes()) == live, "the app's files are untouched"
+    folder = Path(created.path or "") / "analytics_db"
+    assert sorted(p.name for p in folder.iterdir()) == [db.name]
+    stored = _tables(folder / db.name)
+    assert "events" in stored and "late" not in stored
+    record = load_manifest(Path(created.path or "")).component("analytics_db")
+    assert record is not None and record.method == "duckdb-wal-replayed"
+    assert service.verify_backup(settings, created.backup_id).ok

@@ -6,6 +6,7 @@ The kind is read from the file header, never guessed from the name.
 from __future__ import annotations
 
 import re
+import secrets
 import sqlite3
 import sys
 from enum import StrEnum
@@ -147,15 +148,28 @@ def _attach_read_only(con: DuckDBPyConnection, source: Path) -> None:
 
 def _replay_wal(copy: Path) -> None:
     """Open the private copy (DuckDB replays the `.wal` beside it) and checkpoint it into the
-    file; one thread, as the rest of the capture runs beside it."""
+    file; one thread, as the rest of the capture runs beside it.
+
+    A checkpoint with nothing to write leaves the WAL: one whose only transaction is torn (a
+    writer killed while appending; DuckDB ignores it) replays nothing. A write of our own, a
+    table made and dropped in one transaction, then has DuckDB take the WAL in a checkpoint,
+    so DuckDB still decides what the copy holds."""
     import duckdb
 
+    wal = copy.with_name(copy.name + ".wal")
     con = duckdb.connect(str(copy), config={"threads": 1})
     try:
         con.execute("CHECKPOINT")
+        if wal.exists():
+            scratch = f'"app_backup_{secrets.token_hex(8)}"'
+            con.execute("BEGIN")
+            con.execute(f"CREATE TABLE {scratch} (i INTEGER)")
+            con.execute(f"DROP TABLE {scratch}")
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
     finally:
         con.close()
-    if copy.with_name(copy.name + ".wal").exists():
+    if wal.exists():
         raise ComponentError(f"the copy of {copy.name} kept its WAL after a checkpoint")
 
 
