@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from space_and_time import build_state, env_for, settle
+from space_and_time import build_state, check_room, disk_bytes, env_for, settle
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "backup.py"
@@ -61,6 +61,12 @@ def full_creates(
     return seconds
 
 
+def room_needed(state_bytes: int, rounds: int) -> int:
+    """The full creates keep two copies of the state per round (one per version) until the
+    run ends, and each version's first backup is one more."""
+    return state_bytes * (2 * rounds + 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="This tree against an earlier commit.")
     parser.add_argument("--base", required=True, help="the earlier commit")
@@ -79,6 +85,8 @@ def main() -> None:
         try:
             data = root / "data"
             build_state(data, args.scale)
+            needed = room_needed(disk_bytes(data), args.rounds)
+            check_room(root, needed, f"{args.rounds} rounds at scale {args.scale:g}")
             common = env_for(data)
             envs = {
                 "base": common
@@ -86,12 +94,14 @@ def main() -> None:
                 "this tree": common | {"BACKUP_DIR": str(data / "b-this")},
             }
             create = ["create-backup", "--json", "--no-prune"]
+            # Untimed, before any timed step: the base's fresh worktree has no bytecode caches
+            # (its first run compiles every module it loads), and a first backup each.
+            for env in envs.values():
+                timed(create, env)
             heading = f"what (scale {args.scale:g}, {args.rounds} rounds)"
             print(f"| {heading} | version | median (min-max) |")
             print("|---|---|---|")
             show("create, everything copied", full_creates(envs, create, args.rounds))
-            for env in envs.values():  # untimed: a first backup each
-                timed(create, env)
             seconds: dict[str, list[float]] = {name: [] for name in envs}
             for _ in range(args.rounds):
                 for name, env in envs.items():

@@ -7,7 +7,8 @@ root holding a copy of it plus a `.wal` left by a writer that died before its ch
 case DuckDB itself must replay). Each round runs `create-backup` in its own process on three
 roots, interleaved: a tiny DuckDB (the baseline: start-up and the same code path), the large
 file at rest (copied byte for byte under the read-only attach's lock), and the large file with
-its WAL (`COPY FROM DATABASE` under the 128 MB memory limit, one thread). Prints peak RSS
+its WAL (file and WAL copied under the lock, the copied WAL replayed into the private copy
+and checkpointed, one thread). Prints peak RSS
 (wait4) min/median/max per root, the method each run recorded, and the ratio to the baseline;
 exits 1 if a large run peaks at 200 MiB or more. Each run writes into a fresh backup folder
 (see space_and_time.one_round for why nothing is deleted before a timed step).
@@ -24,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from space_and_time import MIB, env_for, settle, tool
+from space_and_time import MIB, check_room, env_for, settle, tool
 
 LIMIT_MIB = 200
 ROW_BYTES_ON_DISK = 43  # md5 text columns compress a little: measured on this builder
@@ -93,6 +94,9 @@ def main() -> None:
         subprocess.run(["cp", str(large), str(replay)], check=True)
         leave_a_wal(replay)
         print(f"large DuckDB file: {large.stat().st_size / MIB:,.0f} MiB", flush=True)
+        # Every round keeps a backup of each large file until the run ends.
+        needed = 2 * large.stat().st_size * args.rounds
+        check_room(base, needed, f"{args.rounds} rounds of {args.size_mib} MiB")
         peaks: dict[str, list[float]] = {name: [] for name in roots}
         methods: dict[str, set[str]] = {name: set() for name in roots}
         for number in range(1, args.rounds + 1):

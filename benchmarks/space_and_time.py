@@ -150,14 +150,22 @@ def round_env(data: Path, number: int) -> dict[str, str]:
     return env_for(data) | {"BACKUP_DIR": str(data / f"backups-{number}")}
 
 
-def check_room(root: Path, state_bytes: int, rounds: int) -> None:
-    """Each round keeps three copies of the state (cp's, the first backup, the copy back)."""
-    needed = 3 * state_bytes * rounds
+def room_for_rounds(state_bytes: int, rounds: int, rss_scales: list[float]) -> int:
+    """Each round keeps three copies of the state (cp's, the first backup, the copy back)
+    until the run ends; the peak-RSS step then builds its largest state and backs it up
+    beside them."""
+    return 3 * state_bytes * rounds + 2 * int(disk_mib(max(rss_scales)) * MIB)
+
+
+def check_room(root: Path, needed: int, what: str) -> None:
+    """Refuse up front a run that would fill the disk part-way (a nearly full filesystem
+    also slows the allocations the later rounds are timed on)."""
     free = shutil.disk_usage(root).free
     if free < needed * 1.1:
         raise SystemExit(
-            f"{rounds} rounds need about {needed / 2**30:.1f} GiB free under {root}, "
-            f"{free / 2**30:.1f} GiB are: use fewer --rounds or another --workdir"
+            f"{what} need about {needed / 2**30:.1f} GiB free under {root}, "
+            f"{free / 2**30:.1f} GiB are: use fewer --rounds, a smaller scale or another "
+            "--workdir"
         )
 
 
@@ -292,7 +300,9 @@ def main() -> None:
         print(interpreter())
         state_bytes = disk_bytes(data)
         print(f"state at scale {args.scale:g}: {state_bytes / MIB:,.0f} MiB", flush=True)
-        check_room(root, state_bytes, args.rounds)
+        rss_scales = [float(s) for s in args.rss_scales.split(",")]
+        needed = room_for_rounds(state_bytes, args.rounds, rss_scales)
+        check_room(root, needed, f"{args.rounds} rounds and the peak-RSS states")
         results: dict[str, list[float]] = defaultdict(list)
         for number in range(1, args.rounds + 1):
             measured = one_round(data, root / f"scratch-{number}", round_env(data, number))
@@ -303,7 +313,7 @@ def main() -> None:
         print("|---|---|")
         for key, (label, unit) in ROWS.items():
             print(f"| {label} | {show(results[key], unit)} |")
-        rss = [(float(s), peak_rss(float(s), root)) for s in args.rss_scales.split(",")]
+        rss = [(s, peak_rss(s, root)) for s in rss_scales]
         shown = " → ".join(f"{mib:,.0f} MiB @ {disk_mib(s):,.0f} MiB state" for s, mib in rss)
         print(f"| peak RSS of create | {shown} |")
         absolute = ", ".join(
