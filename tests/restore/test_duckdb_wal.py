@@ -11,6 +11,7 @@ import pytest
 
 from persistence import service
 from persistence.components import database_copy
+from persistence.components.db_fingerprint import source_fingerprint
 from persistence.core.fsio import CopiedFile
 from persistence.store.manifest import load_manifest
 from tests.restore.support import make_state
@@ -107,3 +108,36 @@ def test_a_wal_whose_last_transaction_is_torn_is_backed_up(tmp_path: Path) -> No
     record = load_manifest(Path(created.path or "")).component("analytics_db")
     assert record is not None and record.method == "duckdb-wal-replayed"
     assert service.verify_backup(settings, created.backup_id).ok
+
+
+def test_a_checkpoint_log_left_beside_the_database_is_copied_and_judged_by_duckdb(
+    tmp_path: Path,
+) -> None:
+    """DuckDB 2.0 keeps commits made during a checkpoint in `.wal.checkpoint`; a crash can
+    leave one. It is copied with the file under the lock and DuckDB decides, in the copy,
+    what it holds: the backup is one file showing what the app would see, the app's files
+    untouched, and the restore plan still counts the log as part of the live database."""
+    data = tmp_path / "data"
+    settings = make_state(data)
+    db = settings.resolved().analytics_db
+    wal = _crashed_writer(db)
+    log = db.with_name(db.name + ".wal.checkpoint")
+    wal.rename(log)
+    live = (db.read_bytes(), log.read_bytes())
+    scratch = tmp_path / "scratch.duckdb"
+    scratch.write_bytes(live[0])
+    scratch.with_name(scratch.name + ".wal.checkpoint").write_bytes(live[1])
+    app_sees = _tables(scratch)
+
+    created = service.create_backup(settings, prune=False)
+    assert created.ok, created.error
+    assert (db.read_bytes(), log.read_bytes()) == live, "the app's files are untouched"
+    folder = Path(created.path or "") / "analytics_db"
+    assert sorted(p.name for p in folder.iterdir()) == [db.name]
+    assert _tables(folder / db.name) == app_sees
+    assert service.verify_backup(settings, created.backup_id).ok
+    record = load_manifest(Path(created.path or "")).component("analytics_db")
+    assert record is not None and record.method == "duckdb-wal-replayed"
+    with_log = source_fingerprint(db)
+    log.unlink()
+    assert source_fingerprint(db) != with_log

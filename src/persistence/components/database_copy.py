@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from persistence.components.db_fingerprint import DUCKDB_JOURNALS
 from persistence.core.errors import ComponentError
 from persistence.core.fsio import CopiedFile, copy_and_hash
 from persistence.store.manifest import ComponentRecord, ComponentStatus, FileRecord
@@ -100,32 +101,45 @@ def copy_duckdb(source: Path, target: Path) -> CopiedFile | None:
 
     DuckDB takes a shared (read) lock for a read-only attach and an exclusive one for a
     writer, so while it is held no other process can open the file for writing, and neither
-    the file nor its `.wal` can change. With no `.wal` the file holds every committed
-    transaction: its bytes are copied (and hashed) as they are, in flat memory. With a `.wal`
-    (a writer died before its checkpoint) both are copied byte for byte, the lock is let go,
-    and DuckDB replays the copied WAL into the private copy and checkpoints it, leaving one
-    self-contained file. Memory then follows the WAL's size, not the database's (a 2 GB file
-    with a small WAL: flat, benchmarks/duckdb_memory.py); `COPY FROM DATABASE`, used before,
-    rewrote every row group (11 s instead of 0.4 s for 510 MiB) and failed with "Out of
-    Memory" under its 128 MB cap on wide rows. Returns the copy's hash when it was taken while
-    copying, else None (the replayed file is hashed by the caller).
+    the file nor its logs (DUCKDB_JOURNALS) can change. With no log the file holds every
+    committed transaction: its bytes are copied (and hashed) as they are, in flat memory. With
+    one (a writer died before its checkpoint) file and logs are copied byte for byte, the
+    lock is let go, and DuckDB replays the copied logs into the private copy and checkpoints
+    it, leaving one self-contained file. Memory then follows the logs' size, not the
+    database's (a 2 GB file with a small WAL: flat, benchmarks/duckdb_memory.py). `COPY FROM
+    DATABASE`, used before, rewrote every row group (11 s instead of 0.4 s for 510 MiB) and
+    failed with "Out of Memory" under its 128 MB cap on wide rows. Returns the copy's hash
+    when it was taken while copying, else None (the replayed file is hashed by the caller).
     """
     import duckdb  # heavy: loaded only when a DuckDB file is copied
 
-    wal = source.with_name(source.name + ".wal")
     con = duckdb.connect(":memory:")
     try:
         _attach_read_only(con, source)
-        if not wal.exists() or wal.stat().st_size == 0:
+        journals = _duckdb_journals(source)
+        if not journals:
             return copy_and_hash(source, target)
-        # The WAL first: closing any descriptor of the main file ends every POSIX lock this
+        # The logs first: closing any descriptor of the main file ends every POSIX lock this
         # process holds on it, DuckDB's included, so the main file's copy closes it last.
-        copy_and_hash(wal, target.with_name(target.name + ".wal"))
+        for suffix in journals:
+            copy_and_hash(
+                source.with_name(source.name + suffix), target.with_name(target.name + suffix)
+            )
         copy_and_hash(source, target)
     finally:
         con.close()
     _replay_wal(target)
     return None
+
+
+def _duckdb_journals(source: Path) -> list[str]:
+    """The suffixes of the non-empty logs beside `source` (see DUCKDB_JOURNALS)."""
+    found: list[str] = []
+    for suffix in DUCKDB_JOURNALS:
+        log = source.with_name(source.name + suffix)
+        if log.is_file() and log.stat().st_size > 0:
+            found.append(suffix)
+    return found
 
 
 def _attach_read_only(con: DuckDBPyConnection, source: Path) -> None:
@@ -147,20 +161,24 @@ def _attach_read_only(con: DuckDBPyConnection, source: Path) -> None:
 
 
 def _replay_wal(copy: Path) -> None:
-    """Open the private copy (DuckDB replays the `.wal` beside it) and checkpoint it into the
+    """Open the private copy (DuckDB replays the logs beside it) and checkpoint it into the
     file; one thread, as the rest of the capture runs beside it.
 
-    A checkpoint with nothing to write leaves the WAL: one whose only transaction is torn (a
-    writer killed while appending; DuckDB ignores it) replays nothing. A write of our own, a
-    table made and dropped in one transaction, then has DuckDB take the WAL in a checkpoint,
-    so DuckDB still decides what the copy holds."""
+    A checkpoint with nothing to write leaves the logs: a WAL whose only transaction is torn
+    (a writer killed while appending; DuckDB ignores it) replays nothing, and DuckDB 2.0 does
+    not replay a `.wal.checkpoint` left without its `.wal`. A write of our own, a table made
+    and dropped in one transaction, then has DuckDB checkpoint everything it presented, and a
+    log it still left holds nothing it showed: it is dropped from the copy, so the backup is
+    the one file that holds what the app would see on opening the database."""
     import duckdb
 
-    wal = copy.with_name(copy.name + ".wal")
+    def logs() -> list[Path]:
+        return [p for s in DUCKDB_JOURNALS if (p := copy.with_name(copy.name + s)).exists()]
+
     con = duckdb.connect(str(copy), config={"threads": 1})
     try:
         con.execute("CHECKPOINT")
-        if wal.exists():
+        if logs():
             scratch = f'"app_backup_{secrets.token_hex(8)}"'
             con.execute("BEGIN")
             con.execute(f"CREATE TABLE {scratch} (i INTEGER)")
@@ -169,8 +187,8 @@ def _replay_wal(copy: Path) -> None:
             con.execute("CHECKPOINT")
     finally:
         con.close()
-    if wal.exists():
-        raise ComponentError(f"the copy of {copy.name} kept its WAL after a checkpoint")
+    for log in logs():
+        log.unlink()
 
 
 def _quote(path: Path) -> str:

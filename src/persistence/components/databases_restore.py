@@ -20,10 +20,9 @@ from persistence.components.database_copy import (
     detect_kind,
     is_duckdb_error,
 )
-from persistence.components.db_fingerprint import source_fingerprint
+from persistence.components.db_fingerprint import DUCKDB_JOURNALS, source_fingerprint
 from persistence.components.files import (
     DEFAULT_ROOT_MODE,
-    DUCKDB_JOURNALS,
     SQLITE_JOURNALS,
     Applied,
     checked_files,

@@ -10,7 +10,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-JOURNAL_SUFFIXES = ("-wal", "-journal", ".wal")
+# DuckDB's write-ahead log, and since DuckDB 2.0 the logs of commits made during a checkpoint
+# and of a recovery in progress (duckdb/duckdb#20052, #20601): after a crash, each may hold
+# commits the main file does not.
+DUCKDB_JOURNALS = (".wal", ".wal.checkpoint", ".wal.recovery")
+JOURNAL_SUFFIXES = ("-wal", "-journal", *DUCKDB_JOURNALS)
 
 
 def source_fingerprint(path: Path) -> str | None:

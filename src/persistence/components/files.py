@@ -15,6 +15,7 @@ from pathlib import Path
 
 from persistence.components.base import PlanContext
 from persistence.components.compressed import content_sha256, content_size
+from persistence.components.db_fingerprint import DUCKDB_JOURNALS
 from persistence.components.models import ComponentPlan, ComponentRestoreResult, Findings
 from persistence.core.codec import decompress_file
 from persistence.core.errors import BackupError, ComponentError, VerificationError
@@ -27,7 +28,6 @@ from persistence.store.reuse import Identity
 
 DEFAULT_ROOT_MODE = 0o700
 SQLITE_JOURNALS = ("-wal", "-shm", "-journal")
-DUCKDB_JOURNALS = (".wal",)
 
 
 def check_files(
