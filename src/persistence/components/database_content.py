@@ -2,8 +2,8 @@
 
 A backup's database may be a logical copy (SQLite's backup API; a DuckDB whose WAL was
 replayed into the copy), so its bytes can differ from the live file even when every table and
-row is the same. The restore
-plan compares this instead, so "replace" means the data would change.
+row is the same. The restore plan compares this instead, so "replace" means the data would
+change.
 """
 
 from __future__ import annotations
