@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from persistence.backup.sample_state import create_sample_state
+from persistence.components.db_fingerprint import DUCKDB_JOURNALS
 from persistence.core.settings import BackupSettings
 from persistence.store.manifest import MANIFEST_NAME, SIDECAR_NAME, sidecar_text
 from tests.qdrant_standin.server import QdrantStandin
@@ -72,3 +73,19 @@ def resign(backup: Path, manifest: dict[str, object]) -> None:
 def latest_backup(settings: BackupSettings) -> Path:
     root = settings.resolved().backup_dir
     return sorted(p for p in root.iterdir() if p.name.startswith("backup_"))[-1]
+
+
+def duckdb_as_the_app_sees(db: Path, scratch_dir: Path, query: str) -> list[tuple[object, ...]]:
+    """`query` on what DuckDB shows of `db` with its logs, read from copies in `scratch_dir`
+    so that the live files stay untouched (a read-only open would still replay them)."""
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    scratch = scratch_dir / db.name
+    for suffix in ("", *DUCKDB_JOURNALS):
+        live = db.with_name(db.name + suffix)
+        if live.exists():
+            scratch.with_name(scratch.name + suffix).write_bytes(live.read_bytes())
+    con = duckdb.connect(str(scratch), read_only=True)
+    try:
+        return [tuple(row) for row in con.execute(query).fetchall()]
+    finally:
+        con.close()

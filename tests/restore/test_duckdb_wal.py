@@ -14,7 +14,7 @@ from persistence.components import database_copy
 from persistence.components.db_fingerprint import source_fingerprint
 from persistence.core.fsio import CopiedFile
 from persistence.store.manifest import load_manifest
-from tests.restore.support import make_state
+from tests.restore.support import duckdb_as_the_app_sees, make_state
 
 # A writer that commits a table into the WAL and dies before any checkpoint.
 _CRASH = (
@@ -124,10 +124,8 @@ def test_a_checkpoint_log_left_beside_the_database_is_copied_and_judged_by_duckd
     log = db.with_name(db.name + ".wal.checkpoint")
     wal.rename(log)
     live = (db.read_bytes(), log.read_bytes())
-    scratch = tmp_path / "scratch.duckdb"
-    scratch.write_bytes(live[0])
-    scratch.with_name(scratch.name + ".wal.checkpoint").write_bytes(live[1])
-    app_sees = _tables(scratch)
+    query = "SELECT table_name FROM information_schema.tables"
+    app_sees = {str(r[0]) for r in duckdb_as_the_app_sees(db, tmp_path / "scratch", query)}
 
     created = service.create_backup(settings, prune=False)
     assert created.ok, created.error

@@ -12,7 +12,7 @@ import duckdb
 from persistence import service
 from persistence.core.fstype import filesystem_type, syncfs_covers_directories
 from persistence.store.manifest import load_manifest
-from tests.restore.support import make_state
+from tests.restore.support import duckdb_as_the_app_sees, make_state
 
 
 def _inodes(root: Path) -> dict[str, int]:
@@ -161,21 +161,7 @@ def test_a_duckdb_with_a_wal_to_replay_is_copied_with_it_and_replayed_in_the_cop
     copy = duckdb.connect(str(stored / db.name), read_only=True)
     try:
         assert copy.execute("SELECT count(*) FROM late").fetchone() == (500,)
-        assert copy.execute("SELECT count(*) FROM events").fetchone() == live_events(db)
+        app_sees = duckdb_as_the_app_sees(db, tmp_path / "scratch", "SELECT count(*) FROM events")
+        assert copy.execute("SELECT count(*) FROM events").fetchone() == app_sees[0]
     finally:
         copy.close()
-
-
-def live_events(db: Path) -> tuple[int] | None:
-    """The app's own row count, read from a scratch copy so the live files stay untouched."""
-    scratch = db.with_name("scratch.duckdb")
-    scratch.write_bytes(db.read_bytes())
-    scratch.with_name("scratch.duckdb.wal").write_bytes(db.with_name(db.name + ".wal").read_bytes())
-    con = duckdb.connect(str(scratch), read_only=True)
-    try:
-        row = con.execute("SELECT count(*) FROM events").fetchone()
-        return (int(row[0]),) if row else None
-    finally:
-        con.close()
-        scratch.unlink()
-        scratch.with_name("scratch.duckdb.wal").unlink(missing_ok=True)
